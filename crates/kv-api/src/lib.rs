@@ -63,6 +63,8 @@ pub trait KvStore {
     /// through `increment(key, 0)`.
     fn increment(&self, key: &str, delta: i64) -> KvResult<i64>;
     /// Writes `new` only if the key still holds `expected` (`None`: the key is absent).
+    /// Natively the absent case is atomic too; under a Spin host, wasi:keyvalue's CAS upserts an absent key
+    /// unconditionally, so shared keys that writers race on should be created once up front (or use `increment`).
     fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<CasOutcome>;
 }
 
