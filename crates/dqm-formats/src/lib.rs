@@ -1,0 +1,7 @@
+//! The three DQM file formats (legacy TDirectory, DQMIO TTrees, ROOTFilePB) behind one API:
+//! list the monitor elements cheaply, then decode any one of them from its location.
+
+pub mod me;
+pub mod pb_schema;
+pub mod tags;
+pub mod types;

@@ -1,0 +1,52 @@
+//! The monitor-element index entry shared by the three formats.
+
+use crate::tags::QTest;
+use crate::types::MeType;
+
+/// Where an ME's object (or scalar) is stored, so it can be decoded later without re-listing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Location {
+    /// Legacy: the object's TKey (`fSeekKey`, `fNbytes`).
+    Key { seek: u64, nbytes: u32 },
+    /// DQMIO: entry `entry` of the tree `tree` (e.g. `TH1Fs`).
+    Tree { tree: &'static str, entry: u64 },
+    /// PB: the `Histo` message at `offset` of `len` bytes (in the gunzipped stream).
+    Pb { offset: u64, len: u32 },
+    /// The value is inline (DQMIO Int/Float/String entries are read while listing).
+    Inline,
+}
+
+/// A scalar ME value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Int(i64),
+    Float(f64),
+    String(String),
+}
+
+/// One monitor element of a sample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Me {
+    /// Path components, e.g. `["Tracking", "EventInfo", "reportSummary"]`; never `Run summary` or `DQMData/Run N`.
+    pub path: Vec<String>,
+    pub me_type: MeType,
+    pub run: u32,
+    pub lumi: u32,
+    pub efficiency: bool,
+    pub qtests: Vec<QTest>,
+    pub location: Location,
+    /// The scalar value for Int/Float/String MEs.
+    pub value: Option<Scalar>,
+}
+
+impl Me {
+    /// The path joined with `/`, as the DQM GUI shows it.
+    pub fn path_string(&self) -> String {
+        self.path.join("/")
+    }
+}
+
+/// Splits a `/`-joined DQMIO or PB ME path into components.
+pub fn split_path(full: &str) -> Vec<String> {
+    full.split('/').filter(|c| !c.is_empty()).map(str::to_string).collect()
+}
