@@ -1,0 +1,21 @@
+//! Native key-value backends for the gateway and scraper-host: SQLite in Spin's own file and schema,
+//! Redis/Valkey, a read-only wrapper, a label -> store manager, and dump/restore over every label.
+
+mod backup;
+mod manager;
+mod read_only;
+mod redis_store;
+mod sqlite;
+
+pub use backup::DUMP_FORMAT;
+pub use manager::{Backend, SharedStore, StoreManager, StoresConfig, DEFAULT_LABEL, DEFAULT_SQLITE_FILE};
+pub use read_only::ReadOnlyStore;
+pub use redis_store::RedisStore;
+pub use sqlite::{SqliteDb, SqliteStore};
+
+pub use kv_api::{CasOutcome, KvError, KvResult, KvStore};
+
+/// Wraps any displayable backend error as [`KvError::Other`].
+pub(crate) fn other(err: impl std::fmt::Display) -> KvError {
+    KvError::Other(err.to_string())
+}

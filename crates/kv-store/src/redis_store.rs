@@ -1,0 +1,126 @@
+//! Redis/Valkey backend with Spin's `key-value-redis` semantics: one keyspace per URL (the label is ignored),
+//! `get-keys` is `KEYS *`, `increment` is `INCRBY` (decimal string), CAS is WATCH/GET then MULTI/SET/EXEC.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kv_api::{CasOutcome, KvResult, KvStore};
+use redis::{Client, Commands, Connection, Value};
+
+use crate::other;
+
+/// A stuck server fails the request instead of blocking its thread forever.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle connections kept for reuse; busier moments open more and close the surplus.
+const MAX_IDLE: usize = 16;
+
+/// One Redis URL (one keyspace) with a small pool of reusable connections.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    url: String,
+    client: Client,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl RedisStore {
+    /// Connects to `url` (e.g. `redis://127.0.0.1:6379`) once, so a wrong URL fails at startup.
+    pub fn open(url: &str) -> KvResult<Self> {
+        let client = Client::open(url).map_err(|e| other(format!("redis url {url:?}: {e}")))?;
+        let store = Self { inner: Arc::new(Inner { url: url.to_owned(), client, idle: Mutex::new(Vec::new()) }) };
+        store.with_conn(|c| redis::cmd("PING").query::<()>(c))?;
+        Ok(store)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Runs `op` on a pooled connection; a connection that saw an error is closed, not reused.
+    fn with_conn<T>(&self, op: impl FnOnce(&mut Connection) -> redis::RedisResult<T>) -> KvResult<T> {
+        let pooled = self.inner.idle.lock().map_err(|_| other("redis pool poisoned"))?.pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = self.inner.client.get_connection_with_timeout(IO_TIMEOUT).map_err(other)?;
+                conn.set_read_timeout(Some(IO_TIMEOUT)).map_err(other)?;
+                conn.set_write_timeout(Some(IO_TIMEOUT)).map_err(other)?;
+                conn
+            }
+        };
+        let result = op(&mut conn).map_err(other)?;
+        if let Ok(mut idle) = self.inner.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(conn);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Every `(key, value)` of the keyspace.
+    pub(crate) fn entries(&self) -> KvResult<Vec<(String, Vec<u8>)>> {
+        let keys = self.get_keys()?;
+        let mut entries = Vec::with_capacity(keys.len());
+        for key in keys {
+            // A key deleted between KEYS and GET is simply not part of the dump.
+            if let Some(value) = self.get(&key)? {
+                entries.push((key, value));
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Sets every entry inside one MULTI/EXEC: the server applies all of them or, if the connection fails
+    /// before EXEC, none.
+    pub(crate) fn write_all(&self, entries: &[(&str, &[u8])]) -> KvResult<()> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (key, value) in entries {
+            pipe.set(*key, *value).ignore();
+        }
+        self.with_conn(|c| pipe.query::<()>(c))
+    }
+}
+
+impl KvStore for RedisStore {
+    fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
+        self.with_conn(|c| c.get(key))
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
+        self.with_conn(|c| c.set(key, value))
+    }
+
+    fn delete(&self, key: &str) -> KvResult<()> {
+        self.with_conn(|c| c.del(key))
+    }
+
+    fn exists(&self, key: &str) -> KvResult<bool> {
+        self.with_conn(|c| c.exists(key))
+    }
+
+    fn get_keys(&self) -> KvResult<Vec<String>> {
+        self.with_conn(|c| c.keys("*"))
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+        self.with_conn(|c| c.incr(key, delta))
+    }
+
+    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<CasOutcome> {
+        self.with_conn(|c| {
+            redis::cmd("WATCH").arg(key).query::<()>(c)?;
+            let current: Option<Vec<u8>> = c.get(key)?;
+            if current.as_deref() != expected {
+                redis::cmd("UNWATCH").query::<()>(c)?;
+                return Ok(CasOutcome::Conflict);
+            }
+            // EXEC answers nil when a watched key changed after WATCH: another writer won.
+            let exec: Value = redis::pipe().atomic().set(key, new).ignore().query(c)?;
+            Ok(if matches!(exec, Value::Nil) { CasOutcome::Conflict } else { CasOutcome::Swapped })
+        })
+    }
+}

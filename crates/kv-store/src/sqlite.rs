@@ -1,0 +1,280 @@
+//! SQLite backend in Spin's own file and schema (`key-value-spin`), so a state dir opens under `spin up` too.
+
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use kv_api::{CasOutcome, KvError, KvResult, KvStore};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::other;
+
+/// Spin's table, columns and key, verbatim in meaning (`KeyValueSqlite::create_connection`).
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
+    store TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (store, key)
+)";
+const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+    ON CONFLICT(store, key) DO UPDATE SET value = excluded.value";
+const SELECT_VALUE: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2";
+
+/// How long a writer waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections per file: WAL lets readers run beside a writer, so gets need not queue behind one mutex.
+const MAX_CONNECTIONS_PER_FILE: usize = 8;
+
+/// One SQLite database (a file or in-memory) and its connection pool, shared by every label stored in it.
+#[derive(Clone)]
+pub struct SqliteDb {
+    pool: Arc<Pool>,
+}
+
+struct Pool {
+    path: Option<PathBuf>,
+    max: usize,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    open: usize,
+}
+
+impl SqliteDb {
+    /// Opens (creating file, parent dir and table if needed) a database file, in WAL mode with a busy timeout.
+    pub fn open(path: &Path) -> KvResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| other(format!("creating {}: {e}", dir.display())))?;
+        }
+        Self::with_first_connection(Some(path.to_path_buf()), MAX_CONNECTIONS_PER_FILE)
+    }
+
+    /// A private in-memory database (Spin's store when there is no state dir); one connection serves it.
+    pub fn in_memory() -> KvResult<Self> {
+        Self::with_first_connection(None, 1)
+    }
+
+    fn with_first_connection(path: Option<PathBuf>, max: usize) -> KvResult<Self> {
+        let first = connect(path.as_deref())?;
+        let state = PoolState { idle: vec![first], open: 1 };
+        Ok(Self { pool: Arc::new(Pool { path, max, state: Mutex::new(state), returned: Condvar::new() }) })
+    }
+
+    /// The file behind this database, `None` for in-memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.pool.path.as_deref()
+    }
+
+    /// Whether both handles share one pool (one file, or the same in-memory database).
+    pub fn same_db(&self, other: &SqliteDb) -> bool {
+        Arc::ptr_eq(&self.pool, &other.pool)
+    }
+
+    /// The store for one label inside this database.
+    pub fn store(&self, label: &str) -> SqliteStore {
+        SqliteStore { db: self.clone(), label: label.to_owned() }
+    }
+
+    /// Every `(key, value)` of `label`.
+    pub(crate) fn entries(&self, label: &str) -> KvResult<Vec<(String, Vec<u8>)>> {
+        let conn = self.pool.checkout()?;
+        let mut stmt = conn.prepare_cached("SELECT key, value FROM spin_key_value WHERE store = ?1").map_err(other)?;
+        let rows = stmt.query_map([label], |row| Ok((row.get(0)?, row.get(1)?))).map_err(other)?;
+        rows.collect::<Result<_, _>>().map_err(other)
+    }
+
+    /// Upserts `(label, key, value)` entries in one transaction: all of them or, on any error, none.
+    pub(crate) fn write_all(&self, entries: &[(&str, &str, &[u8])]) -> KvResult<()> {
+        let mut conn = self.pool.checkout()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(other)?;
+        {
+            let mut stmt = tx.prepare_cached(UPSERT).map_err(other)?;
+            for (label, key, value) in entries {
+                stmt.execute(params![label, key, value]).map_err(other)?;
+            }
+        }
+        tx.commit().map_err(other)
+    }
+
+    fn conn(&self) -> KvResult<Pooled<'_>> {
+        self.pool.checkout()
+    }
+}
+
+fn connect(path: Option<&Path>) -> KvResult<Connection> {
+    let conn = match path {
+        Some(p) => Connection::open(p),
+        None => Connection::open_in_memory(),
+    }
+    .map_err(|e| other(format!("opening SQLite key-value store: {e}")))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(other)?;
+    if path.is_some() {
+        // WAL lets the gateway and scraper-host read and write the same file at once; `journal_mode`
+        // answers with the mode set, and the setting persists in the file (real Spin opens it fine).
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(other)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(other(format!("SQLite refused WAL mode (got {mode})")));
+        }
+        // In WAL mode NORMAL still never corrupts; it only may lose the last commits on power loss.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(other)?;
+    }
+    conn.execute(CREATE_TABLE, []).map_err(other)?;
+    Ok(conn)
+}
+
+impl Pool {
+    /// Takes an idle connection, opens one while under the cap, or waits for one to come back.
+    fn checkout(&self) -> KvResult<Pooled<'_>> {
+        let mut state = self.lock()?;
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(Pooled { pool: self, conn: Some(conn) });
+            }
+            if state.open < self.max {
+                state.open += 1;
+                drop(state);
+                return match connect(self.path.as_deref()) {
+                    Ok(conn) => Ok(Pooled { pool: self, conn: Some(conn) }),
+                    Err(e) => {
+                        self.lock()?.open -= 1;
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            state = self.returned.wait(state).map_err(|_| poisoned())?;
+        }
+    }
+
+    fn lock(&self) -> KvResult<MutexGuard<'_, PoolState>> {
+        self.state.lock().map_err(|_| poisoned())
+    }
+}
+
+fn poisoned() -> KvError {
+    other("SQLite connection pool poisoned")
+}
+
+/// A checked-out connection; goes back to the pool on drop.
+struct Pooled<'a> {
+    pool: &'a Pool,
+    conn: Option<Connection>,
+}
+
+impl Deref for Pooled<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("connection present until drop")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let (Some(conn), Ok(mut state)) = (self.conn.take(), self.pool.state.lock()) {
+            state.idle.push(conn);
+            self.pool.returned.notify_one();
+        }
+    }
+}
+
+/// One label's store inside a [`SqliteDb`] (the label goes in the `store` column).
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: SqliteDb,
+    label: String,
+}
+
+impl SqliteStore {
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn db(&self) -> &SqliteDb {
+        &self.db
+    }
+}
+
+/// Spin's increment encoding: an 8-byte little-endian i64.
+fn decode_counter(key: &str, bytes: &[u8]) -> KvResult<i64> {
+    let raw: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| other(format!("{key:?} holds {} bytes, not an 8-byte counter", bytes.len())))?;
+    Ok(i64::from_le_bytes(raw))
+}
+
+impl KvStore for SqliteStore {
+    fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
+        let conn = self.db.conn()?;
+        let mut stmt = conn.prepare_cached(SELECT_VALUE).map_err(other)?;
+        stmt.query_row(params![self.label, key], |r| r.get(0)).optional().map_err(other)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
+        let conn = self.db.conn()?;
+        conn.prepare_cached(UPSERT).and_then(|mut s| s.execute(params![self.label, key, value])).map_err(other)?;
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> KvResult<()> {
+        let conn = self.db.conn()?;
+        conn.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")
+            .and_then(|mut s| s.execute(params![self.label, key]))
+            .map_err(other)?;
+        Ok(())
+    }
+
+    fn exists(&self, key: &str) -> KvResult<bool> {
+        let conn = self.db.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2").map_err(other)?;
+        stmt.exists(params![self.label, key]).map_err(other)
+    }
+
+    fn get_keys(&self) -> KvResult<Vec<String>> {
+        let conn = self.db.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1").map_err(other)?;
+        let keys = stmt.query_map([&self.label], |r| r.get(0)).map_err(other)?;
+        keys.collect::<Result<_, _>>().map_err(other)
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+        let mut conn = self.db.conn()?;
+        // IMMEDIATE takes the write lock up front, so the read-modify-write cannot interleave with another writer.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(other)?;
+        let current: Option<Vec<u8>> =
+            tx.query_row(SELECT_VALUE, params![self.label, key], |r| r.get(0)).optional().map_err(other)?;
+        let current = current.map(|bytes| decode_counter(key, &bytes)).transpose()?.unwrap_or(0);
+        let next = current.checked_add(delta).ok_or_else(|| other(format!("counter {key:?} overflows")))?;
+        tx.execute(UPSERT, params![self.label, key, &next.to_le_bytes()[..]]).map_err(other)?;
+        tx.commit().map_err(other)?;
+        Ok(next)
+    }
+
+    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<CasOutcome> {
+        let conn = self.db.conn()?;
+        let changed = match expected {
+            // Spin's swap: compare by value, and only exactly one changed row counts as success.
+            Some(old) => conn
+                .prepare_cached("UPDATE spin_key_value SET value = ?3 WHERE store = ?1 AND key = ?2 AND value = ?4")
+                .and_then(|mut s| s.execute(params![self.label, key, new, old])),
+            // Insert-if-absent in one statement, so two writers creating the key cannot both win.
+            None => conn
+                .prepare_cached(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(store, key) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![self.label, key, new])),
+        }
+        .map_err(other)?;
+        Ok(if changed == 1 { CasOutcome::Swapped } else { CasOutcome::Conflict })
+    }
+}
