@@ -1,0 +1,212 @@
+//! An open ROOT file: header, top directory, directory walking and reading object payloads.
+
+use super::compression;
+use super::directory::{parse_key_list, DirectoryRecord};
+use super::header::{FileHeader, HEADER_READ_LEN};
+use super::key::KeyHeader;
+use crate::buffer::Reader;
+use crate::error::{Error, Result};
+use crate::source::ByteSource;
+use std::collections::HashSet;
+
+/// Bound on uncompressed object size, so a hostile key cannot make us allocate without limit.
+pub const MAX_OBJECT_LEN: usize = 1 << 30;
+/// Bound on directory nesting (guards against directory loops in hostile files).
+pub const MAX_DEPTH: usize = 64;
+/// A directory record with its UUID is at most this long (big form).
+const DIRECTORY_RECORD_MAX_LEN: usize = 60;
+
+/// A directory's record and the keys of its key list (every cycle, in on-disk order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directory {
+    pub record: DirectoryRecord,
+    pub keys: Vec<KeyHeader>,
+}
+
+impl Directory {
+    /// The key named `name` with the highest cycle.
+    pub fn get(&self, name: &str) -> Option<&KeyHeader> {
+        self.keys.iter().filter(|k| k.name == name).max_by_key(|k| k.cycle)
+    }
+
+    /// Whether `key` is the highest cycle of its name here.
+    pub fn is_highest_cycle(&self, key: &KeyHeader) -> bool {
+        !self.keys.iter().any(|k| k.name == key.name && k.cycle > key.cycle)
+    }
+
+    /// One key per name, the highest cycle, in key-list order of first appearance.
+    pub fn latest_keys(&self) -> Vec<&KeyHeader> {
+        let mut out: Vec<&KeyHeader> = Vec::with_capacity(self.keys.len());
+        for key in &self.keys {
+            match out.iter_mut().find(|k| k.name == key.name) {
+                Some(slot) if slot.cycle < key.cycle => *slot = key,
+                Some(_) => {}
+                None => out.push(key),
+            }
+        }
+        out
+    }
+}
+
+/// A key found by a recursive listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedKey {
+    /// Directory names from the top, then the key's own name. Names may contain `/`.
+    pub path: Vec<String>,
+    pub key: KeyHeader,
+    /// Whether this is the highest cycle of its name in its directory.
+    pub highest_cycle: bool,
+}
+
+/// An open ROOT file over any byte source.
+pub struct RootFile<S: ByteSource> {
+    source: S,
+    name: String,
+    header: FileHeader,
+    top: Directory,
+}
+
+impl<S: ByteSource> RootFile<S> {
+    /// Reads the header and the top directory's key list. `name` is used in error messages.
+    pub fn open(source: S, name: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        Self::open_inner(source, &name).map_err(|e| e.context(&name))
+    }
+
+    fn open_inner(source: S, name: &str) -> Result<Self> {
+        let head_len = (HEADER_READ_LEN as u64).min(source.len()) as usize;
+        let header = FileHeader::parse(&source.read_at(0, head_len)?)?;
+        let seek = header.top_directory_seek();
+        let record = read_record(&source, seek)?;
+        let keys = read_keys(&source, &record)?;
+        Ok(RootFile { source, name: name.to_owned(), header, top: Directory { record, keys } })
+    }
+
+    pub fn header(&self) -> &FileHeader {
+        &self.header
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    pub fn top(&self) -> &Directory {
+        &self.top
+    }
+
+    /// Opens a subdirectory from its key.
+    pub fn directory(&self, key: &KeyHeader) -> Result<Directory> {
+        if !key.is_directory() {
+            return Err(Error::new(format!("{}: key {:?} is a {}, not a directory", self.name, key.name, key.class_name)));
+        }
+        let at = key.seek_key + key.key_len as u64;
+        let inner = || -> Result<Directory> {
+            let record = read_record(&self.source, at)?;
+            let keys = read_keys(&self.source, &record)?;
+            Ok(Directory { record, keys })
+        };
+        inner().map_err(|e| e.context(format!("{}: directory {:?}", self.name, key.name)))
+    }
+
+    /// Every key of every directory, depth-first and pre-order (a directory before its contents),
+    /// all cycles included. Directories are entered through their highest cycle only.
+    pub fn list_recursive(&self) -> Result<Vec<ListedKey>> {
+        let mut out = Vec::new();
+        let mut path = Vec::new();
+        let mut visited = HashSet::new();
+        self.walk(&self.top, &mut path, &mut visited, &mut out)?;
+        Ok(out)
+    }
+
+    fn walk(
+        &self,
+        dir: &Directory,
+        path: &mut Vec<String>,
+        visited: &mut HashSet<u64>,
+        out: &mut Vec<ListedKey>,
+    ) -> Result<()> {
+        if path.len() >= MAX_DEPTH {
+            return Err(Error::new(format!("{}: directories nested deeper than {MAX_DEPTH}", self.name)));
+        }
+        for key in &dir.keys {
+            let highest_cycle = dir.is_highest_cycle(key);
+            path.push(key.name.clone());
+            out.push(ListedKey { path: path.clone(), key: key.clone(), highest_cycle });
+            if key.is_directory() && highest_cycle {
+                // A directory reached twice means a loop in a corrupt or hostile file.
+                if !visited.insert(key.seek_key) {
+                    return Err(Error::new(format!("{}: directory {:?} is listed twice", self.name, path)));
+                }
+                let sub = self.directory(key)?;
+                self.walk(&sub, path, visited, out)?;
+            }
+            path.pop();
+        }
+        Ok(())
+    }
+
+    /// Finds a key by path components (highest cycle at each level).
+    pub fn find(&self, path: &[&str]) -> Result<KeyHeader> {
+        let (last, dirs) = path.split_last().ok_or_else(|| Error::new("empty key path"))?;
+        let mut dir = self.top.clone();
+        for (depth, name) in dirs.iter().enumerate() {
+            let key = dir.get(name).ok_or_else(|| self.not_found(&path[..=depth]))?;
+            dir = self.directory(&key.clone())?;
+        }
+        dir.get(last).cloned().ok_or_else(|| self.not_found(path))
+    }
+
+    fn not_found(&self, path: &[&str]) -> Error {
+        Error::new(format!("{}: no key {:?}", self.name, path))
+    }
+
+    /// The uncompressed object bytes of a key (they start at buffer-frame offset `key.key_len`).
+    pub fn payload(&self, key: &KeyHeader) -> Result<Vec<u8>> {
+        self.payload_inner(key)
+            .map_err(|e| e.context(format!("{}: key {:?} at offset {}", self.name, key.name, key.seek_key)))
+    }
+
+    fn payload_inner(&self, key: &KeyHeader) -> Result<Vec<u8>> {
+        let obj_len = key.obj_len as usize;
+        if obj_len > MAX_OBJECT_LEN {
+            return Err(Error::new(format!("object length {obj_len} exceeds the {MAX_OBJECT_LEN}-byte limit")));
+        }
+        let data = self.source.read_at(key.seek_key + key.key_len as u64, key.data_len())?;
+        if !key.is_compressed() {
+            // Uncompressed: fNbytes - fKeyLen == fObjLen.
+            return Ok(data);
+        }
+        let blocks = compression::block_headers(&data)?;
+        let total: usize = blocks.iter().map(|b| b.uncompressed_len).sum();
+        if total != obj_len {
+            return Err(Error::new(format!("compressed blocks hold {total} bytes, the key says {obj_len}")));
+        }
+        compression::decompress(&data, obj_len)
+    }
+
+    /// Decodes the object of a key with the models layer.
+    pub fn object(&self, key: &KeyHeader) -> Result<crate::models::Object> {
+        let bytes = self.payload(key)?;
+        crate::models::decode(&key.class_name, &bytes, key.key_len as u32)
+            .map_err(|e| e.context(format!("{}: {} {:?}", self.name, key.class_name, key.name)))
+    }
+}
+
+fn read_record(source: &impl ByteSource, seek: u64) -> Result<DirectoryRecord> {
+    let avail = source.len().saturating_sub(seek).min(DIRECTORY_RECORD_MAX_LEN as u64) as usize;
+    let bytes = source.read_at(seek, avail)?;
+    DirectoryRecord::read(&mut Reader::new(&bytes, seek as u32))
+}
+
+fn read_keys(source: &impl ByteSource, record: &DirectoryRecord) -> Result<Vec<KeyHeader>> {
+    if record.seek_keys == 0 {
+        return Ok(Vec::new());
+    }
+    let bytes = source.read_at(record.seek_keys, record.nbytes_keys as usize)?;
+    parse_key_list(&bytes, record.seek_keys as u32)
+        .map_err(|e| e.context(format!("key list at offset {}", record.seek_keys)))
+}

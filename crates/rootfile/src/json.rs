@@ -1,0 +1,1 @@
+//! TBufferJSON-compatible serialisation of the models (dqmgui-api.md §8).
