@@ -1,0 +1,116 @@
+//! Spin's identifier rules (`spin-serde` `id.rs`): kebab-case component IDs, snake_case variable names, kv labels.
+
+/// Checks an ID made of words joined by `delim`, each word starting with an ASCII letter and all-lower or
+/// all-UPPER alphanumerics; `lower_only` forbids upper-case words. Returns Spin's error text.
+pub fn check_id(id: &str, delim: char, lower_only: bool) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("empty".into());
+    }
+    let wrong = if delim == '-' { '_' } else { '-' };
+    if id.contains(wrong) {
+        return Err(format!("words must be separated with {delim:?}, not {wrong:?}"));
+    }
+    for word in id.split(delim) {
+        let mut chars = word.chars();
+        let Some(first) = chars.next() else {
+            return Err(format!("{delim:?}-separated words must not be empty"));
+        };
+        if !first.is_ascii_alphabetic() {
+            return Err(format!(
+                "{delim:?}-separated words must start with an ASCII letter; got {first:?}"
+            ));
+        }
+        let upper = first.is_ascii_uppercase();
+        for ch in chars {
+            if ch.is_ascii_digit() {
+                continue;
+            }
+            if !ch.is_ascii_alphanumeric() {
+                return Err(format!(
+                    "{delim:?}-separated words may only contain alphanumeric ASCII; got {ch:?}"
+                ));
+            }
+            if ch.is_ascii_uppercase() != upper {
+                return Err(format!(
+                    "{delim:?}-separated words must be all lowercase or all UPPERCASE; got {word:?}"
+                ));
+            }
+        }
+        if lower_only && upper {
+            return Err(format!("Lower-case identifiers must be all lowercase; got {id:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Component and trigger IDs: kebab-case.
+pub fn check_component_id(id: &str) -> Result<(), String> {
+    check_id(id, '-', false)
+}
+
+/// Application variable names and component variable keys: lowercase snake_case.
+pub fn check_variable_name(name: &str) -> Result<(), String> {
+    check_id(name, '_', true)
+}
+
+/// Key-value store labels: kebab-case or snake_case.
+pub fn check_kv_label(label: &str) -> Result<(), String> {
+    if check_id(label, '-', false).is_ok() || check_id(label, '_', false).is_ok() {
+        Ok(())
+    } else {
+        Err("expected kebab-case or snake_case".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_ids() {
+        assert!(check_component_id("hello-world2").is_ok());
+        assert!(check_component_id("HELLO-world").is_ok());
+        assert_eq!(
+            check_component_id("hello_world").unwrap_err(),
+            "words must be separated with '-', not '_'"
+        );
+        assert_eq!(check_component_id("a--b").unwrap_err(), "'-'-separated words must not be empty");
+        assert_eq!(
+            check_component_id("a-1b").unwrap_err(),
+            "'-'-separated words must start with an ASCII letter; got '1'"
+        );
+        assert_eq!(
+            check_component_id("Hello").unwrap_err(),
+            "'-'-separated words must be all lowercase or all UPPERCASE; got \"Hello\""
+        );
+        assert_eq!(
+            check_component_id("a.b").unwrap_err(),
+            "'-'-separated words may only contain alphanumeric ASCII; got '.'"
+        );
+        assert_eq!(check_component_id("").unwrap_err(), "empty");
+    }
+
+    #[test]
+    fn variable_names() {
+        assert!(check_variable_name("api_key2").is_ok());
+        assert_eq!(
+            check_variable_name("api-key").unwrap_err(),
+            "words must be separated with '_', not '-'"
+        );
+        assert_eq!(
+            check_variable_name("API_KEY").unwrap_err(),
+            "Lower-case identifiers must be all lowercase; got \"API_KEY\""
+        );
+        assert_eq!(check_variable_name("a__b").unwrap_err(), "'_'-separated words must not be empty");
+        assert_eq!(check_variable_name("a_").unwrap_err(), "'_'-separated words must not be empty");
+    }
+
+    #[test]
+    fn kv_labels() {
+        assert!(check_kv_label("default").is_ok());
+        assert!(check_kv_label("my-store").is_ok());
+        assert!(check_kv_label("my_store").is_ok());
+        assert_eq!(check_kv_label("my store").unwrap_err(), "expected kebab-case or snake_case");
+        assert_eq!(check_kv_label("my-mixed_store").unwrap_err(), "expected kebab-case or snake_case");
+    }
+}
