@@ -1,0 +1,35 @@
+//! Every key Stats2 writes, in one place.
+//!
+//! | key | value |
+//! |---|---|
+//! | `stats2/doc/<RequestName>` | the workflow document, compact JSON with sorted keys |
+//! | `stats2/idx/<index>/<value>` | workflow names with that index value, sorted, unique, one per line |
+//! | `stats2/settings` | [`crate::store::Settings`] JSON: `since`, last DBS update time, failed workflows |
+//! | `stats2/status` | [`crate::sync::Progress`] JSON of the running or last pass |
+//! | `stats2/callbacks` | [`crate::callbacks::QueuedCallback`] JSON array still to be sent |
+//! | `stats2/update-requests` | JSON array of workflow names queued by `/api/update` |
+//!
+//! Index keys are read-modify-write lists changed only through `compare_and_swap`
+//! (`kv_api::update_with_retry`), so concurrent writers never lose an entry. A list per value (rather
+//! than one key per entry) keeps every view query to one `get` instead of a scan of all keys.
+
+use crate::document::Index;
+
+pub const DOC_PREFIX: &str = "stats2/doc/";
+pub const SETTINGS: &str = "stats2/settings";
+pub const STATUS: &str = "stats2/status";
+pub const CALLBACKS: &str = "stats2/callbacks";
+pub const UPDATE_REQUESTS: &str = "stats2/update-requests";
+
+pub fn doc(name: &str) -> String {
+    format!("{DOC_PREFIX}{name}")
+}
+
+pub fn index(index: Index, value: &str) -> String {
+    format!("stats2/idx/{}/{value}", index.name())
+}
+
+/// The workflow name of a document key, if `key` is one.
+pub fn workflow_of_doc_key(key: &str) -> Option<&str> {
+    key.strip_prefix(DOC_PREFIX)
+}

@@ -1,0 +1,312 @@
+//! The incremental sync pass (spec §4 with the §10a Decisions) and single-workflow updates.
+//!
+//! Crash safety: the new `since`, `last_dbs_update_date` and `failed_workflows` are saved only after the
+//! whole pass is written, so a pass that dies is redone from the last good `since`. Redoing it duplicates
+//! nothing because documents are written only when their content differs and history entries are
+//! appended only when they differ from the last one; callbacks are queued before the write they announce
+//! and deduplicated in the queue, so none is lost (one may be sent twice).
+
+use crate::callbacks::{self, Notification, Target};
+use crate::dbs::RunCache;
+use crate::document::{build_document, valid_workflow_name, Doc, Index};
+use crate::history::{append_if_changed, new_entry};
+use crate::store::{self, load_doc, save_doc, to_json, Settings};
+use crate::upstream::{self, Call, Upstream};
+use crate::{keys, Error};
+use kv_api::{update_with_retry, KvStore};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+/// Same-output workflows taken per dataset (the original's view limit).
+const SAME_OUTPUT_LIMIT: usize = 1000;
+/// DBS `min_ldate` slack, seconds.
+const DBS_OVERLAP: i64 = 300;
+/// Publish progress every this many workflows.
+const PROGRESS_EVERY: usize = 500;
+
+#[derive(Debug, Clone, Default)]
+pub struct PassOptions {
+    /// UNIX time of the pass start (also the `Time` of new history entries).
+    pub now: i64,
+    /// Where callbacks go (`--trigger-prod` / `--trigger-dev`); empty: none.
+    pub callback_targets: Vec<Target>,
+}
+
+/// Progress of the running or last pass, published under [`keys::STATUS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub started: i64,
+    /// Workflows looked at: updated plus recounted.
+    pub seen: usize,
+    /// Documents written (metadata changes and appended history entries).
+    pub changed: usize,
+    pub deleted: usize,
+    pub failed: usize,
+    pub elapsed_ms: u64,
+    /// The `since` this pass resumes from.
+    pub since: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PassReport {
+    pub progress: Progress,
+    pub updated: Vec<String>,
+    pub appended: Vec<String>,
+    pub deleted: Vec<String>,
+    pub failed_workflows: Vec<String>,
+    /// Notifications queued in this pass (they are sent from the store queue, see [`callbacks::due`]).
+    pub notifications: Vec<Notification>,
+    /// Problems that were logged and did not fail the pass.
+    pub warnings: Vec<String>,
+}
+
+pub fn load_progress(store: &dyn KvStore) -> Result<Option<Progress>, Error> {
+    let Some(bytes) = store.get(keys::STATUS)? else { return Ok(None) };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| Error::Corrupt(format!("{}: {e}", keys::STATUS)))
+}
+
+struct Pass<'a> {
+    store: &'a dyn KvStore,
+    cache: RunCache<'a>,
+    options: &'a PassOptions,
+    started: Instant,
+    report: PassReport,
+}
+
+/// Runs one incremental pass. An `Err` means nothing of the bookkeeping was saved: the next pass redoes it.
+pub fn run_pass(store: &dyn KvStore, upstream: &dyn Upstream, options: &PassOptions) -> Result<PassReport, Error> {
+    let settings = store::load_settings(store)?;
+    let mut pass = Pass { store, cache: RunCache::new(upstream), options, started: Instant::now(), report: PassReport::default() };
+    pass.report.progress = Progress { state: "running".into(), started: options.now, since: settings.last_reqmgr_sequence.clone(), ..Progress::default() };
+    pass.publish()?;
+    match pass.run(&settings) {
+        Ok(()) => {
+            pass.report.progress.state = "done".into();
+            pass.publish()?;
+            Ok(pass.report)
+        }
+        Err(error) => {
+            pass.report.progress.state = "failed".into();
+            pass.report.progress.error = Some(error.to_string());
+            // The pass already failed; a failing status write must not hide the original error.
+            let _ = pass.publish();
+            Err(error)
+        }
+    }
+}
+
+impl<'a> Pass<'a> {
+    fn run(&mut self, settings: &Settings) -> Result<(), Error> {
+        let upstream = self.cache.upstream();
+        let changes_call = Call::Changes { since: settings.last_reqmgr_sequence.clone() };
+        let changes = upstream::parse_changes(&upstream.fetch(&changes_call)?)?;
+        let deleted: BTreeSet<String> = changes.deleted.iter().cloned().collect();
+        for name in &deleted {
+            match store::delete_doc(self.store, name) {
+                Ok(true) => self.report.deleted.push(name.clone()),
+                Ok(false) => {}
+                Err(e) => self.report.warnings.push(format!("deleting {name}: {e}")),
+            }
+        }
+        self.report.progress.deleted = self.report.deleted.len();
+
+        let mut failed = BTreeSet::new();
+        let to_update: BTreeSet<String> = changes
+            .changed
+            .iter()
+            .chain(&settings.failed_workflows)
+            .filter(|name| !deleted.contains(*name))
+            .cloned()
+            .collect();
+        for name in &to_update {
+            if let Err(e) = self.update_one(name) {
+                self.report.warnings.push(format!("updating {name}: {e}"));
+                failed.insert(name.clone());
+            }
+            self.tick()?;
+        }
+
+        let mut to_recount = to_update.clone();
+        for name in &to_update {
+            let Some(stored) = load_doc(self.store, name)? else { continue };
+            for dataset in Index::OutputDataset.values(&stored.doc) {
+                let sharing = store::index_lookup(self.store, Index::OutputDataset, &dataset)?;
+                to_recount.extend(sharing.into_iter().take(SAME_OUTPUT_LIMIT));
+            }
+        }
+        let min_ldate = (settings.last_dbs_update_date - DBS_OVERLAP).max(0);
+        let modified = upstream::parse_dataset_names(&upstream.fetch(&Call::DbsModifiedDatasets { min_ldate })?)?;
+        for dataset in modified {
+            to_recount.extend(store::index_lookup(self.store, Index::OutputDataset, &dataset)?);
+        }
+        match upstream.fetch(&Call::WmstatsActive).and_then(|body| upstream::parse_wmstats_active(&body)) {
+            Ok(active) => to_recount.extend(active.into_iter().filter(|n| valid_workflow_name(n))),
+            Err(e) => self.report.warnings.push(format!("wmstats: {e} (treated as no active workflows)")),
+        }
+        for name in to_recount.iter().filter(|n| !deleted.contains(*n)) {
+            if let Err(e) = self.recalculate_one(name) {
+                self.report.warnings.push(format!("recounting {name}: {e}"));
+                failed.insert(name.clone());
+            }
+            self.tick()?;
+        }
+
+        self.report.failed_workflows = failed.into_iter().collect();
+        self.report.progress.failed = self.report.failed_workflows.len();
+        let next = Settings {
+            last_reqmgr_sequence: changes.last_seq,
+            last_dbs_update_date: self.options.now,
+            failed_workflows: self.report.failed_workflows.clone(),
+        };
+        store::save_settings(self.store, &next)
+    }
+
+    fn update_one(&mut self, name: &str) -> Result<(), Error> {
+        if let Some(doc) = update_one(self.store, &mut self.cache, name, self.options)? {
+            self.wrote(name, &doc);
+            self.report.updated.push(name.to_owned());
+        }
+        Ok(())
+    }
+
+    fn recalculate_one(&mut self, name: &str) -> Result<(), Error> {
+        if let Some(doc) = recalculate_one(self.store, &mut self.cache, name, self.options)? {
+            self.wrote(name, &doc);
+            self.report.appended.push(name.to_owned());
+        }
+        Ok(())
+    }
+
+    fn wrote(&mut self, name: &str, doc: &Doc) {
+        self.report.progress.changed += 1;
+        if !self.options.callback_targets.is_empty() {
+            let notification = Notification::for_doc(name, doc);
+            if !self.report.notifications.contains(&notification) {
+                self.report.notifications.push(notification);
+            }
+        }
+    }
+
+    fn tick(&mut self) -> Result<(), Error> {
+        self.report.progress.seen += 1;
+        if self.report.progress.seen.is_multiple_of(PROGRESS_EVERY) {
+            self.publish()?;
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self) -> Result<(), Error> {
+        self.report.progress.elapsed_ms = self.started.elapsed().as_millis() as u64;
+        self.store.set(keys::STATUS, &to_json(&self.report.progress))?;
+        Ok(())
+    }
+}
+
+/// Queues the callbacks for a write that is about to happen (before it, so a crash cannot lose them).
+fn announce(store: &dyn KvStore, options: &PassOptions, name: &str, doc: &Doc) -> Result<(), Error> {
+    let notification = Notification::for_doc(name, doc);
+    callbacks::enqueue(store, &options.callback_targets, &[notification], options.now)
+}
+
+/// Rebuilds the document from ReqMgr2 and writes it if anything but `LastUpdate` changed.
+/// Returns the written document.
+fn update_one(store: &dyn KvStore, cache: &mut RunCache, name: &str, options: &PassOptions) -> Result<Option<Doc>, Error> {
+    if !valid_workflow_name(name) {
+        return Err(Error::BadInput(format!("invalid workflow name {name:?}")));
+    }
+    let raw = upstream::parse_request_doc(&cache.upstream().fetch(&Call::RequestDoc { name: name.to_owned() })?)?;
+    let mut doc = build_document(name, &raw, cache).map_err(Error::Derivation)?;
+    let stored = load_doc(store, name)?;
+    if let Some(history) = stored.as_ref().and_then(|s| s.doc.get("EventNumberHistory")) {
+        doc.insert("EventNumberHistory".into(), history.clone());
+    }
+    if stored.as_ref().is_some_and(|s| store::same_content(&s.doc, &doc)) {
+        return Ok(None);
+    }
+    announce(store, options, name, &doc)?;
+    save_doc(store, name, stored.as_ref(), doc, options.now).map(Some)
+}
+
+/// Appends a new history entry if it differs from the last one. Unstored workflows are skipped.
+fn recalculate_one(store: &dyn KvStore, cache: &mut RunCache, name: &str, options: &PassOptions) -> Result<Option<Doc>, Error> {
+    let Some(stored) = load_doc(store, name)? else { return Ok(None) };
+    let Some(entry) = new_entry(&stored.doc, cache, options.now)? else { return Ok(None) };
+    let mut doc = stored.doc.clone();
+    if !append_if_changed(&mut doc, entry) {
+        return Ok(None);
+    }
+    announce(store, options, name, &doc)?;
+    save_doc(store, name, Some(&stored), doc, options.now).map(Some)
+}
+
+/// What a single-workflow update did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SingleReport {
+    pub updated: bool,
+    pub appended: bool,
+}
+
+/// `update --name X` and `/api/update`: update then recount one workflow, with callbacks, leaving the settings alone.
+pub fn update_single(store: &dyn KvStore, upstream: &dyn Upstream, name: &str, options: &PassOptions) -> Result<SingleReport, Error> {
+    let mut cache = RunCache::new(upstream);
+    let updated = update_one(store, &mut cache, name, options)?.is_some();
+    let appended = recalculate_one(store, &mut cache, name, options)?.is_some();
+    Ok(SingleReport { updated, appended })
+}
+
+/// Queues a refresh of `name` for the poller. `Ok(false)`: it is already queued.
+pub fn request_update(store: &dyn KvStore, name: &str) -> Result<bool, Error> {
+    if !valid_workflow_name(name) {
+        return Err(Error::BadInput(format!("invalid workflow name {name:?}")));
+    }
+    let queued = update_with_retry(store, keys::UPDATE_REQUESTS, 64, |old| {
+        let mut names = read_names(old);
+        if names.iter().any(|n| n == name) {
+            return None;
+        }
+        names.push(name.to_owned());
+        Some(to_json(&names))
+    })?;
+    Ok(queued)
+}
+
+pub fn queued_updates(store: &dyn KvStore) -> Result<Vec<String>, Error> {
+    Ok(read_names(store.get(keys::UPDATE_REQUESTS)?.as_deref()))
+}
+
+fn read_names(bytes: Option<&[u8]>) -> Vec<String> {
+    bytes.and_then(|b| serde_json::from_slice::<Vec<Value>>(b).ok()).unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A queued update request and how it went.
+pub type UpdateOutcome = (String, Result<SingleReport, String>);
+
+/// Runs every queued `/api/update` request, removing each from the queue once it ran (even if it failed:
+/// the error is returned for logging, and the user may ask again).
+pub fn process_update_requests(
+    store: &dyn KvStore,
+    upstream: &dyn Upstream,
+    options: &PassOptions,
+) -> Result<Vec<UpdateOutcome>, Error> {
+    let mut results = Vec::new();
+    for name in queued_updates(store)? {
+        let result = update_single(store, upstream, &name, options).map_err(|e| e.to_string());
+        update_with_retry(store, keys::UPDATE_REQUESTS, 64, |old| {
+            let mut names = read_names(old);
+            let before = names.len();
+            names.retain(|n| *n != name);
+            (names.len() != before).then(|| to_json(&names))
+        })?;
+        results.push((name, result));
+    }
+    Ok(results)
+}
