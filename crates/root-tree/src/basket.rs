@@ -1,0 +1,139 @@
+//! TBasket records: the logical buffer (key header + payload) and the per-entry byte ranges.
+
+use rootfile::buffer::Reader;
+use rootfile::container::{KeyHeader, RootFile};
+use rootfile::error::{Error, Result};
+use rootfile::source::ByteSource;
+
+/// Bytes of a key header up to and including `fKeyLen`.
+const KEY_LEN_PREFIX: usize = 16;
+
+/// One basket, decompressed, with where each of its entries starts.
+#[derive(Debug, Clone)]
+pub struct Basket {
+    /// The logical buffer: `fKeyLen` header bytes, then the uncompressed payload.
+    buffer: Vec<u8>,
+    /// `n + 1` absolute entry boundaries in `buffer`; the last is `fLast`.
+    bounds: Vec<usize>,
+}
+
+impl Basket {
+    /// Reads the basket whose key is at `seek`. `fixed_size` is the entry size for leaves without offsets.
+    pub fn read<S: ByteSource>(file: &RootFile<S>, seek: u64, fixed_size: Option<usize>) -> Result<Basket> {
+        Self::read_inner(file, seek, fixed_size).map_err(|e| e.context(format!("{}: TBasket at offset {seek}", file.name())))
+    }
+
+    fn read_inner<S: ByteSource>(file: &RootFile<S>, seek: u64, fixed_size: Option<usize>) -> Result<Basket> {
+        let source = file.source();
+        let prefix = source.read_at(seek, KEY_LEN_PREFIX.min(source.len().saturating_sub(seek) as usize))?;
+        if prefix.len() < KEY_LEN_PREFIX {
+            return Err(Error::new("truncated basket key"));
+        }
+        let key_len = i16::from_be_bytes([prefix[14], prefix[15]]);
+        let key_len = usize::try_from(key_len).map_err(|_| Error::new(format!("negative fKeyLen {key_len}")))?;
+        let mut buffer = source.read_at(seek, key_len)?;
+        let mut r = Reader::new(&buffer, 0);
+        let key = KeyHeader::read(&mut r)?;
+        if key.class_name != "TBasket" {
+            return Err(Error::new(format!("expected a TBasket key, found {}", key.class_name)));
+        }
+        r.i16()?; // fVersion
+        r.i32()?; // fBufferSize
+        r.i32()?; // fNevBufSize
+        let nev_buf = r.length("fNevBuf")?;
+        let last = r.length("fLast")?;
+        let payload = file.payload(&key)?;
+        buffer.truncate(key_len);
+        buffer.extend_from_slice(&payload);
+        if last < key_len || last > buffer.len() {
+            return Err(Error::new(format!("fLast {last} outside the {}-byte basket", buffer.len())));
+        }
+        let bounds = if buffer.len() > last {
+            offsets_after_last(&buffer, key_len, last, nev_buf)?
+        } else {
+            let size = fixed_size.ok_or_else(|| Error::new("variable-size entries without entry offsets"))?;
+            if nev_buf.saturating_mul(size) != last - key_len {
+                return Err(Error::new(format!("{nev_buf} entries of {size} bytes do not fill [{key_len}, {last})")));
+            }
+            (0..=nev_buf).map(|i| key_len + i * size).collect()
+        };
+        Ok(Basket { buffer, bounds })
+    }
+
+    /// Number of entries in the basket.
+    pub fn len(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole logical buffer (reference positions inside entries are relative to its start).
+    pub fn buffer(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Entry `i`'s bytes and their offset in the logical buffer.
+    pub fn entry(&self, i: usize) -> Result<(&[u8], usize)> {
+        if i >= self.len() {
+            return Err(Error::new(format!("basket entry {i} of {}", self.len())));
+        }
+        let (start, end) = (self.bounds[i], self.bounds[i + 1]);
+        Ok((&self.buffer[start..end], start))
+    }
+}
+
+/// Parses the entry-offset array at `fLast`: `[n + 1, off_0 … off_{n-1}, 0]`, offsets absolute in the buffer.
+fn offsets_after_last(buffer: &[u8], key_len: usize, last: usize, nev_buf: usize) -> Result<Vec<usize>> {
+    let mut r = Reader::new(&buffer[last..], last as u32);
+    let count = r.count(4, "entry offsets")?;
+    if count < nev_buf {
+        return Err(r.error(format!("{count} entry offsets for {nev_buf} entries")));
+    }
+    let mut bounds = Vec::with_capacity(nev_buf + 1);
+    for _ in 0..nev_buf {
+        let off = r.i32()?;
+        let off = usize::try_from(off).map_err(|_| r.error(format!("negative entry offset {off}")))?;
+        let prev = bounds.last().copied().unwrap_or(key_len);
+        if off < prev || off > last {
+            return Err(r.error(format!("entry offset {off} outside [{prev}, {last}]")));
+        }
+        bounds.push(off);
+    }
+    bounds.push(last);
+    Ok(bounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buffer_with_offsets(offsets: &[i32], key_len: usize, last: usize) -> Vec<u8> {
+        let mut b = vec![0u8; last];
+        b.extend_from_slice(&((offsets.len() + 1) as i32).to_be_bytes());
+        for o in offsets {
+            b.extend_from_slice(&o.to_be_bytes());
+        }
+        b.extend_from_slice(&0i32.to_be_bytes());
+        assert!(key_len <= last);
+        b
+    }
+
+    #[test]
+    fn offsets_include_the_key_length_and_end_at_flast() {
+        let b = buffer_with_offsets(&[10, 13, 20], 10, 25);
+        assert_eq!(offsets_after_last(&b, 10, 25, 3).unwrap(), vec![10, 13, 20, 25]);
+    }
+
+    #[test]
+    fn bad_offsets_are_errors() {
+        let b = buffer_with_offsets(&[10, 9], 10, 25);
+        assert!(offsets_after_last(&b, 10, 25, 2).is_err());
+        let b = buffer_with_offsets(&[10, 30], 10, 25);
+        assert!(offsets_after_last(&b, 10, 25, 2).is_err());
+        let b = buffer_with_offsets(&[10], 10, 25);
+        assert!(offsets_after_last(&b, 10, 25, 3).is_err());
+        assert!(offsets_after_last(&b[..27], 10, 25, 1).is_err());
+    }
+}
