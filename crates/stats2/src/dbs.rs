@@ -17,7 +17,8 @@ pub struct RunCache<'a> {
     upstream: &'a dyn Upstream,
     summaries: HashMap<(String, bool), FileSummary>,
     masked_events: HashMap<(String, String), i64>,
-    figures: HashMap<String, DatasetFigures>,
+    /// `None`: DBS does not know the dataset (remembered too, so it is asked once per pass).
+    figures: HashMap<String, Option<DatasetFigures>>,
 }
 
 impl<'a> RunCache<'a> {
@@ -40,8 +41,8 @@ impl<'a> RunCache<'a> {
         Ok(summary)
     }
 
-    /// Figures of `datasets` (from one `datasetlist` call for those not cached yet); datasets DBS does not
-    /// know are absent from the answer. Figures always include lumis, so a cached entry never needs a
+    /// Figures of `datasets` (from one `datasetlist` call for those not asked yet in this pass); datasets
+    /// DBS does not know are absent from the answer. Figures always include lumis, so a cached entry never needs a
     /// re-query for a lumi-tracked workflow (the spec's re-query Decision is about a cache without them).
     pub fn figures(&mut self, datasets: &[&str]) -> Result<HashMap<String, DatasetFigures>, UpstreamError> {
         let missing: Vec<String> =
@@ -49,15 +50,18 @@ impl<'a> RunCache<'a> {
         if !missing.is_empty() {
             let call = Call::DbsDatasetList { datasets: missing.clone() };
             for (dataset, access_type) in upstream::parse_datasetlist(&self.upstream.fetch(&call)?)? {
-                if !missing.contains(&dataset) || self.figures.contains_key(&dataset) {
+                if !missing.contains(&dataset) || self.figures.get(&dataset).is_some_and(Option::is_some) {
                     continue;
                 }
                 let valid_only = matches!(access_type.as_str(), "PRODUCTION" | "VALID");
                 let summary = self.summary(&dataset, valid_only)?;
-                self.figures.insert(dataset, DatasetFigures { access_type, summary });
+                self.figures.insert(dataset, Some(DatasetFigures { access_type, summary }));
+            }
+            for dataset in missing {
+                self.figures.entry(dataset).or_insert(None);
             }
         }
-        Ok(datasets.iter().filter_map(|d| self.figures.get(*d).map(|f| ((*d).to_owned(), f.clone()))).collect())
+        Ok(datasets.iter().filter_map(|d| self.figures.get(*d).cloned().flatten().map(|f| ((*d).to_owned(), f))).collect())
     }
 }
 
