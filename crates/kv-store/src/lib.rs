@@ -8,7 +8,7 @@ mod redis_store;
 mod sqlite;
 
 pub use backup::DUMP_FORMAT;
-pub use manager::{Backend, SharedStore, StoreManager, StoresConfig, DEFAULT_LABEL, DEFAULT_SQLITE_FILE};
+pub use manager::{Backend, SharedStore, StoreManager, StoresConfig};
 pub use read_only::ReadOnlyStore;
 pub use redis_store::RedisStore;
 pub use sqlite::{SqliteDb, SqliteStore};

@@ -6,15 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kv_api::{KvError, KvResult, KvStore};
+use spin_app::runtime_config::{KvBackend, RuntimeConfig};
 
 use crate::read_only::ReadOnlyStore;
 use crate::redis_store::RedisStore;
 use crate::sqlite::{SqliteDb, SqliteStore};
-
-/// The label every Spin app has.
-pub const DEFAULT_LABEL: &str = "default";
-/// Spin's default SQLite file name inside the state dir (`.spin/sqlite_key_value.db`).
-pub const DEFAULT_SQLITE_FILE: &str = "sqlite_key_value.db";
 
 /// An opened store as the gateway and scraper-host hold it.
 pub type SharedStore = Arc<dyn KvStore + Send + Sync>;
@@ -28,10 +24,13 @@ pub enum Backend {
     Redis { url: String },
 }
 
-impl Backend {
-    /// Spin's backend for `default`: `<state_dir>/sqlite_key_value.db`, in-memory without a state dir.
-    pub fn spin_default(state_dir: Option<&Path>) -> Self {
-        Backend::Sqlite { path: state_dir.map(|dir| dir.join(DEFAULT_SQLITE_FILE)) }
+impl From<KvBackend> for Backend {
+    fn from(backend: KvBackend) -> Self {
+        match backend {
+            KvBackend::Sqlite(path) => Backend::Sqlite { path: Some(path) },
+            KvBackend::Memory => Backend::Sqlite { path: None },
+            KvBackend::Redis(url) => Backend::Redis { url },
+        }
     }
 }
 
@@ -40,6 +39,15 @@ impl Backend {
 pub struct StoresConfig {
     pub stores: BTreeMap<String, Backend>,
     pub read_only: bool,
+}
+
+impl StoresConfig {
+    /// Every label a Spin runtime config defines, plus `default` (in `state_dir`, or in-memory without one),
+    /// resolved by `spin-app`'s rules.
+    pub fn from_runtime_config(config: &RuntimeConfig, state_dir: Option<&Path>, read_only: bool) -> KvResult<Self> {
+        let backends = config.kv_backends(state_dir).map_err(|e| KvError::Other(e.message().to_owned()))?;
+        Ok(Self { stores: backends.into_iter().map(|(label, b)| (label, b.into())).collect(), read_only })
+    }
 }
 
 /// One label's opened backend, kept concrete for dump/restore.

@@ -3,7 +3,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use common::RedisServer;
 use kv_api::KvError;
@@ -49,13 +48,21 @@ fn labels_share_one_file_and_stay_isolated() {
 }
 
 #[test]
-fn spin_default_is_the_state_dir_file_or_memory() {
-    let state = PathBuf::from("/srv/app/.spin");
-    assert_eq!(
-        Backend::spin_default(Some(&state)),
-        Backend::Sqlite { path: Some(state.join("sqlite_key_value.db")) }
-    );
-    assert_eq!(Backend::spin_default(None), Backend::Sqlite { path: None });
+fn runtime_config_labels_and_default_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[key_value_store.runs]\ntype = \"spin\"\npath = \"runs.db\"\n[key_value_store.cache]\ntype = \"spin\"\n";
+    let runtime = spin_app::RuntimeConfig::parse(text, dir.path()).unwrap();
+    let state = dir.path().join(".spin");
+    let cfg = StoresConfig::from_runtime_config(&runtime, Some(&state), true).unwrap();
+    let expected: BTreeMap<String, Backend> = [
+        ("cache".to_owned(), Backend::Sqlite { path: None }),
+        ("default".to_owned(), Backend::Sqlite { path: Some(state.join("sqlite_key_value.db")) }),
+        ("runs".to_owned(), Backend::Sqlite { path: Some(dir.path().join("runs.db")) }),
+    ]
+    .into();
+    assert_eq!(cfg, StoresConfig { stores: expected, read_only: true });
+    let no_state = StoresConfig::from_runtime_config(&spin_app::RuntimeConfig::default(), None, false).unwrap();
+    assert_eq!(no_state.stores["default"], Backend::Sqlite { path: None });
 }
 
 #[test]
