@@ -164,6 +164,11 @@ impl<S: ByteSource> RootFile<S> {
         Error::new(format!("{}: no key {:?}", self.name, path))
     }
 
+    /// The record's data bytes as stored (compressed or not), without the key header.
+    pub fn source_bytes(&self, key: &KeyHeader) -> Result<Vec<u8>> {
+        self.source.read_at(key.seek_key + key.key_len as u64, key.data_len())
+    }
+
     /// The uncompressed object bytes of a key (they start at buffer-frame offset `key.key_len`).
     pub fn payload(&self, key: &KeyHeader) -> Result<Vec<u8>> {
         self.payload_inner(key)
@@ -175,7 +180,7 @@ impl<S: ByteSource> RootFile<S> {
         if obj_len > MAX_OBJECT_LEN {
             return Err(Error::new(format!("object length {obj_len} exceeds the {MAX_OBJECT_LEN}-byte limit")));
         }
-        let data = self.source.read_at(key.seek_key + key.key_len as u64, key.data_len())?;
+        let data = self.source_bytes(key)?;
         if !key.is_compressed() {
             // Uncompressed: fNbytes - fKeyLen == fObjLen.
             return Ok(data);

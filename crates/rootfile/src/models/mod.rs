@@ -4,6 +4,7 @@ pub mod axis;
 pub mod base;
 pub mod hist;
 pub mod list;
+pub mod stats;
 
 pub use axis::Axis;
 pub use base::{AttAxis, AttFill, AttLine, AttMarker, Named};
@@ -22,6 +23,8 @@ pub enum Object {
     Named(Named),
     Parameter(Parameter),
     List(List),
+    /// A `std::string` written as a key of class `string` (e.g. DQMIO's `cms::edm::GUID`).
+    StdString(String),
     /// An object inside a list or pointer whose class this crate does not model (e.g. a TF1);
     /// it was skipped through its byte count.
     Unknown { class: String },
@@ -35,6 +38,7 @@ impl Object {
             Object::Named(_) => "TNamed",
             Object::Parameter(p) => &p.class,
             Object::List(l) => &l.class,
+            Object::StdString(_) => "string",
             Object::Unknown { class } => class,
         }
     }
@@ -43,7 +47,7 @@ impl Object {
 /// Whether `class` can be decoded by [`decode`].
 pub fn is_supported(class: &str) -> bool {
     HistKind::from_class(class).is_some()
-        || matches!(class, "TObjString" | "TNamed" | "TList" | "THashList")
+        || matches!(class, "TObjString" | "TNamed" | "TList" | "THashList" | "string")
         || class.starts_with("TParameter<")
 }
 
@@ -107,6 +111,7 @@ impl<'a> Decoder<'a> {
             "TObjString" => Object::ObjString(ObjString::read(self)?),
             "TNamed" => Object::Named(Named::read(self)?),
             "TList" | "THashList" => Object::List(List::read(self, class)?),
+            "string" => Object::StdString(self.tstring()?),
             _ if class.starts_with("TParameter<") => Object::Parameter(Parameter::read(self, class)?),
             _ => return Err(self.error(format!("unsupported class {class}"))),
         })
