@@ -142,8 +142,12 @@ pub mod values {
     /// A `std::string` entry: TString-style length then bytes (an optional class header first).
     pub fn string(bytes: &[u8]) -> Result<String> {
         let mut r = Reader::new(bytes, 0);
-        if bytes.len() >= 6 && bytes[0] & 0x40 != 0 {
-            r.class_header()?;
+        // A header is there only if its byte count spans the entry exactly (a length byte can look like one).
+        if bytes.len() >= 6 {
+            let word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            if word & 0x4000_0000 != 0 && (word & !0x4000_0000) as usize + 4 == bytes.len() {
+                r.class_header()?;
+            }
         }
         let s = r.tstring()?;
         if r.remaining() != 0 {
