@@ -1,0 +1,176 @@
+//! Spec §11 items 9–14: the endpoints' shapes over a store filled by a real pass.
+
+mod common;
+
+use common::*;
+use kv_api::MemoryStore;
+use serde_json::{json, Value};
+use stats2::fake::FakeCmsweb;
+use stats2::sync::{queued_updates, run_pass, PassOptions};
+use stats2::views::{completion, handle, history_series, AuthConfig, Request, Response};
+
+fn filled_store() -> MemoryStore {
+    let store = MemoryStore::new();
+    let fake = FakeCmsweb::new();
+    fake.put_request(TASKCHAIN, sample("reqmgr2_request__synthetic.json"));
+    fake.put_request(RERECO, sample("reqmgr2_rereco_request__synthetic.json"));
+    // Same PrepID, older timestamp in the name: must sort first for `prepid`.
+    let mut older = sample("reqmgr2_request__synthetic.json");
+    older["RequestName"] = json!("pdmvserv_task_EXO-older__v1_T_221231_235959_0001");
+    fake.put_request("pdmvserv_task_EXO-older__v1_T_221231_235959_0001", older);
+    run_pass(&store, &fake, &PassOptions { now: 1_700_000_000, callback_targets: vec![] }).unwrap();
+    store
+}
+
+fn auth() -> AuthConfig {
+    AuthConfig { admin_tokens: vec!["s3cret".into()], ..AuthConfig::default() }
+}
+
+fn get(store: &MemoryStore, path: &str, query: &str) -> Response {
+    get_with(store, path, query, &[])
+}
+
+fn get_with(store: &MemoryStore, path: &str, query: &str, headers: &[(String, String)]) -> Response {
+    handle(store, &auth(), &Request { method: "GET", path, query, headers })
+}
+
+fn json_of(response: &Response) -> Value {
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+fn names(response: &Response) -> Vec<String> {
+    json_of(response).as_array().unwrap().iter().map(|d| d["_id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn get_json_returns_the_stored_document_pretty_and_sorted() {
+    let store = filled_store();
+    let found = get(&store, &format!("/api/get_json/{TASKCHAIN}"), "");
+    assert_eq!((found.status, found.content_type), (200, "application/json"));
+    let text = String::from_utf8(found.body.clone()).unwrap();
+    assert!(text.starts_with("{\n  \"AcquisitionEra\": {"), "{}", &text[..60]);
+    let mut doc = json_of(&found);
+    for key in ["EventNumberHistory", "LastUpdate"] {
+        doc.as_object_mut().unwrap().remove(key);
+    }
+    assert_eq!(doc, Value::Object(expected_doc("stats2_doc__synthetic.json")));
+    assert_eq!(get(&store, &format!("/get_json/{TASKCHAIN}"), "").status, 200);
+    let missing = get(&store, "/api/get_json/unknown", "");
+    assert_eq!((missing.status, json_of(&missing)), (404, json!({})));
+}
+
+#[test]
+fn every_filter_finds_its_documents() {
+    let store = filled_store();
+    let cases = [
+        ("campaign=RunIISummer20UL18SIM", 2),
+        ("output_dataset=%2FZprimeToMuMu_M-5000_TuneCP5_13TeV-pythia8%2FRunIISummer20UL18wmLHEGEN-106X_upgrade2018_realistic_v4-v2%2FGEN", 2),
+        ("input_dataset=/Muon0/Run2024F-v1/RAW", 1),
+        ("type=ReReco", 1),
+        ("processing_string=106X_upgrade2018_realistic_v4", 2),
+        ("request=EXO-RunIISummer20UL18SIM-01234", 2),
+        ("prepid=ReReco-Run2024F-Muon0-ECAL_PFA_2024-00001", 1),
+        ("processing_string=", 0),
+        ("campaign=nothing", 0),
+        ("", 3),
+    ];
+    for (query, expected) in cases {
+        let response = get(&store, "/api/fetch", query);
+        assert_eq!(response.status, 200, "{query}");
+        assert_eq!(names(&response).len(), expected, "{query}");
+    }
+    let by_name = get(&store, "/api/fetch", &format!("workflow_name={TASKCHAIN}&campaign=Run2024F"));
+    assert_eq!(names(&by_name), [TASKCHAIN], "workflow_name wins and returns one document");
+    assert_eq!(names(&get(&store, "/api/fetch", "workflow_name=nope")), Vec::<String>::new());
+    // prepid results are ordered by the YYMMDD_HHMMSS part of the name.
+    let prepid = names(&get(&store, "/api/fetch", "prepid=task_EXO-RunIISummer20UL18wmLHEGEN-01234"));
+    assert_eq!(prepid, ["pdmvserv_task_EXO-older__v1_T_221231_235959_0001", TASKCHAIN]);
+}
+
+#[test]
+fn search_redirects_to_the_first_matching_filter() {
+    let store = filled_store();
+    let hit = get(&store, "/search", "q=task_EXO-RunIISummer20UL18wmLHEGEN-01234");
+    assert_eq!((hit.status, hit.location.as_deref()), (302, Some("/stats?prepid=task_EXO-RunIISummer20UL18wmLHEGEN-01234")));
+    let campaign = get(&store, "/search", "q=Run2024F");
+    assert_eq!(campaign.location.as_deref(), Some("/stats?campaign=Run2024F"));
+    let miss = get(&store, "/search", "q=whatever");
+    assert_eq!(miss.location.as_deref(), Some("/stats?workflow_name=whatever"));
+    assert_eq!(get(&store, "/search", "q=").location.as_deref(), Some("/stats"));
+}
+
+#[test]
+fn markdown_table_has_a_header_and_one_row_per_document() {
+    let store = filled_store();
+    let md = String::from_utf8(get(&store, "/md", "prepid=ReReco-Run2024F-Muon0-ECAL_PFA_2024-00001").body).unwrap();
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines.len(), 3, "{md}");
+    assert_eq!(lines[0], "| RequestName | InputDataset | OutputDatasets |");
+    assert_eq!(lines[1], "| :--- | :--- | :--- |");
+    assert!(lines[2].starts_with(&format!("| [{RERECO}](https://cms-pdmv-prod.web.cern.ch/stats/?workflow_name={RERECO}) | [/Muon0/Run2024F-v1/RAW](https://cmsweb.cern.ch/das/request?view=list&limit=50&instance=prod%2Fglobal&input=dataset%3D/Muon0/Run2024F-v1/RAW) | - [")));
+    assert_eq!(lines[2].matches("<br>- [").count(), 2);
+    // No InputDataset: an empty cell, not an error.
+    let mc = String::from_utf8(get(&store, "/md", &format!("workflow_name={TASKCHAIN}")).body).unwrap();
+    assert!(mc.lines().nth(2).unwrap().contains(") |  | - ["), "{mc}");
+    assert_eq!(get(&store, "/md", "campaign=none").body, b"");
+}
+
+#[test]
+fn update_requires_a_token_and_queues_the_request() {
+    let store = filled_store();
+    let none = get(&store, "/api/update", &format!("workflow_name={TASKCHAIN}"));
+    assert_eq!((none.status, json_of(&none)), (401, json!({"error": "Authentication required"})));
+    let wrong = [("Authorization".to_owned(), "Bearer guess".to_owned())];
+    assert_eq!(get_with(&store, "/api/update", "workflow_name=x", &wrong).status, 401);
+    let good = [("authorization".to_owned(), "Bearer s3cret".to_owned())];
+    let missing = get_with(&store, "/api/update", "", &good);
+    assert_eq!((missing.status, json_of(&missing)), (400, json!({"msg": "Please provide the workflow name via 'workflow_name' query parameter"})));
+    let ok = get_with(&store, "/api/update", &format!("workflow_name={TASKCHAIN}"), &good);
+    assert_eq!((ok.status, json_of(&ok)), (200, json!({"msg": format!("Workflow {TASKCHAIN} has been updated successfully")})));
+    assert_eq!(queued_updates(&store).unwrap(), [TASKCHAIN]);
+    let again = get_with(&store, "/api/update", &format!("workflow_name={TASKCHAIN}"), &good);
+    assert_eq!((again.status, json_of(&again)), (409, json!({"error": format!("Update already in progress for {TASKCHAIN}")})));
+
+    // Proxy identities count only when trusted, and then need the role.
+    let proxy = AuthConfig { trust_proxy_headers: true, ..auth() };
+    let user = |groups: &str| vec![("X-Forwarded-User".to_owned(), "alice".to_owned()), ("X-Forwarded-Groups".to_owned(), groups.to_owned())];
+    let call = |config: &AuthConfig, headers: &[(String, String)]| {
+        handle(&store, config, &Request { method: "GET", path: "/api/update", query: "workflow_name=other", headers }).status
+    };
+    assert_eq!(call(&auth(), &user("cms-pdmv-serv")), 401);
+    assert_eq!(call(&proxy, &user("cms-users")), 403);
+    assert_eq!(call(&proxy, &user("cms-users,cms-pdmv-serv")), 200);
+}
+
+#[test]
+fn list_page_shows_100_per_page_with_completion() {
+    let store = filled_store();
+    let page = get(&store, "/", "type=ReReco");
+    assert_eq!((page.status, page.content_type), (200, "text/html; charset=utf-8"));
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.contains(RERECO) && !html.contains(TASKCHAIN));
+    let empty = String::from_utf8(get(&store, "/1", "").body).unwrap();
+    assert!(!empty.contains("pdmvserv_"), "page 1 of 3 documents is empty");
+    assert_eq!(get(&store, "/-1", "").status, 404);
+    assert_eq!(get(&store, "/nope", "").status, 404);
+    let post = handle(&store, &auth(), &Request { method: "POST", path: "/api/fetch", query: "", headers: &[] });
+    assert_eq!(post.status, 405);
+    assert!(json_of(&post)["message"].is_string());
+}
+
+#[test]
+fn completion_and_series_come_from_the_newest_entries() {
+    let mut doc = object(sample("stats2_doc__synthetic.json"));
+    doc.remove("_comment");
+    let progress = completion(&doc);
+    assert_eq!(progress[0].completed_perc, Some(100.0));
+    assert_eq!(progress[1].completed_perc, Some(99.95));
+    assert_eq!(progress[1].access_type, "VALID");
+    assert_eq!(progress[0].lumi_completed_perc, None);
+    let rereco = object(sample("stats2_doc_rereco_lumis__synthetic.json"));
+    let lumis = completion(&rereco);
+    assert_eq!(lumis[0].lumi_completed_perc, Some(20.02));
+    assert_eq!(lumis[2].completed_perc, Some(0.0));
+    let series = history_series(&doc);
+    assert_eq!(series[0].1, [(1673360000, 250000), (1673410000, 1000000)]);
+}
