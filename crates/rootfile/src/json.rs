@@ -1,1 +1,352 @@
-//! TBufferJSON-compatible serialisation of the models (dqmgui-api.md §8).
+//! TBufferJSON-compatible serialisation of the models (dqmgui-api.md §8), written with Python
+//! `json.dumps` separators and escaping so output compares byte-for-byte with the recorded one.
+
+use crate::buffer::TObject;
+use crate::models::{Axis, BinArray, Histogram, List, Named, Object};
+
+/// Serialises `object` as TBufferJSON would (after Python's re-dump). `trailing` members are
+/// appended last as raw JSON, e.g. `[("dqmProperties", r#"{"efficiency": false}"#)]`.
+pub fn to_json(object: &Object, trailing: &[(&str, &str)]) -> String {
+    let mut w = JsonWriter::default();
+    w.object(object, trailing);
+    w.out
+}
+
+/// Float_t as TBufferJSON writes it: 7 significant digits, integers without a fraction.
+pub fn format_f32(v: f32) -> String {
+    format_rounded(v as f64, 6, 1e7)
+}
+
+/// Double_t as TBufferJSON writes it: 15 significant digits, integers without a fraction.
+pub fn format_f64(v: f64) -> String {
+    format_rounded(v, 14, 1e15)
+}
+
+fn format_rounded(v: f64, digits_after_point: usize, int_limit: f64) -> String {
+    if !v.is_finite() {
+        return "null".to_owned();
+    }
+    let rounded: f64 = format!("{v:.digits_after_point$e}").parse().unwrap_or(v);
+    if rounded.fract() == 0.0 && rounded.abs() < int_limit {
+        return format!("{}", rounded as i64);
+    }
+    python_repr(rounded)
+}
+
+/// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents in [-4, 16)
+/// (always with a fraction), scientific otherwise (`1.25e-07`, `1e+16`).
+pub fn python_repr(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".to_owned();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let sci = format!("{:e}", v.abs()); // e.g. "1.25e-7"
+    let (mantissa, exp) = sci.split_once('e').expect("LowerExp has an exponent");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let point = exp + 1; // digits before the decimal point
+        let body = if point <= 0 {
+            format!("0.{}{digits}", "0".repeat((-point) as usize))
+        } else if point as usize >= digits.len() {
+            format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        };
+        format!("{sign}{body}")
+    } else {
+        let mantissa = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{esign}{:02}", exp.abs())
+    }
+}
+
+/// Appends `s` as a JSON string the way Python's `json.dumps` (ensure_ascii) does.
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if !(' '..='~').contains(&c) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A streaming writer for the TBufferJSON member layout.
+#[derive(Default)]
+struct JsonWriter {
+    out: String,
+    /// Whether the innermost open object/array already has an element.
+    has_element: Vec<bool>,
+    /// A key was just written: its value takes no separator.
+    after_key: bool,
+}
+
+impl JsonWriter {
+    fn separator(&mut self) {
+        if std::mem::take(&mut self.after_key) {
+            return;
+        }
+        if let Some(has) = self.has_element.last_mut() {
+            if *has {
+                self.out.push_str(", ");
+            }
+            *has = true;
+        }
+    }
+
+    fn open(&mut self, bracket: char) {
+        self.separator();
+        self.out.push(bracket);
+        self.has_element.push(false);
+    }
+
+    fn close(&mut self, bracket: char) {
+        self.has_element.pop();
+        self.out.push(bracket);
+    }
+
+    fn key(&mut self, key: &str) {
+        self.separator();
+        write_string(&mut self.out, key);
+        self.out.push_str(": ");
+        self.after_key = true;
+    }
+
+    fn raw(&mut self, text: &str) {
+        self.separator();
+        self.out.push_str(text);
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.separator();
+        write_string(&mut self.out, value);
+    }
+
+    fn num(&mut self, key: &str, value: impl ToString) {
+        self.key(key);
+        self.raw(&value.to_string());
+    }
+
+    fn f32(&mut self, key: &str, v: f32) {
+        self.num(key, format_f32(v));
+    }
+
+    fn f64(&mut self, key: &str, v: f64) {
+        self.num(key, format_f64(v));
+    }
+
+    fn f64_array(&mut self, key: &str, values: &[f64]) {
+        self.key(key);
+        self.open('[');
+        for v in values {
+            self.raw(&format_f64(*v));
+        }
+        self.close(']');
+    }
+
+    fn tobject(&mut self, typename: &str, o: &TObject) {
+        self.str("_typename", typename);
+        self.num("fUniqueID", o.unique_id);
+        // kMustCleanup is a run-time bit that TBufferJSON does not show.
+        self.num("fBits", o.bits & !0x8);
+    }
+
+    fn named(&mut self, typename: &str, n: &Named) {
+        self.tobject(typename, &n.object);
+        self.str("fName", &n.name);
+        self.str("fTitle", &n.title);
+    }
+
+    fn object(&mut self, object: &Object, trailing: &[(&str, &str)]) {
+        self.open('{');
+        match object {
+            Object::Histogram(h) => self.histogram(h),
+            Object::ObjString(s) => {
+                self.tobject("TObjString", &s.object);
+                self.str("fString", &s.string);
+            }
+            Object::Named(n) => self.named("TNamed", n),
+            Object::Parameter(p) => {
+                self.tobject(&p.class, &p.object);
+                self.str("fName", &p.name);
+                self.f64("fVal", p.value);
+            }
+            Object::List(l) => self.list_members(l),
+            Object::StdString(s) => self.str("_typename", s),
+            Object::Unknown { class } => self.str("_typename", class),
+        }
+        for (key, raw) in trailing {
+            self.key(key);
+            self.raw(raw);
+        }
+        self.close('}');
+    }
+
+    fn optional_list(&mut self, key: &str, list: Option<&List>) {
+        self.key(key);
+        match list {
+            Some(l) => {
+                self.open('{');
+                self.list_members(l);
+                self.close('}');
+            }
+            None => self.raw("null"),
+        }
+    }
+
+    fn list_members(&mut self, l: &List) {
+        self.str("_typename", &l.class);
+        self.str("name", if l.name.is_empty() { &l.class } else { &l.name });
+        self.key("arr");
+        self.open('[');
+        for item in &l.items {
+            match &item.object {
+                Some(o) => self.object(o, &[]),
+                None => self.raw("null"),
+            }
+        }
+        self.close(']');
+        self.key("opt");
+        self.open('[');
+        for item in &l.items {
+            if item.option.is_empty() {
+                self.raw("null");
+            } else {
+                self.separator();
+                write_string(&mut self.out, &item.option);
+            }
+        }
+        self.close(']');
+    }
+
+    fn axis(&mut self, key: &str, a: &Axis) {
+        self.key(key);
+        self.open('{');
+        self.named("TAxis", &a.named);
+        let t = &a.att;
+        self.num("fNdivisions", t.ndivisions);
+        self.num("fAxisColor", t.axis_color);
+        self.num("fLabelColor", t.label_color);
+        self.num("fLabelFont", t.label_font);
+        self.f32("fLabelOffset", t.label_offset);
+        self.f32("fLabelSize", t.label_size);
+        self.f32("fTickLength", t.tick_length);
+        self.f32("fTitleOffset", t.title_offset);
+        self.f32("fTitleSize", t.title_size);
+        self.num("fTitleColor", t.title_color);
+        self.num("fTitleFont", t.title_font);
+        self.num("fNbins", a.nbins);
+        self.f64("fXmin", a.xmin);
+        self.f64("fXmax", a.xmax);
+        self.f64_array("fXbins", &a.xbins);
+        self.num("fFirst", a.first);
+        self.num("fLast", a.last);
+        self.num("fBits2", a.bits2);
+        self.num("fTimeDisplay", a.time_display);
+        self.str("fTimeFormat", &a.time_format);
+        self.optional_list("fLabels", a.labels.as_ref());
+        self.optional_list("fModLabs", a.mod_labs.as_ref());
+        self.close('}');
+    }
+
+    fn histogram(&mut self, h: &Histogram) {
+        let t = &h.th1;
+        self.named(h.kind.class_name(), &t.named);
+        self.num("fLineColor", t.line.color);
+        self.num("fLineStyle", t.line.style);
+        self.num("fLineWidth", t.line.width);
+        self.num("fFillColor", t.fill.color);
+        self.num("fFillStyle", t.fill.style);
+        self.num("fMarkerColor", t.marker.color);
+        self.num("fMarkerStyle", t.marker.style);
+        self.f32("fMarkerSize", t.marker.size);
+        self.num("fNcells", t.ncells);
+        self.axis("fXaxis", &t.xaxis);
+        self.axis("fYaxis", &t.yaxis);
+        self.axis("fZaxis", &t.zaxis);
+        self.num("fBarOffset", t.bar_offset);
+        self.num("fBarWidth", t.bar_width);
+        for (key, v) in [
+            ("fEntries", t.entries),
+            ("fTsumw", t.tsumw),
+            ("fTsumw2", t.tsumw2),
+            ("fTsumwx", t.tsumwx),
+            ("fTsumwx2", t.tsumwx2),
+            ("fMaximum", t.maximum),
+            ("fMinimum", t.minimum),
+            ("fNormFactor", t.norm_factor),
+        ] {
+            self.f64(key, v);
+        }
+        self.f64_array("fContour", &t.contour);
+        self.f64_array("fSumw2", &t.sumw2);
+        self.str("fOption", &t.option);
+        self.optional_list("fFunctions", Some(&t.functions));
+        self.num("fBufferSize", t.buffer_size);
+        let buffer = if t.buffer_size == 0 { &[][..] } else { &t.buffer[..] };
+        self.f64_array("fBuffer", buffer);
+        self.num("fBinStatErrOpt", t.bin_stat_err_opt);
+        self.num("fStatOverflows", t.stat_overflows);
+        if let Some(s) = &h.th2 {
+            for (key, v) in [("fScalefactor", s.scalefactor), ("fTsumwy", s.tsumwy), ("fTsumwy2", s.tsumwy2), ("fTsumwxy", s.tsumwxy)] {
+                self.f64(key, v);
+            }
+        }
+        if let Some(s) = &h.th3 {
+            for (key, v) in [
+                ("fTsumwy", s.tsumwy),
+                ("fTsumwy2", s.tsumwy2),
+                ("fTsumwxy", s.tsumwxy),
+                ("fTsumwz", s.tsumwz),
+                ("fTsumwz2", s.tsumwz2),
+                ("fTsumwxz", s.tsumwxz),
+                ("fTsumwyz", s.tsumwyz),
+            ] {
+                self.f64(key, v);
+            }
+        }
+        self.bins(&h.array);
+        if let Some(p) = &h.profile {
+            let axis = if h.kind.dim == 1 { 'Y' } else { 'Z' };
+            let lower = axis.to_ascii_lowercase();
+            self.f64_array("fBinEntries", &p.bin_entries);
+            self.num("fErrorMode", p.error_mode);
+            self.f64(&format!("f{axis}min"), p.min);
+            self.f64(&format!("f{axis}max"), p.max);
+            self.f64(&format!("fTsumw{lower}"), p.tsumw_v);
+            self.f64(&format!("fTsumw{lower}2"), p.tsumw_v2);
+            self.f64_array("fBinSumw2", &p.bin_sumw2);
+        }
+    }
+
+    fn bins(&mut self, array: &BinArray) {
+        self.key("fArray");
+        self.open('[');
+        match array {
+            BinArray::C(v) => v.iter().for_each(|x| self.raw(&x.to_string())),
+            BinArray::S(v) => v.iter().for_each(|x| self.raw(&x.to_string())),
+            BinArray::I(v) => v.iter().for_each(|x| self.raw(&x.to_string())),
+            BinArray::F(v) => v.iter().for_each(|x| self.raw(&format_f32(*x))),
+            BinArray::D(v) => v.iter().for_each(|x| self.raw(&format_f64(*x))),
+        }
+        self.close(']');
+    }
+}
