@@ -311,7 +311,7 @@ fn normalise_trigger(
         }),
     };
     let executor = match config.executor {
-        None | Some(manifest::ExecutorConfig::Http) => Executor::Http,
+        None | Some(manifest::ExecutorConfig::Http {}) => Executor::Http,
         Some(manifest::ExecutorConfig::Wagi { argv, entrypoint }) => Executor::Wagi { argv, entrypoint },
     };
     Ok(HttpTrigger { id, route, target, executor })

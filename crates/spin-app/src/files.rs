@@ -58,9 +58,11 @@ impl Resolved<'_> {
         if !looks_like_glob(pattern) {
             return Err(Error::new(format!("{pattern:?} does not exist and doesn't appear to be a glob pattern")));
         }
-        let full = path.to_str().ok_or_else(|| Error::new(format!("invalid (non-utf8) file pattern {pattern:?}")))?;
+        // The app dir is literal text inside the glob: escape it.
+        let root = self.root.to_str().ok_or_else(|| Error::new(format!("invalid (non-utf8) app dir {:?}", self.root)))?;
+        let full = format!("{}/{pattern}", glob::Pattern::escape(root));
         let matches =
-            glob::glob(full).map_err(|e| Error::new(format!("Failed to resolve glob pattern {pattern:?}: {e}")))?;
+            glob::glob(&full).map_err(|e| Error::new(format!("Failed to resolve glob pattern {pattern:?}: {e}")))?;
         for entry in matches {
             let found = entry.map_err(|e| Error::new(format!("Failed to resolve glob pattern {pattern:?}: {e}")))?;
             if found.is_file() {

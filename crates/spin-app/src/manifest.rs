@@ -86,7 +86,7 @@ pub struct ComponentConfig {
 
 /// One `files` entry: a glob or path relative to the app dir, or an explicit placement.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 pub enum FileMountConfig {
     Pattern(String),
     Placement(FilePlacement),
@@ -130,7 +130,7 @@ pub struct HttpTriggerConfig {
 
 /// `component = "id"` or an inline component table.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 pub enum ComponentSpec {
     Reference(String),
     Inline(Box<ComponentConfig>),
@@ -138,7 +138,7 @@ pub enum ComponentSpec {
 
 /// `route = "/path"` or `route = { private = true }`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "toml::Value")]
 pub enum RouteConfig {
     Path(String),
     Private(PrivateRoute),
@@ -155,7 +155,7 @@ pub struct PrivateRoute {
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum ExecutorConfig {
     #[serde(alias = "spin")]
-    Http,
+    Http {},
     Wagi {
         argv: Option<String>,
         entrypoint: Option<String>,
@@ -169,6 +169,38 @@ pub struct StaticResponseConfig {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     pub body: Option<String>,
+}
+
+// String-or-table fields: decoding the table form directly keeps its `unknown field` errors, which
+// serde's untagged enums would replace with "data did not match any variant".
+impl TryFrom<toml::Value> for FileMountConfig {
+    type Error = String;
+    fn try_from(value: toml::Value) -> std::result::Result<Self, String> {
+        match value {
+            toml::Value::String(s) => Ok(FileMountConfig::Pattern(s)),
+            other => other.try_into().map(FileMountConfig::Placement).map_err(|e| format!("files: {e}")),
+        }
+    }
+}
+
+impl TryFrom<toml::Value> for ComponentSpec {
+    type Error = String;
+    fn try_from(value: toml::Value) -> std::result::Result<Self, String> {
+        match value {
+            toml::Value::String(s) => Ok(ComponentSpec::Reference(s)),
+            other => other.try_into().map(|c| ComponentSpec::Inline(Box::new(c))).map_err(|e| format!("component: {e}")),
+        }
+    }
+}
+
+impl TryFrom<toml::Value> for RouteConfig {
+    type Error = String;
+    fn try_from(value: toml::Value) -> std::result::Result<Self, String> {
+        match value {
+            toml::Value::String(s) => Ok(RouteConfig::Path(s)),
+            other => other.try_into().map(RouteConfig::Private).map_err(|e| format!("route: {e}")),
+        }
+    }
 }
 
 /// Parses manifest text: version detection first (v1 is refused), then the strict v2 schema, then the

@@ -144,7 +144,7 @@ impl Resolver {
         let missing: Vec<String> = self
             .variables
             .iter()
-            .filter(|(name, v)| v.default.is_none() && self.from_providers(name).is_none())
+            .filter(|(name, v)| v.default.is_none() && self.provided(name).is_none())
             .map(|(name, _)| format!("Key({name:?})"))
             .collect();
         if missing.is_empty() {
@@ -159,7 +159,7 @@ impl Resolver {
         let Some(variable) = self.variables.get(name) else {
             return Err(VariableError::Undefined(format!("no variable {name:?}")));
         };
-        self.from_providers(name)
+        self.provided(name)
             .or_else(|| variable.default.clone())
             .ok_or_else(|| VariableError::Provider(format!("no provider resolved required variable {name:?}")))
     }
@@ -180,7 +180,7 @@ impl Resolver {
         template.render(|name| self.app_variable(name))
     }
 
-    fn from_providers(&self, name: &str) -> Option<String> {
+    fn provided(&self, name: &str) -> Option<String> {
         self.providers.iter().find_map(|p| p.get(name))
     }
 }
