@@ -80,6 +80,9 @@ impl Resolved<'_> {
             return Err(Error::new(format!("File or directory {source:?} does not exist")));
         }
         let path = self.inside(&path, source)?;
+        if destination.split(['/', '\\']).any(|part| part == "..") {
+            return Err(Error::new(format!("files destination {destination:?} must stay inside the guest's `/`")));
+        }
         let dest = format!("/{}", destination.trim_start_matches('/'));
         if path.is_dir() {
             self.directory(&path, &path, &dest)

@@ -187,7 +187,10 @@ impl TryFrom<toml::Value> for ComponentSpec {
     type Error = String;
     fn try_from(value: toml::Value) -> std::result::Result<Self, String> {
         match value {
-            toml::Value::String(s) => Ok(ComponentSpec::Reference(s)),
+            toml::Value::String(s) => {
+                ids::check_component_id(&s).map_err(|e| format!("component {s:?}: {e}"))?;
+                Ok(ComponentSpec::Reference(s))
+            }
             other => other.try_into().map(|c| ComponentSpec::Inline(Box::new(c))).map_err(|e| format!("component: {e}")),
         }
     }

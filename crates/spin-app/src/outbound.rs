@@ -138,7 +138,7 @@ impl AllowedHosts {
     /// Like [`allows`](Self::allows) for a URL string; a relative URL asks [`allows_self`](Self::allows_self).
     pub fn allows_url(&self, url: &str) -> bool {
         if url.starts_with('/') {
-            return self.allows_self("http");
+            return self.allows_self("http") || self.allows_self("https");
         }
         OutboundTarget::parse_url(url).is_some_and(|t| self.allows(&t))
     }
@@ -180,31 +180,36 @@ impl Rule {
 
 fn parse_entry(entry: &str, component_ids: &[&str]) -> Result<Vec<Rule>, String> {
     if entry == "insecure:allow-all" {
-        return Err("'insecure:allow-all' is not allowed: list the hosts, or use '*://*:*'".into());
+        return Err("'insecure:allow-all' is not allowed - use '*://*:*' instead if you really want to allow all outbound traffic'".into());
     }
-    let (scheme, rest) = entry
-        .split_once("://")
-        .ok_or_else(|| format!("{entry:?} does not contain a scheme (e.g., 'http://' or '*://')"))?;
-    let scheme = match scheme {
+    let Some((scheme_text, rest)) = entry.split_once("://") else {
+        return Err(match entry {
+            "*" | ":" | "?" => format!("{entry:?} is not an allowed outbound host format: hosts must be in the form <scheme>://<host>[:<port>], with '*' wildcards allowed for each"),
+            _ => format!("{entry:?} does not contain a scheme (e.g., 'http://' or '*://')"),
+        });
+    };
+    let scheme = match scheme_text {
         "*" => SchemeRule::Any,
         s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic()) => SchemeRule::Is(s.to_ascii_lowercase()),
-        s => return Err(format!("{entry:?}: scheme {s:?} must be letters only, or '*'")),
+        s => return Err(format!("scheme {s:?} contains non alphabetic character")),
     };
     let (authority, path) = split_path(rest);
-    if !path.is_empty() && path != "/" {
-        return Err(format!("{entry:?} has a path but is not allowed to"));
-    }
     let (host, port) = split_authority(authority).ok_or_else(|| format!("{entry:?}: malformed host"))?;
+    if !path.is_empty() && path != "/" {
+        return Err(match port {
+            Some(_) => format!("{entry:?} has a path but is not allowed to"),
+            None => format!("{entry:?}: hosts must not contain paths"),
+        });
+    }
     let port = match port {
         None => {
-            let SchemeRule::Is(s) = &scheme else {
-                return Err(format!("{entry:?} has no port: with scheme '*' a port is required"));
-            };
-            let p = default_port(s).ok_or_else(|| format!("{entry:?} has no port and scheme {s:?} has no default port"))?;
+            let p = default_port(scheme_text).ok_or_else(|| {
+                format!("no port was provided and the scheme {scheme_text:?} does not have a known default port number")
+            })?;
             PortRule::Range(u32::from(p), u32::from(p) + 1)
         }
         Some("*") => PortRule::Any,
-        Some(p) => parse_ports(p).ok_or_else(|| format!("{entry:?}: invalid port {p:?}"))?,
+        Some(p) => parse_ports(p)?,
     };
     let hosts = parse_host(host, component_ids).map_err(|e| format!("{entry:?}: {e}"))?;
     Ok(hosts.into_iter().map(|host| Rule { scheme: scheme.clone(), host, port: port.clone() }).collect())
@@ -241,13 +246,18 @@ fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
     }
 }
 
-fn parse_ports(p: &str) -> Option<PortRule> {
+fn parse_ports(p: &str) -> Result<PortRule, String> {
     if let Some((a, b)) = p.split_once("..") {
-        let (a, b): (u16, u16) = (a.parse().ok()?, b.parse().ok()?);
-        return (a < b).then_some(PortRule::Range(u32::from(a), u32::from(b)));
+        let non_number = || format!("port range {p:?} contains non-number");
+        let (a, b): (u16, u16) = (a.parse().map_err(|_| non_number())?, b.parse().map_err(|_| non_number())?);
+        // Spin accepts an empty range (allowing nothing); it can only be a mistake, so refuse it.
+        if a >= b {
+            return Err(format!("port range {p:?} is empty: the end is excluded"));
+        }
+        return Ok(PortRule::Range(u32::from(a), u32::from(b)));
     }
-    let port: u16 = p.parse().ok()?;
-    Some(PortRule::Range(u32::from(port), u32::from(port) + 1))
+    let port: u16 = p.parse().map_err(|_| format!("port {p:?} is not a number"))?;
+    Ok(PortRule::Range(u32::from(port), u32::from(port) + 1))
 }
 
 fn parse_host(host: &str, component_ids: &[&str]) -> Result<Vec<HostRule>, String> {
@@ -264,7 +274,7 @@ fn parse_host(host: &str, component_ids: &[&str]) -> Result<Vec<HostRule>, Strin
         h if h.starts_with("*.") => {
             let domain = &h[1..];
             if domain.len() < 2 || domain[1..].contains('*') {
-                return Err(format!("invalid wildcard host {h:?}"));
+                return Err(format!("Invalid allowed host {h}: wildcards are allowed only as prefixes"));
             }
             HostRule::Subdomains(domain.to_ascii_lowercase())
         }
@@ -275,7 +285,7 @@ fn parse_host(host: &str, component_ids: &[&str]) -> Result<Vec<HostRule>, Strin
             let bits: u8 = bits.parse().ok().filter(|b| *b <= max).ok_or_else(|| format!("invalid CIDR {host:?}"))?;
             HostRule::Cidr(ip, bits)
         }
-        h if h.contains('*') => return Err(format!("wildcard host {h:?} must be '*' or '*.domain'")),
+        h if h.contains('*') => return Err(format!("Invalid allowed host {h}: wildcards are allowed only as subdomains")),
         _ => HostRule::Name(bare.to_ascii_lowercase()),
     }])
 }

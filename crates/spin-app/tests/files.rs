@@ -106,6 +106,13 @@ fn spin_errors_for_missing_and_outside_paths() {
 }
 
 #[test]
+fn placement_destination_cannot_climb_out() {
+    let dir = tree();
+    let e = app_with_files(&dir, "[{ source = \"README.md\", destination = \"/../etc/passwd\" }]", "[]").unwrap_err();
+    assert!(e.contains("must stay inside the guest's `/`"), "{e}");
+}
+
+#[test]
 fn a_glob_matching_nothing_is_fine() {
     let dir = tree();
     assert_eq!(app_with_files(&dir, "[\"nothing/*.txt\"]", "[]").unwrap(), vec![]);

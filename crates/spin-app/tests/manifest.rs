@@ -119,6 +119,7 @@ fn trigger_needs_exactly_one_target() {
     );
     assert_err("[component.web]\nsource = \"w.wasm\"\n", "No triggers in app");
     assert_err(&SIMPLE.replace("component = \"web\"", "component = \"nope\""), "no such component \"nope\"");
+    assert_err(&SIMPLE.replace("component = \"web\"", "component = \"my_web\""), "words must be separated with '-', not '_'");
     assert_err(&SIMPLE.replace("route = \"/...\"", "route = { private = false }"), "has { private = false }");
     assert_err(&SIMPLE.replace("trigger.http", "trigger.redis"), "trigger type \"redis\" is not supported");
 }

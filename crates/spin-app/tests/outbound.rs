@@ -71,6 +71,7 @@ fn self_and_service_chaining() {
     assert!(h.allows_url("/relative/path"));
     assert!(h.allows_self("http"));
     assert!(!h.allows_self("https"));
+    assert!(hosts(&["https://self"]).allows_url("/relative"), "a relative URL may use http or https");
     assert!(h.allows_url("http://self.alt/x"));
     assert!(!hosts(&["https://example.com"]).allows_url("/relative"));
     assert!(hosts(&["*://*:*"]).allows_url("/relative"));
@@ -91,14 +92,18 @@ fn self_and_service_chaining() {
 #[test]
 fn malformed_entries() {
     assert!(parse_err("example.com").contains("does not contain a scheme"));
-    assert!(parse_err("https://example.com/path").contains("has a path but is not allowed to"));
-    assert!(parse_err("insecure:allow-all").contains("insecure:allow-all"));
-    assert!(parse_err("ht1p://example.com").contains("letters only"));
-    assert!(parse_err("custom://example.com").contains("no default port"));
-    assert!(parse_err("*://example.com").contains("port is required"));
-    assert!(parse_err("http://example.com:99999").contains("invalid port"));
-    assert!(parse_err("http://example.com:8003..8000").contains("invalid port"));
-    assert!(parse_err("http://ex*ample.com").contains("wildcard host"));
+    assert!(parse_err("*").contains("is not an allowed outbound host format"));
+    assert_eq!(parse_err("https://example.com:443/path"), "\"https://example.com:443/path\" has a path but is not allowed to");
+    assert_eq!(parse_err("https://example.com/path"), "\"https://example.com/path\": hosts must not contain paths");
+    assert!(parse_err("insecure:allow-all").starts_with("'insecure:allow-all' is not allowed - use '*://*:*' instead"));
+    assert!(parse_err("ht1p://example.com").contains("scheme \"ht1p\" contains non alphabetic character"));
+    assert!(parse_err("custom://example.com").contains("no port was provided and the scheme \"custom\" does not have a known default port number"));
+    assert!(parse_err("*://example.com").contains("the scheme \"*\" does not have a known default port number"));
+    assert!(parse_err("http://example.com:99999").contains("port \"99999\" is not a number"));
+    assert!(parse_err("http://example.com:8a..90").contains("port range \"8a..90\" contains non-number"));
+    assert!(parse_err("http://example.com:8003..8000").contains("is empty"));
+    assert!(parse_err("http://ex*ample.com").contains("wildcards are allowed only as subdomains"));
+    assert!(parse_err("http://*.ex*.com").contains("wildcards are allowed only as prefixes"));
     assert!(parse_err("http://10.0.0.0/33").contains("invalid CIDR"));
     assert!(parse_err("http://:80").contains("empty"));
 }
