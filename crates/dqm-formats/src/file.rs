@@ -7,7 +7,7 @@ use crate::me::{Location, Me, Scalar};
 use crate::pb::{PbFile, MAX_INFLATED};
 use rootfile::container::RootFile;
 use rootfile::error::{Error, Result};
-use rootfile::models::Object;
+use rootfile::models::{ObjString, Object};
 use rootfile::source::ByteSource;
 
 /// The on-disk format, numbered as the DQM GUI's `fileformat`.
@@ -132,36 +132,26 @@ pub fn run_from_pb_name(name: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The body `/api/v1/json` serves for an ME: TBufferJSON of the object (scalars as a `TObjString` of their text),
+/// with `dqmProperties` appended last (dqmgui-api.md §6.11, §8).
+pub fn api_json(decoded: &Decoded, efficiency: bool) -> String {
+    let properties = format!(r#"{{"efficiency": {efficiency}}}"#);
+    let trailing = [("dqmProperties", properties.as_str())];
+    match decoded {
+        Decoded::Object(object) => rootfile::json::to_json(object, &trailing),
+        Decoded::Scalar(value) => {
+            let string = ObjString { object: Default::default(), string: scalar_text(value) };
+            rootfile::json::to_json(&Object::ObjString(string), &trailing)
+        }
+    }
+}
+
 /// The text a scalar is served as (dqmgui-api.md §8.4): Int decimal, Float as Python `repr`, String as is.
 pub fn scalar_text(value: &Scalar) -> String {
     match value {
         Scalar::Int(v) => v.to_string(),
-        Scalar::Float(v) => python_float_repr(*v),
+        Scalar::Float(v) => rootfile::json::python_repr(*v),
         Scalar::String(s) => s.clone(),
-    }
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents in [-4, 16) (always with a
-/// fractional part), scientific with a signed two-digit exponent otherwise.
-pub fn python_float_repr(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
-    }
-    let sci = format!("{v:e}"); // shortest digits, e.g. "1.25e-7"
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
-    if (-4..16).contains(&exp) {
-        let fixed = format!("{v}");
-        if fixed.contains('.') { fixed } else { format!("{fixed}.0") }
-    } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
     }
 }
 
@@ -170,22 +160,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn python_repr() {
-        for (v, text) in [
-            (5.0, "5.0"),
-            (0.987, "0.987"),
-            (1714000000.25, "1714000000.25"),
-            (1.25e-07, "1.25e-07"),
-            (1e16, "1e+16"),
-            (1e15, "1000000000000000.0"),
-            (0.0001, "0.0001"),
-            (-0.00001, "-1e-05"),
-            (12345680.0, "12345680.0"),
-            (1e100, "1e+100"),
-        ] {
-            assert_eq!(python_float_repr(v), text, "{v}");
-        }
+    fn scalar_texts() {
         assert_eq!(scalar_text(&Scalar::Int(-42)), "-42");
+        assert_eq!(scalar_text(&Scalar::Float(5.0)), "5.0");
+        assert_eq!(scalar_text(&Scalar::Float(1.25e-07)), "1.25e-07");
+        assert_eq!(scalar_text(&Scalar::String("a <b>".into())), "a <b>");
+    }
+
+    #[test]
+    fn api_json_of_a_scalar() {
+        let json = api_json(&Decoded::Scalar(Scalar::Int(123456)), false);
+        assert_eq!(json, r#"{"_typename": "TObjString", "fUniqueID": 0, "fBits": 0, "fString": "123456", "dqmProperties": {"efficiency": false}}"#);
     }
 
     #[test]

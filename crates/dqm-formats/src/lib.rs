@@ -11,7 +11,7 @@ pub mod pb_schema;
 pub mod tags;
 pub mod types;
 
-pub use file::{python_float_repr, run_from_pb_name, scalar_text, Decoded, DqmFile, Format};
+pub use file::{api_json, run_from_pb_name, scalar_text, Decoded, DqmFile, Format};
 pub use listing::Listing;
 pub use me::{Location, Me, Scalar};
 pub use tags::QTest;
