@@ -25,11 +25,19 @@ const KNOWN_KEYS: &[&str] = &[
 pub struct RuntimeConfig {
     /// `[key_value_store.<label>]` as written (paths made absolute).
     pub key_value_stores: BTreeMap<String, KvStoreConfig>,
-    /// `[[variables_provider]]` then legacy `[[config_provider]]` entries, in file order.
+    /// `[[variables_provider]]` entries in file order (or legacy `[[config_provider]]` when there are none).
     pub variables_providers: Vec<VariablesProviderConfig>,
-    /// `state_dir`, absolute (relative to the file's directory).
-    pub state_dir: Option<PathBuf>,
+    /// `state_dir`, if the file sets it.
+    pub state_dir: Option<StateDir>,
     pub max_instance_memory: Option<u64>,
+}
+
+/// A `state_dir` setting: like Spin, an empty string means "no state dir" (in-memory default store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateDir {
+    Unset,
+    /// Absolute (a relative value resolves against the current directory, as in Spin).
+    Path(PathBuf),
 }
 
 /// One `[key_value_store.<label>]`.
@@ -93,6 +101,11 @@ impl RuntimeConfig {
                 config.key_value_stores.insert(label.clone(), store);
             }
         }
+        // Spin reads `config_provider` only when `variables_provider` is absent; with both, the
+        // legacy key is unused, hence an error.
+        if table.contains_key("variables_provider") && table.contains_key("config_provider") {
+            return Err(Error::new("unused runtime config key(s): config_provider"));
+        }
         for key in ["variables_provider", "config_provider"] {
             let Some(list) = table.get(key) else { continue };
             let list = list.as_array().ok_or_else(|| Error::new(format!("`{key}` must be an array of tables ([[{key}]])")))?;
@@ -103,7 +116,7 @@ impl RuntimeConfig {
         }
         if let Some(dir) = table.get("state_dir") {
             let dir = dir.as_str().ok_or_else(|| Error::new("`state_dir` must be a string"))?;
-            config.state_dir = Some(base_dir.join(dir));
+            config.state_dir = Some(if dir.is_empty() { StateDir::Unset } else { StateDir::Path(absolute(dir)?) });
         }
         if let Some(bytes) = table.get("max_instance_memory") {
             let bytes = bytes
@@ -147,13 +160,20 @@ impl RuntimeConfig {
     }
 }
 
-/// `spin up`'s state dir: `--state-dir` (empty = none), else runtime-config `state_dir`, else `<app_dir>/.spin`.
+/// `spin up`'s state dir: `--state-dir` (empty = none), else runtime-config `state_dir` (empty = none),
+/// else `<app_dir>/.spin`. Relative paths resolve against the current directory.
 pub fn state_dir(cli: Option<&str>, runtime_config: &RuntimeConfig, app_dir: &Path) -> Option<PathBuf> {
-    match cli {
-        Some("") => None,
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => Some(runtime_config.state_dir.clone().unwrap_or_else(|| app_dir.join(".spin"))),
+    match (cli, &runtime_config.state_dir) {
+        (Some(""), _) => None,
+        (Some(dir), _) => Some(absolute(dir).unwrap_or_else(|_| PathBuf::from(dir))),
+        (None, Some(StateDir::Unset)) => None,
+        (None, Some(StateDir::Path(dir))) => Some(dir.clone()),
+        (None, None) => Some(app_dir.join(".spin")),
     }
+}
+
+fn absolute(dir: &str) -> Result<PathBuf> {
+    std::path::absolute(dir).map_err(|e| Error::new(format!("invalid state_dir {dir:?}: {e}")))
 }
 
 fn string_key(table: &toml::Table, key: &str) -> Result<Option<String>> {

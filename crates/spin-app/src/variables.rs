@@ -126,7 +126,11 @@ impl Resolver {
             match config {
                 VariablesProviderConfig::Static { values } => providers.push(Box::new(StaticProvider(values.clone()))),
                 VariablesProviderConfig::Env { prefix, dotenv_path } => {
-                    let dotenv = read_dotenv(dotenv_path.as_deref().unwrap_or(Path::new(".env")))?;
+                    // Unlike the default provider, a configured one reads a dotenv file only if named.
+                    let dotenv = match dotenv_path {
+                        Some(path) => read_dotenv(path)?,
+                        None => BTreeMap::new(),
+                    };
                     providers.push(Box::new(EnvProvider::new(prefix.as_deref(), env.clone(), dotenv)));
                 }
                 VariablesProviderConfig::Unsupported { kind } => {

@@ -1,8 +1,8 @@
 //! Runtime-config rules of spin-host.md §4 and §9.
 
-use spin_app::runtime_config::{state_dir, KvBackend, KvStoreConfig, VariablesProviderConfig};
+use spin_app::runtime_config::{state_dir, KvBackend, KvStoreConfig, StateDir, VariablesProviderConfig};
 use spin_app::RuntimeConfig;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn parse(text: &str) -> Result<RuntimeConfig, String> {
     RuntimeConfig::parse(text, Path::new("/etc/app")).map_err(|e| e.to_string())
@@ -59,10 +59,10 @@ fn providers_state_dir_and_memory() {
         "state_dir = \"state\"\nmax_instance_memory = 10485760\n\
          [[variables_provider]]\ntype = \"env\"\nprefix = \"P\"\ndotenv_path = \"x.env\"\n\
          [[variables_provider]]\ntype = \"vault\"\nurl = \"u\"\n\
-         [[config_provider]]\ntype = \"static\"\nvalues = { a = \"1\" }\n",
+         [[variables_provider]]\ntype = \"static\"\nvalues = { a = \"1\" }\n",
     )
     .unwrap();
-    assert_eq!(rc.state_dir, Some(PathBuf::from("/etc/app/state")));
+    assert_eq!(rc.state_dir, Some(StateDir::Path(std::env::current_dir().unwrap().join("state"))), "relative to the cwd, as in Spin");
     assert_eq!(rc.max_instance_memory, Some(10_485_760));
     assert_eq!(
         rc.variables_providers[0],
@@ -71,6 +71,15 @@ fn providers_state_dir_and_memory() {
     assert_eq!(rc.variables_providers[1], VariablesProviderConfig::Unsupported { kind: "vault".into() });
     assert!(matches!(&rc.variables_providers[2], VariablesProviderConfig::Static { values } if values["a"] == "1"));
     assert!(parse("max_instance_memory = -1\n").is_err());
+    assert_eq!(parse("state_dir = \"\"\n").unwrap().state_dir, Some(StateDir::Unset));
+}
+
+#[test]
+fn config_provider_is_the_legacy_spelling() {
+    let legacy = parse("[[config_provider]]\ntype = \"env\"\n").unwrap();
+    assert_eq!(legacy.variables_providers, [VariablesProviderConfig::Env { prefix: None, dotenv_path: None }]);
+    let both = "[[variables_provider]]\ntype = \"env\"\n[[config_provider]]\ntype = \"env\"\n";
+    assert_eq!(parse(both).unwrap_err(), "unused runtime config key(s): config_provider");
 }
 
 #[test]
@@ -78,9 +87,12 @@ fn state_dir_precedence() {
     let app_dir = Path::new("/app");
     let none = RuntimeConfig::default();
     let with = parse("state_dir = \"/rc-state\"\n").unwrap();
+    let unset = parse("state_dir = \"\"\n").unwrap();
+    assert_eq!(state_dir(None, &unset, app_dir), None);
     assert_eq!(state_dir(None, &none, app_dir), Some("/app/.spin".into()));
     assert_eq!(state_dir(None, &with, app_dir), Some("/rc-state".into()));
     assert_eq!(state_dir(Some("/cli"), &with, app_dir), Some("/cli".into()));
+    assert_eq!(state_dir(Some("rel"), &none, app_dir), Some(std::env::current_dir().unwrap().join("rel")));
     assert_eq!(state_dir(Some(""), &with, app_dir), None, "an empty --state-dir unsets it");
 }
 

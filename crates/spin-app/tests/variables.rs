@@ -84,7 +84,7 @@ fn guest_errors() {
 fn runtime_config_providers_come_before_env() {
     let rc = RuntimeConfig::parse(
         "[[variables_provider]]\ntype = \"static\"\nvalues = { token = \"from-static\" }\n\
-         [[config_provider]]\ntype = \"env\"\nprefix = \"OTHER\"\n",
+         [[variables_provider]]\ntype = \"env\"\nprefix = \"OTHER\"\n",
         Path::new("/nonexistent-dir"),
     )
     .unwrap();
