@@ -1,1 +1,46 @@
-fn main() {}
+//! `scraper-host`: the native side of dqm-spin. It opens the gateway's key-value stores from the same runtime
+//! config and state dir; one module per subcommand.
+
+mod args;
+mod kv;
+mod stores;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: scraper-host [--from spin.toml] [--runtime-config-file FILE] [--state-dir DIR] <command>
+
+commands:
+  kv dump [--out FILE]            write every store to FILE (default stdout) as JSON lines
+  kv restore FILE                 upsert a dump's entries, all or nothing per backend
+  kv get [--store LABEL] KEY      print a value (raw bytes) to stdout
+  kv set [--store LABEL] KEY VALUE
+  kv keys [--store LABEL]         list keys, one a line";
+
+fn main() -> ExitCode {
+    let parsed = match args::Args::parse(std::env::args().skip(1)) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match parsed.command.first().map(String::as_str) {
+        Some("kv") => kv::run(&parsed.global, &parsed.command[1..]),
+        Some("help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(args::usage(format!("unknown command {other:?}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(args::Failure::Usage(message)) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(args::Failure::Failed(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
