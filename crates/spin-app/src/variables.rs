@@ -170,11 +170,13 @@ impl Resolver {
 
     /// A guest's `get(key)` for `component_id`.
     pub fn get(&self, component_id: &str, key: &str) -> std::result::Result<String, VariableError> {
-        ids::check_variable_name(key).map_err(VariableError::InvalidName)?;
-        let template = self
+        ids::check_variable_key(key).map_err(VariableError::InvalidName)?;
+        let vars = self
             .components
             .get(component_id)
-            .and_then(|vars| vars.get(key))
+            .ok_or_else(|| VariableError::Undefined(format!("no variable for component {component_id:?}")))?;
+        let template = vars
+            .get(key)
             .ok_or_else(|| VariableError::Undefined(format!("no variable for {component_id:?}.{key:?}")))?;
         self.render(template)
     }

@@ -77,7 +77,7 @@ fn unknown_keys_are_rejected_in_every_table() {
 fn component_id_rules_use_spin_texts() {
     assert_err(&SIMPLE.replace("web", "my_web"), "words must be separated with '-', not '_'");
     assert_err(&SIMPLE.replace("web", "Web"), "must be all lowercase or all UPPERCASE");
-    assert_err(&SIMPLE.replace("web", "9web"), "must start with an ASCII letter");
+    assert_err(&SIMPLE.replace("web", "9web"), "must start with an ASCII letter or digit; got '9'");
 }
 
 #[test]

@@ -75,9 +75,14 @@ fn required_check_at_startup() {
 #[test]
 fn guest_errors() {
     let r = env_resolver(&[("SPIN_VARIABLE_TOKEN", "t")], &[]);
-    assert!(matches!(r.get("c", "Bad-Name"), Err(VariableError::InvalidName(_))));
+    assert_eq!(
+        r.get("c", "Bad"),
+        Err(VariableError::InvalidName(
+            "\"Bad\": invalid character 'B'. Variable names may contain only lower-case letters, numbers, and underscores.".into()
+        ))
+    );
     assert_eq!(r.get("c", "missing").unwrap_err(), VariableError::Undefined("no variable for \"c\".\"missing\"".into()));
-    assert_eq!(r.get("other", "tok").unwrap_err(), VariableError::Undefined("no variable for \"other\".\"tok\"".into()));
+    assert_eq!(r.get("other", "tok").unwrap_err(), VariableError::Undefined("no variable for component \"other\"".into()));
 }
 
 #[test]
