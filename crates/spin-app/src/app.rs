@@ -113,6 +113,8 @@ pub enum Executor {
     Wagi { argv: Option<String>, entrypoint: Option<String> },
 }
 
+const BASE_DEFAULT: &str = "This application has the deprecated trigger 'base' set to the default value '/'. \
+This may be an error in the future!";
 const BASE_DEPRECATED: &str = "This application is using the deprecated trigger 'base' field. \
 The base must be prepended to each [[trigger.http]]'s 'route'.";
 
@@ -235,7 +237,7 @@ fn check_app_trigger_globals(manifest: &Manifest, warnings: &mut Vec<String>) ->
             return Err(Error::new(format!("unknown field `{key}` in [application.trigger.http], expected `base`")));
         }
         match value.as_str() {
-            Some("/") => warnings.push(BASE_DEPRECATED.to_string()),
+            Some("/") => warnings.push(BASE_DEFAULT.to_string()),
             _ => return Err(Error::new(BASE_DEPRECATED)),
         }
     }

@@ -161,14 +161,13 @@ fn automatic_trigger_and_inline_component_ids() {
 
 #[test]
 fn base_field() {
-    let app = load(&format!("[application.trigger.http]\nbase = \"/\"\n{SIMPLE}"));
     let app = App::from_text(
         &format!("spin_manifest_version = 2\n[application]\nname = \"d\"\n[application.trigger.http]\nbase = \"/\"\n{SIMPLE}"),
         Path::new("/a/spin.toml"),
     )
-    .unwrap_or_else(|e| panic!("{e} / {app:?}"));
+    .unwrap();
     assert_eq!(app.warnings.len(), 1);
-    assert!(app.warnings[0].starts_with("This application is using the deprecated trigger 'base' field."));
+    assert!(app.warnings[0].starts_with("This application has the deprecated trigger 'base' set to the default value '/'."));
     let e = App::from_text(
         &format!("spin_manifest_version = 2\n[application]\nname = \"d\"\n[application.trigger.http]\nbase = \"/api\"\n{SIMPLE}"),
         Path::new("/a/spin.toml"),
