@@ -142,14 +142,13 @@ fn compensate_ls(undone: &[Event], now: &LsColumns, before: &LsColumns, absent: 
     let touched = to_ranges(undone.iter().flat_map(|e| e.ranges.iter().flat_map(|c| c.start..=c.end)));
     let last = touched.last().map_or(0, |r| r[1]) as usize;
     let mut per_ls = vec![Map::new(); last];
-    let cell = |cols: &LsColumns, key: &str, ls: usize| cols.columns.get(key).and_then(|c| c.get(ls - 1)).cloned().flatten();
     for e in undone {
         for change in &e.ranges {
             for ls in change.start as usize..=change.end as usize {
                 for key in change.values.keys() {
-                    let previous = cell(before, key, ls);
-                    if cell(now, key, ls) != previous {
-                        per_ls[ls - 1].insert(key.clone(), previous.unwrap_or_else(|| absent.clone()));
+                    let previous = before.get(key, ls as u32);
+                    if now.get(key, ls as u32) != previous {
+                        per_ls[ls - 1].insert(key.clone(), previous.cloned().unwrap_or_else(|| absent.clone()));
                     }
                 }
             }

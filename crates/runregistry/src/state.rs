@@ -5,7 +5,7 @@
 //! Lumisections are kept as value spans per component / bit, so readers never touch per-LS rows.
 
 use crate::model::{empty_triplet, Event, LsChange, Target, MAX_LUMISECTION};
-use crate::ranges::{compress, covered, value_at, Span};
+use crate::ranges::{value_at, Span};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -70,12 +70,16 @@ pub fn fold_run(run_number: u64, events: &[Event]) -> RunState {
     state
 }
 
-/// Per-LS columns of a folded LS entity: `columns[key][ls - 1]`, plus which LS have any event.
+/// Per-LS columns of a folded LS entity. Cells hold indices into `values` (the payload values of the
+/// folded events, not copied per LS), so folding thousands of LS stays cheap.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LsColumns {
-    pub columns: BTreeMap<String, Vec<Option<Value>>>,
-    pub present: Vec<bool>,
+    columns: BTreeMap<String, Vec<u32>>,
+    values: Vec<Value>,
+    present: Vec<bool>,
 }
+
+const NO_VALUE: u32 = u32::MAX;
 
 impl LsColumns {
     /// Folds LS events (already filtered to one entity) in the given order.
@@ -100,11 +104,13 @@ impl LsColumns {
         }
         self.present[start as usize - 1..len].iter_mut().for_each(|p| *p = true);
         for (key, value) in &change.values {
+            let index = self.values.len() as u32;
+            self.values.push(value.clone());
             let column = self.columns.entry(key.clone()).or_default();
             if column.len() < len {
-                column.resize(len, None);
+                column.resize(len, NO_VALUE);
             }
-            column[start as usize - 1..len].iter_mut().for_each(|cell| *cell = Some(value.clone()));
+            column[start as usize - 1..len].iter_mut().for_each(|cell| *cell = index);
         }
     }
 
@@ -116,13 +122,19 @@ impl LsColumns {
         self.present.is_empty()
     }
 
+    /// The value of `key` at `ls`, if set.
+    pub fn get(&self, key: &str, ls: u32) -> Option<&Value> {
+        let cell = *self.columns.get(key)?.get((ls as usize).checked_sub(1)?)?;
+        (cell != NO_VALUE).then(|| &self.values[cell as usize])
+    }
+
     /// The LS objects (index 0 is LS 1) with only the keys that are set.
     pub fn per_ls(&self) -> Vec<Map<String, Value>> {
         let mut rows = vec![Map::new(); self.len()];
         for (key, column) in &self.columns {
             for (row, cell) in rows.iter_mut().zip(column) {
-                if let Some(value) = cell {
-                    row.insert(key.clone(), value.clone());
+                if *cell != NO_VALUE {
+                    row.insert(key.clone(), self.values[*cell as usize].clone());
                 }
             }
         }
@@ -130,12 +142,29 @@ impl LsColumns {
     }
 
     fn spans(&self) -> BTreeMap<String, Vec<Span>> {
-        self.columns.iter().map(|(k, col)| (k.clone(), compress(col))).collect()
+        let mut out = BTreeMap::new();
+        for (key, column) in &self.columns {
+            let mut spans: Vec<Span> = Vec::new();
+            let mut last_cell = NO_VALUE;
+            for (i, &cell) in column.iter().enumerate() {
+                let ls = i as u32 + 1;
+                if cell == NO_VALUE {
+                    last_cell = NO_VALUE;
+                    continue;
+                }
+                match spans.last_mut() {
+                    Some(Span(_, end, value)) if *end + 1 == ls && (cell == last_cell || *value == self.values[cell as usize]) => *end = ls,
+                    _ => spans.push(Span(ls, ls, self.values[cell as usize].clone())),
+                }
+                last_cell = cell;
+            }
+            out.insert(key.clone(), spans);
+        }
+        out
     }
 
     fn present_ranges(&self) -> Vec<[u32; 2]> {
-        let marks: Vec<Option<Value>> = self.present.iter().map(|p| p.then_some(Value::Bool(true))).collect();
-        covered(&compress(&marks))
+        crate::ranges::to_ranges(self.present.iter().enumerate().filter(|(_, p)| **p).map(|(i, _)| i as u32 + 1))
     }
 }
 
