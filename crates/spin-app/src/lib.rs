@@ -11,6 +11,7 @@ pub mod files;
 pub mod headers;
 pub mod ids;
 pub mod manifest;
+mod normalize;
 pub mod outbound;
 pub mod routes;
 pub mod runtime_config;
