@@ -94,8 +94,6 @@ impl RuntimeConfig {
         if let Some(stores) = table.get("key_value_store") {
             let stores = stores.as_table().ok_or_else(|| Error::new("`key_value_store` must be a table"))?;
             for (label, store) in stores {
-                crate::ids::check_kv_label(label)
-                    .map_err(|e| Error::new(format!("invalid key_value_store label {label:?}: {e}")))?;
                 let store = parse_kv_store(store, base_dir)
                     .map_err(|e| e.context(format_args!("[key_value_store.{label}]")))?;
                 config.key_value_stores.insert(label.clone(), store);
