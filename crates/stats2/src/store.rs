@@ -115,27 +115,101 @@ fn decode_names(bytes: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(bytes).lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-fn encode_names(names: &[String]) -> Vec<u8> {
-    names.join("\n").into_bytes()
+/// Finds `name` in a sorted newline-separated list by bisecting on bytes: `Ok(line start)` if listed,
+/// else `Err(insertion offset)`. Big lists are edited often, so this avoids splitting them into lines.
+fn bisect(list: &[u8], name: &[u8]) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0, list.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let start = list[lo..mid].iter().rposition(|b| *b == b'\n').map_or(lo, |i| lo + i + 1);
+        let end = list[start..].iter().position(|b| *b == b'\n').map_or(list.len(), |i| start + i);
+        match list[start..end].cmp(name) {
+            std::cmp::Ordering::Equal => return Ok(start),
+            std::cmp::Ordering::Less => lo = end + 1,
+            std::cmp::Ordering::Greater => hi = start,
+        }
+    }
+    Err(lo.min(list.len()))
+}
+
+/// Inserts `name` into the sorted list. `None`: already listed.
+fn insert_line(list: &[u8], name: &str) -> Option<Vec<u8>> {
+    let name = name.as_bytes();
+    let at = bisect(list, name).err()?;
+    let mut out = Vec::with_capacity(list.len() + name.len() + 1);
+    if at < list.len() {
+        out.extend_from_slice(&list[..at]);
+        out.extend_from_slice(name);
+        out.push(b'\n');
+        out.extend_from_slice(&list[at..]);
+    } else {
+        out.extend_from_slice(list);
+        if !list.is_empty() {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(name);
+    }
+    Some(out)
+}
+
+/// Removes `name` from the list. `None`: not listed.
+fn remove_line(list: &[u8], name: &str) -> Option<Vec<u8>> {
+    let offset = bisect(list, name.as_bytes()).ok()?;
+    let end = offset + name.len();
+    let (cut_from, cut_to) = if end < list.len() { (offset, end + 1) } else { (offset.saturating_sub(1), end) };
+    let mut out = list[..cut_from].to_vec();
+    out.extend_from_slice(&list[cut_to..]);
+    Some(out)
 }
 
 fn add_to_index(store: &dyn KvStore, index: Index, value: &str, name: &str) -> Result<(), Error> {
-    update_with_retry(store, &keys::index(index, value), CAS_ATTEMPTS, |old| {
-        let mut names = old.map(decode_names).unwrap_or_default();
-        let at = names.binary_search_by(|n| n.as_str().cmp(name)).err()?;
-        names.insert(at, name.to_owned());
-        Some(encode_names(&names))
-    })?;
+    update_with_retry(store, &keys::index(index, value), CAS_ATTEMPTS, |old| insert_line(old.unwrap_or_default(), name))?;
     Ok(())
 }
 
 fn remove_from_index(store: &dyn KvStore, index: Index, value: &str, name: &str) -> Result<(), Error> {
     // An emptied list is left in place (it reads like a missing one): deleting it could race a concurrent add.
-    update_with_retry(store, &keys::index(index, value), CAS_ATTEMPTS, |old| {
-        let mut names = decode_names(old?);
-        let at = names.binary_search_by(|n| n.as_str().cmp(name)).ok()?;
-        names.remove(at);
-        Some(encode_names(&names))
-    })?;
+    update_with_retry(store, &keys::index(index, value), CAS_ATTEMPTS, |old| remove_line(old?, name))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_list_edits() {
+        let mut list = Vec::new();
+        for name in ["m", "a", "z", "c", "m"] {
+            if let Some(next) = insert_line(&list, name) {
+                list = next;
+            }
+        }
+        assert_eq!(list, b"a\nc\nm\nz");
+        assert_eq!(insert_line(&list, "c"), None);
+        assert_eq!(remove_line(&list, "q"), None);
+        assert_eq!(remove_line(&list, "a").unwrap(), b"c\nm\nz");
+        assert_eq!(remove_line(&list, "m").unwrap(), b"a\nc\nz");
+        assert_eq!(remove_line(&list, "z").unwrap(), b"a\nc\nm");
+        assert_eq!(remove_line(b"only", "only").unwrap(), b"");
+        assert_eq!(decode_names(b"a\nc"), ["a", "c"]);
+        assert_eq!(insert_line(b"", "x").unwrap(), b"x");
+        // Against a plain sorted Vec on many names of varying lengths.
+        let mut expected: Vec<String> = Vec::new();
+        let mut list = Vec::new();
+        for i in 0..300u32 {
+            let name = format!("w{}", (i * 7919) % 1000);
+            let name = if i % 3 == 0 { format!("{name}_long_suffix") } else { name };
+            if let Some(next) = insert_line(&list, &name) {
+                list = next;
+                expected.push(name);
+            }
+        }
+        expected.sort();
+        assert_eq!(decode_names(&list), expected);
+        for name in expected.iter().step_by(2) {
+            list = remove_line(&list, name).unwrap();
+        }
+        assert_eq!(decode_names(&list), expected.iter().skip(1).step_by(2).cloned().collect::<Vec<_>>());
+    }
 }
