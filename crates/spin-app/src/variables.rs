@@ -143,6 +143,11 @@ impl Resolver {
         Ok(Resolver::new(app, providers))
     }
 
+    /// Puts `provider` before all others, as `spin up --variable k=v` does.
+    pub fn prepend_provider(&mut self, provider: Box<dyn Provider>) {
+        self.providers.insert(0, provider);
+    }
+
     /// The startup check: every required variable must have a provider value.
     pub fn check_required(&self) -> Result<()> {
         let missing: Vec<String> = self

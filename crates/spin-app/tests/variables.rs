@@ -98,6 +98,9 @@ fn runtime_config_providers_come_before_env() {
     assert_eq!(r.app_variable("token").unwrap(), "from-static");
     assert_eq!(r.app_variable("mode").unwrap(), "o");
     r.check_required().unwrap();
+    let mut r = r;
+    r.prepend_provider(Box::new(StaticProvider(map(&[("token", "from-cli")]))));
+    assert_eq!(r.app_variable("token").unwrap(), "from-cli", "--variable beats every provider");
 }
 
 #[test]
