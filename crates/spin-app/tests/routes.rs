@@ -146,3 +146,20 @@ fn info_json() {
     let v: serde_json::Value = serde_json::from_str(&info_body(&app)).unwrap();
     assert_eq!(v, serde_json::json!({"name": "demo \"q\"", "version": "1.2.3"}));
 }
+
+#[test]
+fn odd_routes_and_paths_never_panic() {
+    let routes = [
+        "", "/", "...", "/...", "/*", "*", "/a/:b:c", "/:a.:b", "/*.*", "/a/.../x", "/a/.../...", "/a.b/*",
+        "/:x/:y/...", "//", "/a//b", "/é/:p", "/a/:p.json", "/.", "/a..b", "/:a/*", ":x", "/a/*/",
+    ];
+    let paths = ["", "/", "//", "/a", "/a/b", "/a/b/c", "/a.b/c", "/é/x", "/x.json", "/a/p.json", "/.", "/..", "/a/é.b"];
+    for route in routes {
+        let entries = [RouteEntry { target: RouteTarget::Component("c".into()), route: route.into() }];
+        if let Ok((router, _)) = Router::build(entries) {
+            for path in paths {
+                let _ = router.route(path);
+            }
+        }
+    }
+}
