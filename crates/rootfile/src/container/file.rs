@@ -7,7 +7,7 @@ use super::key::KeyHeader;
 use crate::buffer::Reader;
 use crate::error::{Error, Result};
 use crate::source::ByteSource;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Bound on uncompressed object size, so a hostile key cannot make us allocate without limit.
 pub const MAX_OBJECT_LEN: usize = 1 << 30;
@@ -34,17 +34,20 @@ impl Directory {
         !self.keys.iter().any(|k| k.name == key.name && k.cycle > key.cycle)
     }
 
-    /// One key per name, the highest cycle, in key-list order of first appearance.
-    pub fn latest_keys(&self) -> Vec<&KeyHeader> {
-        let mut out: Vec<&KeyHeader> = Vec::with_capacity(self.keys.len());
+    /// The highest cycle of every name.
+    pub fn highest_cycles(&self) -> HashMap<&str, i16> {
+        let mut out: HashMap<&str, i16> = HashMap::with_capacity(self.keys.len());
         for key in &self.keys {
-            match out.iter_mut().find(|k| k.name == key.name) {
-                Some(slot) if slot.cycle < key.cycle => *slot = key,
-                Some(_) => {}
-                None => out.push(key),
-            }
+            let cycle = out.entry(key.name.as_str()).or_insert(key.cycle);
+            *cycle = (*cycle).max(key.cycle);
         }
         out
+    }
+
+    /// One key per name, the highest cycle, in key-list order.
+    pub fn latest_keys(&self) -> Vec<&KeyHeader> {
+        let highest = self.highest_cycles();
+        self.keys.iter().filter(|k| highest.get(k.name.as_str()) == Some(&k.cycle)).collect()
     }
 }
 
@@ -116,35 +119,55 @@ impl<S: ByteSource> RootFile<S> {
     /// all cycles included. Directories are entered through their highest cycle only.
     pub fn list_recursive(&self) -> Result<Vec<ListedKey>> {
         let mut out = Vec::new();
+        self.visit_keys(|dirs, key, highest_cycle| {
+            let mut path = Vec::with_capacity(dirs.len() + 1);
+            path.extend_from_slice(dirs);
+            path.push(key.name.clone());
+            out.push(ListedKey { path, key, highest_cycle });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `visit(directory path, key, is highest cycle)` for every key in the order of
+    /// [`list_recursive`](Self::list_recursive), without building paths for each key.
+    pub fn visit_keys(&self, mut visit: impl FnMut(&[String], KeyHeader, bool) -> Result<()>) -> Result<()> {
         let mut path = Vec::new();
         let mut visited = HashSet::new();
-        self.walk(&self.top, &mut path, &mut visited, &mut out)?;
-        Ok(out)
+        self.walk(self.top.clone(), &mut path, &mut visited, &mut visit)
     }
 
     fn walk(
         &self,
-        dir: &Directory,
+        dir: Directory,
         path: &mut Vec<String>,
         visited: &mut HashSet<u64>,
-        out: &mut Vec<ListedKey>,
+        visit: &mut impl FnMut(&[String], KeyHeader, bool) -> Result<()>,
     ) -> Result<()> {
         if path.len() >= MAX_DEPTH {
             return Err(Error::new(format!("{}: directories nested deeper than {MAX_DEPTH}", self.name)));
         }
-        for key in &dir.keys {
-            let highest_cycle = dir.is_highest_cycle(key);
-            path.push(key.name.clone());
-            out.push(ListedKey { path: path.clone(), key: key.clone(), highest_cycle });
-            if key.is_directory() && highest_cycle {
+        let highest: Vec<bool> = {
+            let cycles = dir.highest_cycles();
+            dir.keys.iter().map(|k| cycles.get(k.name.as_str()) == Some(&k.cycle)).collect()
+        };
+        for (key, highest_cycle) in dir.keys.into_iter().zip(highest) {
+            // Open a subdirectory before handing its key over.
+            let sub = if key.is_directory() && highest_cycle {
                 // A directory reached twice means a loop in a corrupt or hostile file.
                 if !visited.insert(key.seek_key) {
-                    return Err(Error::new(format!("{}: directory {:?} is listed twice", self.name, path)));
+                    return Err(Error::new(format!("{}: directory {:?}/{:?} is listed twice", self.name, path, key.name)));
                 }
-                let sub = self.directory(key)?;
-                self.walk(&sub, path, visited, out)?;
+                Some((self.directory(&key)?, key.name.clone()))
+            } else {
+                None
+            };
+            visit(path, key, highest_cycle)?;
+            if let Some((sub, name)) = sub {
+                path.push(name);
+                self.walk(sub, path, visited, visit)?;
+                path.pop();
             }
-            path.pop();
         }
         Ok(())
     }
