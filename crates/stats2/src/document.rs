@@ -295,7 +295,8 @@ pub fn name_timestamp(name: &str) -> String {
     parts[start..end].join("_")
 }
 
-/// Workflow names become store keys and index lines: no empty, huge or control-character names.
+/// Workflow names become store keys (Spin: at most 256 bytes) and index lines: no empty, long or
+/// control-character names.
 pub fn valid_workflow_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 512 && !name.chars().any(char::is_control)
+    !name.is_empty() && name.len() <= 200 && !name.chars().any(char::is_control)
 }

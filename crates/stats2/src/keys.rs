@@ -3,7 +3,7 @@
 //! | key | value |
 //! |---|---|
 //! | `stats2/doc/<RequestName>` | the workflow document, compact JSON with sorted keys |
-//! | `stats2/idx/<index>/<value>` | workflow names with that index value, sorted, unique, one per line |
+//! | `stats2/idx/<index>/<value>` | workflow names with that index value, sorted, unique, one per line; past 4096 names split into `…#0`–`…#255` |
 //! | `stats2/settings` | [`crate::store::Settings`] JSON: `since`, last DBS update time, failed workflows |
 //! | `stats2/status` | [`crate::sync::Progress`] JSON of the running or last pass |
 //! | `stats2/callbacks` | [`crate::callbacks::QueuedCallback`] JSON array still to be sent |
@@ -25,8 +25,23 @@ pub fn doc(name: &str) -> String {
     format!("{DOC_PREFIX}{name}")
 }
 
+/// Spin keys are at most 256 bytes: a long index value (a dataset name can be) is replaced by its hash.
+/// Readers check every hit against its document, so a collision only costs a skipped candidate.
+const MAX_VALUE_IN_KEY: usize = 160;
+
+/// The base key of an index value's list (see [`crate::index_lists`] for its shards, `<base>#<n>`).
 pub fn index(index: Index, value: &str) -> String {
-    format!("stats2/idx/{}/{value}", index.name())
+    if value.len() <= MAX_VALUE_IN_KEY && !value.contains('#') {
+        format!("stats2/idx/{}/{value}", index.name())
+    } else {
+        let (a, b) = (fnv1a(value.as_bytes()), fnv1a(format!("{value}\u{0}").as_bytes()));
+        format!("stats2/idx/{}/~{a:016x}{b:016x}", index.name())
+    }
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free hash for key names and shard choice (not for security).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The workflow name of a document key, if `key` is one.

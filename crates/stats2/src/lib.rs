@@ -5,6 +5,7 @@ pub mod dbs;
 pub mod document;
 pub mod fake;
 pub mod history;
+pub mod index_lists;
 pub mod keys;
 pub mod store;
 pub mod sync;
