@@ -1,0 +1,475 @@
+//! Whole images: single plots, overlays (plain, ratio, stacked), scalars and the "ME not found" tile,
+//! each with title, stats box and legend.
+
+use crate::axes::{self, AxisSpec, Frame, Rect, Sizes};
+use crate::canvas::{Canvas, Rgba, BLACK, WHITE};
+use crate::draw1d::{self, Series};
+use crate::draw2d;
+use crate::look::{apply_limits, value_range, Look};
+use crate::model::{Kind, Plot};
+use crate::options::{Options, OptionsError, RefMode};
+use crate::rules::Style;
+use crate::text::{self, Align, TextStyle};
+use crate::ticks::sig4;
+use std::fmt;
+
+/// Why no image could be produced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RenderError {
+    Options(OptionsError),
+    InvalidPlot(String),
+    /// Scalars and histograms cannot be overlaid (the component answers 400).
+    MixedKinds,
+    NoObjects,
+    Encode(String),
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderError::Options(e) => write!(f, "{e}"),
+            RenderError::InvalidPlot(e) => write!(f, "invalid plot: {e}"),
+            RenderError::MixedKinds => f.write_str("scalars and histograms cannot be overlaid"),
+            RenderError::NoObjects => f.write_str("nothing to render"),
+            RenderError::Encode(e) => write!(f, "PNG encoding failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// Colours of the references, in order (the main object is black).
+pub const REF_COLORS: [Rgba; 9] = [
+    Rgba(0, 80, 220, 255),
+    Rgba(220, 30, 30, 255),
+    Rgba(20, 150, 20, 255),
+    Rgba(230, 130, 0, 255),
+    Rgba(140, 30, 190, 255),
+    Rgba(0, 160, 170, 255),
+    Rgba(200, 0, 150, 255),
+    Rgba(120, 120, 0, 255),
+    Rgba(100, 100, 100, 255),
+];
+
+/// Draws one plot as a `w`×`h` PNG.
+pub fn render(plot: &Plot, opts: &Options, style: &Style) -> Result<Vec<u8>, RenderError> {
+    render_overlay(std::slice::from_ref(plot), opts, style)
+}
+
+/// Draws `plots[0]` with the others as references, combined as `opts.reference` says.
+/// References whose dimension differs from the main object's are left out.
+pub fn render_overlay(plots: &[Plot], opts: &Options, style: &Style) -> Result<Vec<u8>, RenderError> {
+    opts.check_size().map_err(RenderError::Options)?;
+    if plots.is_empty() {
+        return Err(RenderError::NoObjects);
+    }
+    for p in plots {
+        p.validate().map_err(RenderError::InvalidPlot)?;
+    }
+    let scalars = plots.iter().filter(|p| p.dimension() == 0).count();
+    if scalars != 0 && scalars != plots.len() {
+        return Err(RenderError::MixedKinds);
+    }
+    let mut canvas = new_canvas(opts.width, opts.height)?;
+    if scalars > 0 {
+        let lines: Vec<(String, Rgba)> = plots.iter().enumerate().map(|(k, p)| (scalar_text(p), color_of(k))).collect();
+        draw_centered_lines(&mut canvas, &lines);
+    } else {
+        let projected: Vec<Plot> = plots.iter().map(|p| if p.kind == Kind::H3 { p.project_xy() } else { p.clone() }).collect();
+        let main = &projected[0];
+        let refs: Vec<&Plot> = projected[1..].iter().filter(|p| p.dimension() == main.dimension()).collect();
+        let look = Look::resolve(main, opts, style);
+        let ctx = Ctx { sizes: Sizes::for_canvas(canvas.width(), canvas.height()), look, opts };
+        if main.dimension() == 1 {
+            match opts.reference {
+                RefMode::Ratio if !refs.is_empty() => draw_ratio(&mut canvas, &ctx, main, &refs),
+                RefMode::Stacked if !refs.is_empty() => draw_stacked(&mut canvas, &ctx, main, &refs),
+                _ => draw_overlay_1d(&mut canvas, &ctx, main, &refs),
+            }
+        } else {
+            draw_2d(&mut canvas, &ctx, main, &refs);
+        }
+    }
+    canvas.encode_png().map_err(RenderError::Encode)
+}
+
+/// The tile shown for a missing sample or ME.
+pub fn render_not_found(width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
+    render_message(width, height, "ME not found")
+}
+
+/// A `w`×`h` PNG with `message` centred.
+pub fn render_message(width: u32, height: u32, message: &str) -> Result<Vec<u8>, RenderError> {
+    Options { width, height, ..Options::default() }.check_size().map_err(RenderError::Options)?;
+    let mut canvas = new_canvas(width, height)?;
+    draw_centered_lines(&mut canvas, &[(message.to_string(), BLACK)]);
+    canvas.encode_png().map_err(RenderError::Encode)
+}
+
+fn new_canvas(w: u32, h: u32) -> Result<Canvas, RenderError> {
+    Canvas::new(w, h).ok_or_else(|| RenderError::Options(OptionsError("w and h must be positive".into())))
+}
+
+struct Ctx<'a> {
+    sizes: Sizes,
+    look: Look,
+    opts: &'a Options,
+}
+
+fn color_of(k: usize) -> Rgba {
+    if k == 0 { BLACK } else { REF_COLORS[(k - 1) % REF_COLORS.len()] }
+}
+
+fn scalar_text(p: &Plot) -> String {
+    match &p.kind {
+        Kind::Scalar(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Large bold lines centred on the canvas, shrunk (then shortened) to fit the width.
+fn draw_centered_lines(c: &mut Canvas, lines: &[(String, Rgba)]) {
+    let (w, h) = (c.width(), c.height());
+    let n = lines.len().max(1) as f32;
+    let mut px = (h * 0.09).min(h / (n * 1.4)).clamp(6.0, 72.0);
+    let widest = |px: f32| lines.iter().map(|l| text::measure(&l.0, &TextStyle { px, bold: true, color: BLACK }).0).fold(0.0, f32::max);
+    while px > 6.0 && widest(px) > w * 0.92 {
+        px = (px * 0.9).max(6.0);
+    }
+    let step = px * 1.4;
+    let top = h / 2.0 - step * (n - 1.0) / 2.0;
+    for (k, (line, color)) in lines.iter().enumerate() {
+        let st = TextStyle { px, bold: true, color: *color };
+        let line = text::fit(line, &st, w * 0.96);
+        text::draw(c, &line, &st, (w / 2.0, top + step * k as f32), (Align::Center, Align::Center), false);
+    }
+}
+
+fn norm_factor(main: &Plot, r: &Plot, opts: &Options) -> f64 {
+    let (a, b) = (main.integral(), r.integral());
+    if opts.norm && !main.efficiency && !r.efficiency && b != 0.0 && (a / b).is_finite() { a / b } else { 1.0 }
+}
+
+fn x_range(main: &Plot, look: &Look) -> (f64, f64) {
+    let mut auto = (main.x.min, main.x.max);
+    if look.log[0] && auto.0 <= 0.0 {
+        let first_positive = (0..=main.x.nbins).map(|i| main.x.edge(i)).find(|e| *e > 0.0);
+        auto.0 = first_positive.filter(|e| *e < auto.1).unwrap_or(auto.1 * 1e-3);
+    }
+    apply_limits(auto, look.limits[0], look.log[0])
+}
+
+fn y_range(series: &[Series], look: &Look, efficiency: bool, xr: (f64, f64)) -> (f64, f64) {
+    let auto = if efficiency {
+        let (_, _, pos) = draw1d::extent(series, false, xr);
+        if look.log[1] { (if pos.is_finite() { pos * 0.5 } else { 0.01 }, 1.0) } else { (0.0, 1.0) }
+    } else {
+        let (lo, hi, pos) = draw1d::extent(series, look.draw.errors, xr);
+        value_range(lo, hi, pos, look.log[1])
+    };
+    apply_limits(auto, look.limits[1], look.log[1])
+}
+
+fn spec<'a>(range: (f64, f64), log: bool, axis: &'a crate::Axis, look: &Look, bins: bool) -> AxisSpec<'a> {
+    AxisSpec {
+        min: range.0,
+        max: range.1,
+        log,
+        title: &axis.title,
+        bins: if bins { Some(axis) } else { None },
+        label_mode: look.labels,
+        show_labels: true,
+    }
+}
+
+fn line_width(c: &Canvas, main: bool) -> f32 {
+    if main && c.width() >= 500.0 { 2.0 } else { 1.0 }
+}
+
+fn marker_radius(s: &Sizes) -> f32 {
+    (s.label.px * 0.2).max(1.5)
+}
+
+/// The header row (title) height and the stats box, both decided before the frame is laid out.
+fn top_reserve(s: &Sizes, title: &str) -> f32 {
+    if title.is_empty() { s.label.px * 0.6 } else { text::measure(title, &s.title).1 * 1.25 + 2.0 }
+}
+
+fn draw_title(c: &mut Canvas, s: &Sizes, title: &str, right_limit: f32) {
+    if title.is_empty() {
+        return;
+    }
+    let x = s.label.px * 0.6;
+    let t = text::fit(title, &s.title, right_limit - x - 4.0);
+    text::draw(c, &t, &s.title, (x, 2.0), (Align::Start, Align::Start), false);
+}
+
+fn entries_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e7 { format!("{v:.0}") } else { sig4(v) }
+}
+
+/// ROOT-style statistics box in the top-right corner; returns its left and bottom edges.
+fn draw_stats(c: &mut Canvas, s: &Sizes, p: &Plot, right: f32) -> Option<(f32, f32)> {
+    let m = p.moments();
+    let mut rows = vec![("Entries".to_string(), entries_text(p.entries))];
+    if p.dimension() >= 2 {
+        rows.push(("Mean x".into(), sig4(m.mean[0])));
+        rows.push(("Mean y".into(), sig4(m.mean[1])));
+        rows.push(("Std Dev x".into(), sig4(m.rms[0])));
+        rows.push(("Std Dev y".into(), sig4(m.rms[1])));
+    } else {
+        rows.push(("Mean".into(), sig4(m.mean[0])));
+        rows.push(("Std Dev".into(), sig4(m.rms[0])));
+    }
+    let st = s.stats;
+    let lh = text::measure("0", &st).1;
+    let pad = (st.px * 0.35).max(1.0);
+    let key_w = rows.iter().map(|r| text::measure(&r.0, &st).0).fold(0.0, f32::max);
+    let val_w = rows.iter().map(|r| text::measure(&r.1, &st).0).fold(0.0, f32::max);
+    let body_w = key_w + val_w + st.px;
+    let width = (body_w + 2.0 * pad).max(text::measure(&p.name, &st).0.min(c.width() * 0.45) + 2.0 * pad);
+    let height = lh * (rows.len() + 1) as f32 + 2.0 * pad;
+    if width > c.width() * 0.5 || height > c.height() * 0.6 {
+        return None;
+    }
+    let (x1, y0) = (right, 1.0);
+    let x0 = x1 - width;
+    c.fill_rect(x0, y0, x1, y0 + height, WHITE);
+    c.stroke_rect(x0, y0, x1, y0 + height, BLACK);
+    let name = text::fit(&p.name, &st, width - 2.0 * pad);
+    text::draw(c, &name, &st, ((x0 + x1) / 2.0, y0 + pad), (Align::Center, Align::Start), false);
+    c.hline(x0, x1, y0 + pad + lh + 0.5, BLACK);
+    for (k, (key, val)) in rows.iter().enumerate() {
+        let y = y0 + pad + lh * (k + 1) as f32 + 1.0;
+        text::draw(c, key, &st, (x0 + pad, y), (Align::Start, Align::Start), false);
+        text::draw(c, val, &st, (x1 - pad, y), (Align::End, Align::Start), false);
+    }
+    Some((x0, y0 + height))
+}
+
+/// Legend of (label, colour, filled) entries at the top right of the frame, below `below`.
+fn draw_legend(c: &mut Canvas, s: &Sizes, f: &Frame, entries: &[(String, Rgba, bool)], below: f32) {
+    if entries.is_empty() || f.compact {
+        return;
+    }
+    let st = s.stats;
+    let lh = text::measure("0", &st).1 * 1.15;
+    let sample = st.px * 1.6;
+    let pad = (st.px * 0.35).max(1.0);
+    let max_label = c.width() * 0.4;
+    let labels: Vec<String> = entries.iter().map(|e| text::fit(&e.0, &st, max_label)).collect();
+    let width = labels.iter().map(|l| text::measure(l, &st).0).fold(0.0, f32::max) + sample + 3.0 * pad;
+    let height = lh * entries.len() as f32 + 2.0 * pad;
+    let x1 = f.rect.x1 - 3.0;
+    let y0 = below.max(f.rect.y0) + 3.0;
+    if height > f.rect.h() * 0.9 || width > f.rect.w() * 0.9 {
+        return;
+    }
+    let x0 = x1 - width;
+    c.fill_rect(x0, y0, x1, y0 + height, WHITE);
+    c.stroke_rect(x0, y0, x1, y0 + height, BLACK);
+    for (k, ((_, color, filled), label)) in entries.iter().zip(&labels).enumerate() {
+        let cy = y0 + pad + lh * (k as f32 + 0.5);
+        if *filled {
+            c.fill_rect(x0 + pad, cy - lh * 0.3, x0 + pad + sample, cy + lh * 0.3, *color);
+        } else {
+            c.fill_rect(x0 + pad, cy - 1.0, x0 + pad + sample, cy + 1.0, *color);
+        }
+        text::draw(c, label, &st, (x0 + 2.0 * pad + sample, cy), (Align::Start, Align::Center), false);
+    }
+}
+
+/// Legend label of reference `k` (1-based): the k-th `reflabel`, else the object's name.
+fn ref_label(opts: &Options, k: usize, p: &Plot) -> String {
+    opts.reflabels.get(k - 1).cloned().unwrap_or_else(|| if p.name.is_empty() { format!("reference {k}") } else { p.name.clone() })
+}
+
+/// Title and stats box (its right edge at `right`); returns the bottom of the stats box (for the legend).
+fn header(c: &mut Canvas, ctx: &Ctx, main: &Plot, right: f32) -> f32 {
+    let stats = if ctx.look.stats { draw_stats(c, &ctx.sizes, main, right) } else { None };
+    draw_title(c, &ctx.sizes, &main.title, stats.map_or(c.width(), |s| s.0));
+    stats.map_or(0.0, |s| s.1)
+}
+
+fn full_pad(c: &Canvas) -> Rect {
+    Rect { x0: 0.0, y0: 0.0, x1: c.width(), y1: c.height() }
+}
+
+fn series_for<'a>(c: &Canvas, ctx: &Ctx, main: &'a Plot, refs: &[&'a Plot]) -> Vec<Series<'a>> {
+    let mut out = vec![Series::new(main, ctx.look.line_color.unwrap_or(BLACK), line_width(c, !refs.is_empty()))];
+    for (k, r) in refs.iter().enumerate() {
+        let mut s = Series::new(r, color_of(k + 1), line_width(c, false));
+        s.factor = norm_factor(main, r, ctx.opts);
+        out.push(s);
+    }
+    out
+}
+
+fn draw_overlay_1d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
+    let look = &ctx.look;
+    let series = series_for(c, ctx, main, refs);
+    let xr = x_range(main, look);
+    let yr = y_range(&series, look, main.efficiency, xr);
+    let xs = spec(xr, look.log[0], &main.x, look, true);
+    let ys = spec(yr, look.log[1], &main.y, look, false);
+    let f = axes::layout(full_pad(c), top_reserve(&ctx.sizes, &main.title), 0.0, (0.0, 0.0), &xs, &ys, &ctx.sizes);
+    draw1d::draw_bands(c, &f, &look.bands);
+    for s in series.iter().rev() {
+        draw1d::draw_series(c, &f, s, look, marker_radius(&ctx.sizes));
+    }
+    draw1d::draw_lines(c, &f, &look.lines);
+    axes::draw(c, &f, &xs, &ys, &ctx.sizes, look.grid);
+    let below = header(c, ctx, main, c.width() - 2.0);
+    let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_of(k + 1), false)).collect();
+    draw_legend(c, &ctx.sizes, &f, &entries, below);
+}
+
+fn draw_stacked(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
+    let mut look = ctx.look.clone();
+    look.draw = crate::look::DrawOpts { hist: true, fill: true, ..Default::default() };
+    let base = series_for(c, ctx, main, refs);
+    let n = main.x.nbins;
+    let mut sum = vec![0.0; n];
+    let mut layers = Vec::new();
+    for s in &base {
+        for (i, acc) in sum.iter_mut().enumerate() {
+            // A reference may have other binning; bins beyond its range add nothing.
+            let v = if i < s.plot.contents.len() && s.plot.filled(i) { s.value(i) } else { 0.0 };
+            *acc += v;
+        }
+        let mut layer = Series::new(main, s.color, 1.0);
+        layer.values = Some(sum.clone());
+        layers.push(layer);
+    }
+    let xr = x_range(main, &look);
+    let yr = y_range(&layers, &look, false, xr);
+    let xs = spec(xr, look.log[0], &main.x, &look, true);
+    let ys = spec(yr, look.log[1], &main.y, &look, false);
+    let f = axes::layout(full_pad(c), top_reserve(&ctx.sizes, &main.title), 0.0, (0.0, 0.0), &xs, &ys, &ctx.sizes);
+    draw1d::draw_bands(c, &f, &look.bands);
+    for layer in layers.iter().rev() {
+        look.fill = Some(lighten(layer.color));
+        draw1d::draw_series(c, &f, layer, &look, 1.0);
+    }
+    draw1d::draw_lines(c, &f, &look.lines);
+    axes::draw(c, &f, &xs, &ys, &ctx.sizes, look.grid);
+    let below = header(c, ctx, main, c.width() - 2.0);
+    let mut entries = vec![(main.name.clone(), lighten(BLACK), true)];
+    entries.extend(refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), lighten(color_of(k + 1)), true)));
+    draw_legend(c, &ctx.sizes, &f, &entries, below);
+}
+
+fn lighten(c: Rgba) -> Rgba {
+    let mix = |v: u8| (v as u16 + (255 - v as u16) * 2 / 5) as u8;
+    Rgba(mix(c.0), mix(c.1), mix(c.2), 255)
+}
+
+fn draw_ratio(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
+    let look = &ctx.look;
+    let series = series_for(c, ctx, main, refs);
+    let split = (c.height() * 0.68).round();
+    let upper = Rect { x0: 0.0, y0: 0.0, x1: c.width(), y1: split };
+    let lower = Rect { x0: 0.0, y0: split, x1: c.width(), y1: c.height() };
+    let xr = x_range(main, look);
+    let yr = y_range(&series, look, main.efficiency, xr);
+    // Ratios to the main object; bins where it is empty are left out.
+    let ratios: Vec<Series> = series[1..]
+        .iter()
+        .map(|s| {
+            let n = main.x.nbins.min(s.plot.contents.len());
+            let mut values = vec![f64::NAN; s.plot.contents.len()];
+            let mut errors = vec![0.0; s.plot.contents.len()];
+            for i in 0..n {
+                let m = main.contents[i];
+                if m != 0.0 && m.is_finite() && s.plot.filled(i) {
+                    values[i] = s.value(i) / m;
+                    errors[i] = s.error(i) / m.abs();
+                }
+            }
+            Series { plot: s.plot, factor: 1.0, color: s.color, width: 1.0, values: Some(values), value_errors: Some(errors) }
+        })
+        .collect();
+    let (lo, hi, _) = draw1d::extent(&ratios, true, xr);
+    let rr = if lo.is_finite() {
+        let (lo, hi) = (lo.min(1.0).max(0.0), hi.max(1.0).min(10.0));
+        let pad = ((hi - lo) * 0.1).max(0.05);
+        ((lo - pad).max(0.0), hi + pad)
+    } else {
+        (0.0, 2.0)
+    };
+    let mut xs_up = spec(xr, look.log[0], &main.x, look, true);
+    xs_up.show_labels = false;
+    let ys_up = spec(yr, look.log[1], &main.y, look, false);
+    let xs_low = spec(xr, look.log[0], &main.x, look, true);
+    let ys_low = AxisSpec { min: rr.0, max: rr.1, log: false, title: "ratio", bins: None, label_mode: look.labels, show_labels: true };
+    let top = top_reserve(&ctx.sizes, &main.title);
+    let mut f_up = axes::layout(upper, top, 0.0, (0.0, 0.0), &xs_up, &ys_up, &ctx.sizes);
+    let mut f_low = axes::layout(lower, 0.0, 0.0, (0.0, 0.0), &xs_low, &ys_low, &ctx.sizes);
+    // Align both frames on the wider margins so the x axes line up.
+    let lr = (
+        (f_up.rect.x0 - upper.x0).max(f_low.rect.x0 - lower.x0),
+        (upper.x1 - f_up.rect.x1).max(lower.x1 - f_low.rect.x1),
+    );
+    f_up = axes::layout(upper, top, 0.0, lr, &xs_up, &ys_up, &ctx.sizes);
+    f_low = axes::layout(lower, 0.0, 0.0, lr, &xs_low, &ys_low, &ctx.sizes);
+    draw1d::draw_bands(c, &f_up, &look.bands);
+    for s in series.iter().rev() {
+        draw1d::draw_series(c, &f_up, s, look, marker_radius(&ctx.sizes));
+    }
+    draw1d::draw_lines(c, &f_up, &look.lines);
+    axes::draw(c, &f_up, &xs_up, &ys_up, &ctx.sizes, look.grid);
+    let mut points = look.clone();
+    points.draw = crate::look::DrawOpts { errors: true, markers: true, ..Default::default() };
+    let one = [crate::rules::RefLine { axis: 1, value: 1.0, color: Rgba(90, 90, 90, 255), dashed: true }];
+    draw1d::draw_lines(c, &f_low, &one);
+    for r in &ratios {
+        draw1d::draw_series(c, &f_low, r, &points, marker_radius(&ctx.sizes) * 0.7);
+    }
+    axes::draw(c, &f_low, &xs_low, &ys_low, &ctx.sizes, look.grid);
+    let below = header(c, ctx, main, c.width() - 2.0);
+    let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_of(k + 1), false)).collect();
+    draw_legend(c, &ctx.sizes, &f_up, &entries, below);
+}
+
+fn draw_2d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
+    let look = &ctx.look;
+    let s = &ctx.sizes;
+    let xr = x_range(main, look);
+    let yr = {
+        let mut auto = (main.y.min, main.y.max);
+        if look.log[1] && auto.0 <= 0.0 {
+            auto.0 = (0..=main.y.nbins).map(|i| main.y.edge(i)).find(|e| *e > 0.0).filter(|e| *e < auto.1).unwrap_or(auto.1 * 1e-3);
+        }
+        apply_limits(auto, look.limits[1], look.log[1])
+    };
+    let z = draw2d::z_range(main, look);
+    let colors = look.draw.colz || look.draw.col;
+    let bar = if look.draw.colz { Some(draw2d::plan_bar(z, look.log[2], c.height() * 0.7, c.width(), s)) } else { None };
+    let xs = spec(xr, look.log[0], &main.x, look, true);
+    let ys = spec(yr, look.log[1], &main.y, look, true);
+    let reserve = bar.as_ref().map_or(0.0, |b| b.reserve);
+    let f = axes::layout(full_pad(c), top_reserve(s, &main.title), reserve, (0.0, 0.0), &xs, &ys, s);
+    draw1d::draw_bands(c, &f, &look.bands);
+    if colors {
+        draw2d::draw_colors(c, &f, main, look.palette, z, look.log[2]);
+    }
+    if look.draw.boxes {
+        draw2d::draw_boxes(c, &f, main, look.line_color.unwrap_or(BLACK));
+    }
+    for (k, r) in refs.iter().enumerate() {
+        draw2d::draw_boxes(c, &f, r, color_of(k + 1));
+    }
+    if look.draw.text {
+        draw2d::draw_texts(c, &f, main, s);
+    }
+    draw1d::draw_lines(c, &f, &look.lines);
+    axes::draw(c, &f, &xs, &ys, s, look.grid);
+    if let (Some(bar), false) = (&bar, f.compact) {
+        draw2d::draw_bar(c, &f, bar, look.palette, z, look.log[2], s);
+    }
+    // With a colour bar the stats box ends at the frame, so the bar's labels stay visible.
+    let right = if bar.is_some() && !f.compact { f.rect.x1 } else { c.width() - 2.0 };
+    let below = header(c, ctx, main, right);
+    let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_of(k + 1), false)).collect();
+    draw_legend(c, s, &f, &entries, below);
+}
