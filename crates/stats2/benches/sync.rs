@@ -13,15 +13,35 @@ const CAMPAIGNS: usize = 100;
 const T0: i64 = 1_725_200_000;
 
 fn main() {
-    let workflows: usize = std::env::var("STATS2_BENCH_WORKFLOWS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let workflows: usize = std::env::var("STATS2_BENCH_WORKFLOWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     let fake = synthetic_world(workflows, CAMPAIGNS, T0 - 86_400);
     let store = MemoryStore::new();
 
     let started = Instant::now();
-    let first = run_pass(&store, &fake, &PassOptions { now: T0, callback_targets: vec![] }).expect("first pass");
+    let first = run_pass(
+        &store,
+        &fake,
+        &PassOptions {
+            now: T0,
+            callback_targets: vec![],
+        },
+    )
+    .expect("first pass");
     let first_time = started.elapsed();
-    assert_eq!(first.updated.len(), workflows, "every workflow stored: {:?}", first.warnings.first());
-    println!("first full sync of {workflows} workflows: {:.2} s ({} upstream calls)", secs(first_time), fake.calls().len());
+    assert_eq!(
+        first.updated.len(),
+        workflows,
+        "every workflow stored: {:?}",
+        first.warnings.first()
+    );
+    println!(
+        "first full sync of {workflows} workflows: {:.2} s ({} upstream calls)",
+        secs(first_time),
+        fake.calls().len()
+    );
 
     // 100 changes: 50 metadata changes in ReqMgr2 and 50 workflows whose output grew in DBS.
     for i in (0..workflows).step_by((workflows / 50).max(1)).take(50) {
@@ -33,7 +53,15 @@ fn main() {
     }
     fake.clear_calls();
     let started = Instant::now();
-    let pass = run_pass(&store, &fake, &PassOptions { now: T0 + 600, callback_targets: vec![] }).expect("second pass");
+    let pass = run_pass(
+        &store,
+        &fake,
+        &PassOptions {
+            now: T0 + 600,
+            callback_targets: vec![],
+        },
+    )
+    .expect("second pass");
     let pass_time = started.elapsed();
     println!(
         "pass with 100 changes: {:.3} s ({} rewritten, {} appended, {} upstream calls)",
@@ -49,7 +77,16 @@ fn main() {
     for round in 0..300 {
         let query = format!("campaign=Camp{:03}", round % CAMPAIGNS);
         let started = Instant::now();
-        let response = handle(&store, &auth, &Request { method: "GET", path: "/api/fetch", query: &query, headers: &[] });
+        let response = handle(
+            &store,
+            &auth,
+            &Request {
+                method: "GET",
+                path: "/api/fetch",
+                query: &query,
+                headers: &[],
+            },
+        );
         times.push(started.elapsed());
         assert_eq!(response.status, 200);
         bytes = response.body.len();

@@ -40,13 +40,19 @@ pub enum Notification {
 
 impl Notification {
     pub fn for_doc(name: &str, doc: &Doc) -> Notification {
-        let prepid = doc.get("PrepID").and_then(Value::as_str).unwrap_or("").to_owned();
+        let prepid = doc
+            .get("PrepID")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         if request_type(doc).eq_ignore_ascii_case("rereco") || prepid.starts_with("ReReco-") {
             Notification::ReReco { prepid }
         } else if name.contains("RVCMSSW") {
             Notification::RelVal { prepid }
         } else {
-            Notification::Mcm { workflow: name.to_owned() }
+            Notification::Mcm {
+                workflow: name.to_owned(),
+            }
         }
     }
 
@@ -61,16 +67,21 @@ impl Notification {
         let path = match self {
             Notification::ReReco { .. } => "/rereco/api/requests/update_workflows".to_owned(),
             Notification::RelVal { .. } => "/relval/api/relvals/update_workflows".to_owned(),
-            Notification::Mcm { workflow } => format!("/mcm/restapi/requests/fetch_stats_by_wf/{}", encode(workflow)),
+            Notification::Mcm { workflow } => format!(
+                "/mcm/restapi/requests/fetch_stats_by_wf/{}",
+                encode(workflow)
+            ),
         };
         format!("{}{path}", target.host())
     }
 
     pub fn body(&self) -> Option<Vec<u8>> {
         match self {
-            Notification::ReReco { prepid } | Notification::RelVal { prepid } => {
-                Some(serde_json::json!({ "prepid": prepid }).to_string().into_bytes())
-            }
+            Notification::ReReco { prepid } | Notification::RelVal { prepid } => Some(
+                serde_json::json!({ "prepid": prepid })
+                    .to_string()
+                    .into_bytes(),
+            ),
             Notification::Mcm { .. } => None,
         }
     }
@@ -88,11 +99,18 @@ pub struct QueuedCallback {
 
 fn read_queue(bytes: Option<&[u8]>) -> Vec<QueuedCallback> {
     // A corrupt queue is replaced rather than blocking every pass: callbacks are advisory.
-    bytes.and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default()
+    bytes
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or_default()
 }
 
 /// Queues notifications for each target; one already waiting for the same target is not duplicated.
-pub fn enqueue(store: &dyn KvStore, targets: &[Target], notifications: &[Notification], now: i64) -> Result<(), Error> {
+pub fn enqueue(
+    store: &dyn KvStore,
+    targets: &[Target],
+    notifications: &[Notification],
+    now: i64,
+) -> Result<(), Error> {
     if targets.is_empty() || notifications.is_empty() {
         return Ok(());
     }
@@ -101,8 +119,16 @@ pub fn enqueue(store: &dyn KvStore, targets: &[Target], notifications: &[Notific
         let before = queue.len();
         for target in targets {
             for notification in notifications {
-                if !queue.iter().any(|q| q.target == *target && q.notification == *notification) {
-                    queue.push(QueuedCallback { target: *target, notification: notification.clone(), attempts: 0, not_before: now });
+                if !queue
+                    .iter()
+                    .any(|q| q.target == *target && q.notification == *notification)
+                {
+                    queue.push(QueuedCallback {
+                        target: *target,
+                        notification: notification.clone(),
+                        attempts: 0,
+                        not_before: now,
+                    });
                 }
             }
         }
@@ -127,11 +153,18 @@ pub enum Outcome {
 }
 
 /// Records a send attempt: success removes it, failure backs off 60 s × 2^attempts (at most an hour).
-pub fn record_attempt(store: &dyn KvStore, sent: &QueuedCallback, ok: bool, now: i64) -> Result<Outcome, Error> {
+pub fn record_attempt(
+    store: &dyn KvStore,
+    sent: &QueuedCallback,
+    ok: bool,
+    now: i64,
+) -> Result<Outcome, Error> {
     let mut outcome = Outcome::Removed;
     update_with_retry(store, keys::CALLBACKS, 64, |old| {
         let mut queue = read_queue(old);
-        let at = queue.iter().position(|q| q.target == sent.target && q.notification == sent.notification)?;
+        let at = queue
+            .iter()
+            .position(|q| q.target == sent.target && q.notification == sent.notification)?;
         if ok {
             outcome = Outcome::Removed;
             queue.remove(at);
@@ -162,7 +195,9 @@ impl Credentials {
     /// The token request `(url, form body)` for a target; any missing variable is an error (§9).
     pub fn token_request(&self, target: Target) -> Result<(&'static str, String), Error> {
         let need = |value: &Option<String>, name: &str| {
-            value.clone().ok_or_else(|| Error::Config(format!("{name} is not set")))
+            value
+                .clone()
+                .ok_or_else(|| Error::Config(format!("{name} is not set")))
         };
         let client_id = need(&self.client_id, "CALLBACK_CLIENT_ID")?;
         let secret = need(&self.client_secret, "CALLBACK_CLIENT_SECRET")?;
@@ -186,7 +221,8 @@ pub fn parse_token(body: &[u8]) -> Result<(String, i64), Error> {
         access_token: String,
         expires_in: i64,
     }
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| Error::Config(format!("token answer: {e}")))?;
+    let answer: Answer =
+        serde_json::from_slice(body).map_err(|e| Error::Config(format!("token answer: {e}")))?;
     Ok((answer.access_token, answer.expires_in))
 }
 
@@ -198,10 +234,14 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub fn get(&self, target: Target, now: i64) -> Option<&str> {
-        self.tokens.get(&target).filter(|(_, until)| now < *until).map(|(t, _)| t.as_str())
+        self.tokens
+            .get(&target)
+            .filter(|(_, until)| now < *until)
+            .map(|(t, _)| t.as_str())
     }
 
     pub fn put(&mut self, target: Target, token: String, expires_in: i64, now: i64) {
-        self.tokens.insert(target, (token, now + expires_in.max(0) * 3 / 4));
+        self.tokens
+            .insert(target, (token, now + expires_in.max(0) * 3 / 4));
     }
 }

@@ -7,15 +7,31 @@ use std::collections::BTreeSet;
 pub type Doc = Map<String, Value>;
 
 /// ReqMgr2 fields copied verbatim when present.
-const COPIED: [&str; 8] =
-    ["RequestName", "RequestType", "CMSSWVersion", "SizePerEvent", "TimePerEvent", "LumiList", "AcquisitionEra", "PrepID"];
+const COPIED: [&str; 8] = [
+    "RequestName",
+    "RequestType",
+    "CMSSWVersion",
+    "SizePerEvent",
+    "TimePerEvent",
+    "LumiList",
+    "AcquisitionEra",
+    "PrepID",
+];
 
 /// Lookups that a document derivation may need from DBS and ReqMgr2 (rules 5–6 and Resubmission, §5.2–5.3).
 pub trait Lookups {
     /// Events of an input dataset: with a non-empty `lumi_mask` the sum over masked files, else filesummaries.
-    fn input_events(&mut self, dataset: &str, lumi_mask: Option<&Map<String, Value>>) -> Result<i64, String>;
+    fn input_events(
+        &mut self,
+        dataset: &str,
+        lumi_mask: Option<&Map<String, Value>>,
+    ) -> Result<i64, String>;
     /// `result[0]` of the by-PrepID lookup, in document order.
-    fn parents(&mut self, prep_id: &str, mask: ParentMask) -> Result<Vec<(String, ParentEntry)>, String>;
+    fn parents(
+        &mut self,
+        prep_id: &str,
+        mask: ParentMask,
+    ) -> Result<Vec<(String, ParentEntry)>, String>;
 }
 
 /// Python truthiness of a JSON value.
@@ -35,7 +51,11 @@ fn present<'a>(map: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a Val
 }
 
 /// Builds the document for workflow `name` from its ReqMgr2 request (without history or `LastUpdate`).
-pub fn build_document(name: &str, raw: &Map<String, Value>, lookups: &mut dyn Lookups) -> Result<Doc, String> {
+pub fn build_document(
+    name: &str,
+    raw: &Map<String, Value>,
+    lookups: &mut dyn Lookups,
+) -> Result<Doc, String> {
     let task1 = raw.get("Task1").and_then(Value::as_object);
     let step1 = raw.get("Step1").and_then(Value::as_object);
     let mut doc = Doc::new();
@@ -48,7 +68,12 @@ pub fn build_document(name: &str, raw: &Map<String, Value>, lookups: &mut dyn Lo
     if doc.get("PrepID").is_some_and(Value::is_null) {
         doc.remove("PrepID");
     }
-    let first_of = |key: &str| present(task1, key).or(present(step1, key)).or(present(Some(raw), key)).cloned();
+    let first_of = |key: &str| {
+        present(task1, key)
+            .or(present(step1, key))
+            .or(present(Some(raw), key))
+            .cloned()
+    };
     if let Some(input) = first_of("InputDataset") {
         doc.insert("InputDataset".into(), input);
     }
@@ -56,23 +81,42 @@ pub fn build_document(name: &str, raw: &Map<String, Value>, lookups: &mut dyn Lo
         doc.insert("ProcessingString".into(), Value::String(ps));
     }
     let mut outputs = Vec::new();
-    flatten_strings(raw.get("OutputDatasets").unwrap_or(&Value::Null), &mut outputs);
+    flatten_strings(
+        raw.get("OutputDatasets").unwrap_or(&Value::Null),
+        &mut outputs,
+    );
     sort_by_tier(&mut outputs);
     doc.insert("OutputDatasets".into(), outputs.into());
-    doc.insert("RequestPriority".into(), priority(raw.get("RequestPriority")).into());
-    doc.insert("RequestTransition".into(), transitions(raw.get("RequestTransition")));
+    doc.insert(
+        "RequestPriority".into(),
+        priority(raw.get("RequestPriority")).into(),
+    );
+    doc.insert(
+        "RequestTransition".into(),
+        transitions(raw.get("RequestTransition")),
+    );
     let resubmission = request_type(raw).eq_ignore_ascii_case("resubmission");
-    let eff = first_of_f64([present(Some(raw), "FilterEfficiency"), present(task1, "FilterEfficiency"), present(step1, "FilterEfficiency")]);
+    let eff = first_of_f64([
+        present(Some(raw), "FilterEfficiency"),
+        present(task1, "FilterEfficiency"),
+        present(step1, "FilterEfficiency"),
+    ]);
     let (events, lumis) = if resubmission {
         let prep_id = raw.get("PrepID").and_then(Value::as_str).unwrap_or("");
         let events = parent_figure(lookups, prep_id, ParentMask::TotalInputEvents)?
             .and_then(|v| v.as_f64())
             .map_or(-1, |tie| (eff * tie) as i64);
-        let lumis = parent_figure(lookups, prep_id, ParentMask::TotalInputLumis)?.unwrap_or(Value::Null);
+        let lumis =
+            parent_figure(lookups, prep_id, ParentMask::TotalInputLumis)?.unwrap_or(Value::Null);
         (events, lumis)
     } else {
         let events = expected_events(raw, task1, step1, eff, lookups)?;
-        (events, raw.get("TotalInputLumis").cloned().unwrap_or(Value::from(-1)))
+        (
+            events,
+            raw.get("TotalInputLumis")
+                .cloned()
+                .unwrap_or(Value::from(-1)),
+        )
     };
     doc.insert("TotalEvents".into(), events.into());
     doc.insert("TotalInputLumis".into(), lumis);
@@ -87,7 +131,12 @@ pub fn request_type(doc: &Map<String, Value>) -> &str {
 }
 
 fn first_of_f64<const N: usize>(candidates: [Option<&Value>; N]) -> f64 {
-    candidates.into_iter().flatten().next().and_then(Value::as_f64).unwrap_or(1.0)
+    candidates
+        .into_iter()
+        .flatten()
+        .next()
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0)
 }
 
 fn flatten_strings(value: &Value, out: &mut Vec<String>) {
@@ -109,7 +158,10 @@ fn priority(value: Option<&Value>) -> i64 {
 
 /// Transitions reduced to exactly `Status` and `UpdateTime`.
 fn transitions(value: Option<&Value>) -> Value {
-    let rows = value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let rows = value
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     rows.iter()
         .filter_map(Value::as_object)
         .map(|row| {
@@ -129,19 +181,33 @@ fn expected_events(
     eff: f64,
     lookups: &mut dyn Lookups,
 ) -> Result<i64, String> {
-    let input_files = raw.get("TotalInputFiles").and_then(Value::as_f64).unwrap_or(0.0);
+    let input_files = raw
+        .get("TotalInputFiles")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     if let (true, Some(tie)) = (input_files > 0.0, present(Some(raw), "TotalInputEvents")) {
         return Ok((eff * tie.as_f64().unwrap_or(0.0)) as i64);
     }
     // Rules 2–4; a null counts as absent (spec Decision).
-    for value in [present(Some(raw), "RequestNumEvents"), present(task1, "RequestNumEvents"), present(step1, "RequestNumEvents")] {
+    for value in [
+        present(Some(raw), "RequestNumEvents"),
+        present(task1, "RequestNumEvents"),
+        present(step1, "RequestNumEvents"),
+    ] {
         if let Some(events) = value.and_then(as_int) {
             return Ok(events);
         }
     }
     for task in [task1, step1].into_iter().flatten() {
-        if let Some(dataset) = task.get("InputDataset").and_then(Value::as_str).filter(|d| !d.is_empty()) {
-            let mask = task.get("LumiList").and_then(Value::as_object).filter(|m| !m.is_empty());
+        if let Some(dataset) = task
+            .get("InputDataset")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
+        {
+            let mask = task
+                .get("LumiList")
+                .and_then(Value::as_object)
+                .filter(|m| !m.is_empty());
             return lookups.input_events(dataset, mask);
         }
     }
@@ -149,31 +215,56 @@ fn expected_events(
 }
 
 /// The figure of the first non-Resubmission workflow sharing the PrepID (events: the first non-null one).
-fn parent_figure(lookups: &mut dyn Lookups, prep_id: &str, mask: ParentMask) -> Result<Option<Value>, String> {
+fn parent_figure(
+    lookups: &mut dyn Lookups,
+    prep_id: &str,
+    mask: ParentMask,
+) -> Result<Option<Value>, String> {
     if prep_id.is_empty() {
         return Ok(None);
     }
     let parents = lookups.parents(prep_id, mask)?;
-    let mut candidates = parents
-        .into_iter()
-        .filter(|(_, entry)| !entry.request_type.as_deref().unwrap_or("").eq_ignore_ascii_case("resubmission"));
+    let mut candidates = parents.into_iter().filter(|(_, entry)| {
+        !entry
+            .request_type
+            .as_deref()
+            .unwrap_or("")
+            .eq_ignore_ascii_case("resubmission")
+    });
     Ok(match mask {
-        ParentMask::TotalInputEvents => candidates.find_map(|(_, e)| e.total_input_events.filter(|v| !v.is_null())),
-        ParentMask::TotalInputLumis => candidates.next().map(|(_, e)| e.total_input_lumis.unwrap_or(Value::Null)),
+        ParentMask::TotalInputEvents => {
+            candidates.find_map(|(_, e)| e.total_input_events.filter(|v| !v.is_null()))
+        }
+        ParentMask::TotalInputLumis => candidates
+            .next()
+            .map(|(_, e)| e.total_input_lumis.unwrap_or(Value::Null)),
     })
 }
 
 /// Campaigns and per-task PrepIDs from the Task/Step walk (§5.4).
 fn campaigns_and_requests(raw: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
-    let prefix = if raw.contains_key("StepChain") { "Step" } else { "Task" };
+    let prefix = if raw.contains_key("StepChain") {
+        "Step"
+    } else {
+        "Task"
+    };
     let truthy_str = |map: &Map<String, Value>, key: &str| {
-        map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+        map.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
     };
     let (mut campaigns, mut requests) = (Vec::new(), Vec::new());
     for i in 1..=999 {
-        let Some(task) = raw.get(&format!("{prefix}{i}")) else { break };
-        let Some(task) = task.as_object() else { continue };
-        if let Some(campaign) = truthy_str(task, "Campaign").or_else(|| truthy_str(task, "AcquisitionEra")) {
+        let Some(task) = raw.get(&format!("{prefix}{i}")) else {
+            break;
+        };
+        let Some(task) = task.as_object() else {
+            continue;
+        };
+        if let Some(campaign) =
+            truthy_str(task, "Campaign").or_else(|| truthy_str(task, "AcquisitionEra"))
+        {
             campaigns.push(campaign);
         }
         if let Some(prep_id) = truthy_str(task, "PrepID") {
@@ -189,20 +280,70 @@ fn campaigns_and_requests(raw: &Map<String, Value>) -> (Vec<String>, Vec<String>
 
 /// Output-dataset tiers in priority order (§6).
 const TIERS: [&str; 55] = [
-    "USER", "FEVT", "RAW-HLT", "ALCARECO", "ALCAPROMPT", "HLT", "DQM", "DQMIO", "DQMROOT", "GEN-SIM-RECODEBUG",
-    "GEN-SIM-DIGI-RECODEBUG", "GEN-SIM-RAWDEBUG", "GEN-SIM-RAW-HLTDEBUG", "GEN-SIM-RAW-HLTDEBUG-RECO",
-    "GEN-SIM-RAW-HLTDEBUG-RECODEBUG", "GEN-SIM-DIGI-RAW-HLTDEBUG-RECO", "GEN-SIM-DIGI-RAW-HLTDEBUG",
-    "GEN-SIM-DIGI-HLTDEBUG-RECO", "GEN-SIM-DIGI-HLTDEBUG", "FEVTDEBUGHLT", "GEN-RAWDEBUG", "RAWDEBUG", "RECODEBUG",
-    "HLTDEBUG", "RAWRECOSIMHLT", "RAW-RECOSIMHLT", "RECOSIMHLT", "FEVTHLTALL", "PREMIXRAW", "PREMIX-RAW", "RAW",
-    "RAW-RECO", "LHE", "GEN", "GEN-RAW", "GEN-SIM", "SIM", "DIGI", "DIGI-RECO", "RECO", "RAWAODSIM", "GEN-SIM-RECO",
-    "GEN-SIM-RAW", "GEN-SIM-RAW-HLT", "GEN-SIM-RAW-RECO", "GEN-SIM-DIGI", "GEN-SIM-DIGI-RECO", "GEN-SIM-DIGI-RAW",
-    "GEN-SIM-DIGI-RAW-RECO", "AOD", "AODSIM", "MINIAOD", "MINIAODSIM", "NANOAOD", "NANOAODSIM",
+    "USER",
+    "FEVT",
+    "RAW-HLT",
+    "ALCARECO",
+    "ALCAPROMPT",
+    "HLT",
+    "DQM",
+    "DQMIO",
+    "DQMROOT",
+    "GEN-SIM-RECODEBUG",
+    "GEN-SIM-DIGI-RECODEBUG",
+    "GEN-SIM-RAWDEBUG",
+    "GEN-SIM-RAW-HLTDEBUG",
+    "GEN-SIM-RAW-HLTDEBUG-RECO",
+    "GEN-SIM-RAW-HLTDEBUG-RECODEBUG",
+    "GEN-SIM-DIGI-RAW-HLTDEBUG-RECO",
+    "GEN-SIM-DIGI-RAW-HLTDEBUG",
+    "GEN-SIM-DIGI-HLTDEBUG-RECO",
+    "GEN-SIM-DIGI-HLTDEBUG",
+    "FEVTDEBUGHLT",
+    "GEN-RAWDEBUG",
+    "RAWDEBUG",
+    "RECODEBUG",
+    "HLTDEBUG",
+    "RAWRECOSIMHLT",
+    "RAW-RECOSIMHLT",
+    "RECOSIMHLT",
+    "FEVTHLTALL",
+    "PREMIXRAW",
+    "PREMIX-RAW",
+    "RAW",
+    "RAW-RECO",
+    "LHE",
+    "GEN",
+    "GEN-RAW",
+    "GEN-SIM",
+    "SIM",
+    "DIGI",
+    "DIGI-RECO",
+    "RECO",
+    "RAWAODSIM",
+    "GEN-SIM-RECO",
+    "GEN-SIM-RAW",
+    "GEN-SIM-RAW-HLT",
+    "GEN-SIM-RAW-RECO",
+    "GEN-SIM-DIGI",
+    "GEN-SIM-DIGI-RECO",
+    "GEN-SIM-DIGI-RAW",
+    "GEN-SIM-DIGI-RAW-RECO",
+    "AOD",
+    "AODSIM",
+    "MINIAOD",
+    "MINIAODSIM",
+    "NANOAOD",
+    "NANOAODSIM",
 ];
 
 /// Index of a dataset's tier; unknown tiers are -1 and sort first.
 pub fn tier_priority(dataset: &str) -> i32 {
     let tier = dataset.rsplit('/').next().unwrap_or("");
-    TIERS.iter().position(|t| *t == tier).map_or(-1, |i| i as i32)
+    TIERS
+        .iter()
+        .position(|t| *t == tier)
+        .map_or(-1, |i| i as i32)
 }
 
 /// Stable sort by tier priority.
@@ -270,7 +411,9 @@ impl Index {
             Some(Value::String(s)) => {
                 out.insert(s.clone());
             }
-            Some(Value::Array(items)) => out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned)),
+            Some(Value::Array(items)) => {
+                out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+            }
             _ => {}
         }
         out.remove("");
@@ -284,7 +427,10 @@ impl Index {
 
 /// Every `(index, value)` pair a document emits.
 pub fn index_entries(doc: &Doc) -> BTreeSet<(Index, String)> {
-    Index::ALL.into_iter().flat_map(|index| index.values(doc).into_iter().map(move |v| (index, v))).collect()
+    Index::ALL
+        .into_iter()
+        .flat_map(|index| index.values(doc).into_iter().map(move |v| (index, v)))
+        .collect()
 }
 
 /// The `YYMMDD_HHMMSS` part of a workflow name: `"_".join(name.split("_")[-3:-1])`.

@@ -92,7 +92,9 @@ impl FakeCmsweb {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds or replaces a ReqMgr2 request (a new workflow or a status change) and records a change.
@@ -136,12 +138,17 @@ impl FakeCmsweb {
     }
 
     pub fn set_run_events(&self, dataset: &str, run: &str, events: i64) {
-        self.lock().run_events.insert((dataset.to_owned(), run.to_owned()), events);
+        self.lock()
+            .run_events
+            .insert((dataset.to_owned(), run.to_owned()), events);
     }
 
     /// Entries of a by-PrepID lookup in order: `(name, RequestType, TotalInputEvents, TotalInputLumis)`.
     pub fn set_parents(&self, prep_id: &str, entries: Vec<(&str, &str, Value, Value)>) {
-        let entries = entries.into_iter().map(|(n, t, e, l)| (n.to_owned(), t.to_owned(), e, l)).collect();
+        let entries = entries
+            .into_iter()
+            .map(|(n, t, e, l)| (n.to_owned(), t.to_owned(), e, l))
+            .collect();
         self.lock().parents.insert(prep_id.to_owned(), entries);
     }
 
@@ -156,7 +163,12 @@ impl FakeCmsweb {
 
     /// The next `times` calls of `kind` (about `subject`, if given) fail with `error`.
     pub fn fail(&self, kind: CallKind, subject: Option<&str>, times: u32, error: UpstreamError) {
-        self.lock().failures.push(Failure { kind, subject: subject.map(str::to_owned), remaining: times, error });
+        self.lock().failures.push(Failure {
+            kind,
+            subject: subject.map(str::to_owned),
+            remaining: times,
+            error,
+        });
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -164,13 +176,27 @@ impl FakeCmsweb {
     }
 
     pub fn count(&self, kind: CallKind) -> usize {
-        self.lock().calls.iter().filter(|c| kind_of(c) == kind).count()
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| kind_of(c) == kind)
+            .count()
     }
 
     /// Names of the request documents fetched, in call order.
     pub fn fetched_requests(&self) -> Vec<String> {
         let state = self.lock();
-        state.calls.iter().filter_map(|c| if let Call::RequestDoc { name } = c { Some(name.clone()) } else { None }).collect()
+        state
+            .calls
+            .iter()
+            .filter_map(|c| {
+                if let Call::RequestDoc { name } = c {
+                    Some(name.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     pub fn clear_calls(&self) {
@@ -264,11 +290,11 @@ impl Upstream for FakeCmsweb {
         state.calls.push(call.clone());
         let kind = kind_of(call);
         let subject = subject_of(call);
-        if let Some(failure) = state
-            .failures
-            .iter_mut()
-            .find(|f| f.remaining > 0 && f.kind == kind && (f.subject.is_none() || f.subject.as_deref() == subject))
-        {
+        if let Some(failure) = state.failures.iter_mut().find(|f| {
+            f.remaining > 0
+                && f.kind == kind
+                && (f.subject.is_none() || f.subject.as_deref() == subject)
+        }) {
             failure.remaining -= 1;
             return Err(failure.error.clone());
         }
@@ -281,7 +307,11 @@ pub fn synthetic_request(i: usize, campaigns: usize) -> (String, Value) {
     let campaign = format!("Camp{:03}", i % campaigns.max(1));
     let prep_id = format!("PPD-{campaign}-{i:05}");
     let day = 1 + i % 28;
-    let name = format!("pdmvserv_task_{prep_id}__v1_T_2401{day:02}_{:06}_{:04}", i % 240000, i % 10000);
+    let name = format!(
+        "pdmvserv_task_{prep_id}__v1_T_2401{day:02}_{:06}_{:04}",
+        i % 240000,
+        i % 10000
+    );
     let outputs = synthetic_outputs(i, campaigns);
     let doc = json!({
         "_id": name, "RequestName": name, "RequestType": "TaskChain", "RequestStatus": "running-open",
@@ -300,7 +330,10 @@ pub fn synthetic_request(i: usize, campaigns: usize) -> (String, Value) {
 /// The output datasets of [`synthetic_request`] `i`.
 pub fn synthetic_outputs(i: usize, campaigns: usize) -> Vec<String> {
     let campaign = format!("Camp{:03}", i % campaigns.max(1));
-    vec![format!("/Prim{i:05}/{campaign}-140X_v1-v1/GEN-SIM"), format!("/Prim{i:05}/{campaign}-140X_v1-v1/AODSIM")]
+    vec![
+        format!("/Prim{i:05}/{campaign}-140X_v1-v1/GEN-SIM"),
+        format!("/Prim{i:05}/{campaign}-140X_v1-v1/AODSIM"),
+    ]
 }
 
 /// A fake cmsweb with `n` synthetic workflows and their datasets (all modified at `now`).
@@ -310,7 +343,13 @@ pub fn synthetic_world(n: usize, campaigns: usize, now: i64) -> FakeCmsweb {
         let (name, doc) = synthetic_request(i, campaigns);
         fake.put_request(&name, doc);
         for dataset in synthetic_outputs(i, campaigns) {
-            let figures = FakeDataset { access_type: "PRODUCTION".into(), events: 1000, size: 1_000_000, lumis: 10, modified: now };
+            let figures = FakeDataset {
+                access_type: "PRODUCTION".into(),
+                events: 1000,
+                size: 1_000_000,
+                lumis: 10,
+                modified: now,
+            };
             fake.set_dataset(&dataset, figures);
         }
     }

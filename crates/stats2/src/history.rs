@@ -16,9 +16,19 @@ pub fn lumi_tracking(doc: &Doc) -> bool {
 }
 
 /// A new entry `{"Time", "Datasets"}` over the unique output datasets; `None` without output datasets.
-pub fn new_entry(doc: &Doc, cache: &mut RunCache, now: i64) -> Result<Option<Value>, UpstreamError> {
+pub fn new_entry(
+    doc: &Doc,
+    cache: &mut RunCache,
+    now: i64,
+) -> Result<Option<Value>, UpstreamError> {
     let mut outputs: Vec<&str> = Vec::new();
-    for dataset in doc.get("OutputDatasets").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+    for dataset in doc
+        .get("OutputDatasets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         if !outputs.contains(&dataset) {
             outputs.push(dataset);
         }
@@ -31,7 +41,9 @@ pub fn new_entry(doc: &Doc, cache: &mut RunCache, now: i64) -> Result<Option<Val
     let mut datasets = Map::new();
     for dataset in outputs {
         let mut entry = match figures.get(dataset) {
-            Some(f) => json!({"Type": f.access_type, "Events": f.summary.events, "Size": f.summary.size}),
+            Some(f) => {
+                json!({"Type": f.access_type, "Events": f.summary.events, "Size": f.summary.size})
+            }
             None => json!({"Type": "NONE", "Events": 0, "Size": 0}),
         };
         if lumis {
@@ -54,8 +66,14 @@ pub fn append_if_changed(doc: &mut Doc, entry: Value) -> bool {
     let unchanged = history.last().and_then(|last| last.get("Datasets")) == entry.get("Datasets");
     if !unchanged {
         if lumis {
-            let older = history.iter_mut().filter_map(|e| e.get_mut("Datasets")).filter_map(Value::as_object_mut);
-            for dataset in older.flat_map(|d| d.values_mut()).filter_map(Value::as_object_mut) {
+            let older = history
+                .iter_mut()
+                .filter_map(|e| e.get_mut("Datasets"))
+                .filter_map(Value::as_object_mut);
+            for dataset in older
+                .flat_map(|d| d.values_mut())
+                .filter_map(Value::as_object_mut)
+            {
                 dataset.entry("Lumis").or_insert(Value::from(0));
             }
         }

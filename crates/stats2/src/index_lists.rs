@@ -21,7 +21,9 @@ fn shard_key(base: &str, name: &str) -> String {
 
 /// The names listed under `base`, sorted.
 pub fn names(store: &dyn KvStore, base: &str) -> Result<Vec<String>, Error> {
-    let Some(list) = store.get(base)? else { return Ok(Vec::new()) };
+    let Some(list) = store.get(base)? else {
+        return Ok(Vec::new());
+    };
     if list != SHARDED {
         return Ok(decode(&list));
     }
@@ -39,16 +41,22 @@ pub fn add(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> {
     for _ in 0..CAS_ATTEMPTS {
         let current = store.get(base)?;
         if current.as_deref() == Some(SHARDED) {
-            update_with_retry(store, &shard_key(base, name), CAS_ATTEMPTS, |old| insert(old.unwrap_or_default(), name))?;
+            update_with_retry(store, &shard_key(base, name), CAS_ATTEMPTS, |old| {
+                insert(old.unwrap_or_default(), name)
+            })?;
             return Ok(());
         }
-        let Some(next) = insert(current.as_deref().unwrap_or_default(), name) else { return Ok(()) };
+        let Some(next) = insert(current.as_deref().unwrap_or_default(), name) else {
+            return Ok(());
+        };
         let count = next.iter().filter(|b| **b == b'\n').count() + 1;
         if count > SHARD_THRESHOLD {
             let names = decode(&next);
             for shard in 0..SHARDS {
-                let members: Vec<&String> =
-                    names.iter().filter(|n| crate::keys::fnv1a(n.as_bytes()) % SHARDS == shard).collect();
+                let members: Vec<&String> = names
+                    .iter()
+                    .filter(|n| crate::keys::fnv1a(n.as_bytes()) % SHARDS == shard)
+                    .collect();
                 let key = format!("{base}#{shard}");
                 update_with_retry(store, &key, CAS_ATTEMPTS, |old| {
                     let mut list = old.unwrap_or_default().to_vec();
@@ -73,13 +81,19 @@ pub fn add(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> {
 
 pub fn remove(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> {
     for _ in 0..CAS_ATTEMPTS {
-        let Some(current) = store.get(base)? else { return Ok(()) };
+        let Some(current) = store.get(base)? else {
+            return Ok(());
+        };
         if current == SHARDED {
-            update_with_retry(store, &shard_key(base, name), CAS_ATTEMPTS, |old| delete(old?, name))?;
+            update_with_retry(store, &shard_key(base, name), CAS_ATTEMPTS, |old| {
+                delete(old?, name)
+            })?;
             return Ok(());
         }
         // An emptied list stays (it reads like a missing one): deleting it could race a concurrent add.
-        let Some(next) = delete(&current, name) else { return Ok(()) };
+        let Some(next) = delete(&current, name) else {
+            return Ok(());
+        };
         if store.compare_and_swap(base, Some(&current), &next)? == CasOutcome::Swapped {
             return Ok(());
         }
@@ -88,7 +102,11 @@ pub fn remove(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> 
 }
 
 fn decode(bytes: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(bytes).lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Finds `name` by bisecting on bytes: `Ok(line start)` if listed, else `Err(insertion offset)`.
@@ -97,8 +115,14 @@ fn bisect(list: &[u8], name: &[u8]) -> Result<usize, usize> {
     let (mut lo, mut hi) = (0, list.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let start = list[lo..mid].iter().rposition(|b| *b == b'\n').map_or(lo, |i| lo + i + 1);
-        let end = list[start..].iter().position(|b| *b == b'\n').map_or(list.len(), |i| start + i);
+        let start = list[lo..mid]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(lo, |i| lo + i + 1);
+        let end = list[start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(list.len(), |i| start + i);
         match list[start..end].cmp(name) {
             std::cmp::Ordering::Equal => return Ok(start),
             std::cmp::Ordering::Less => lo = end + 1,
@@ -132,7 +156,11 @@ fn insert(list: &[u8], name: &str) -> Option<Vec<u8>> {
 fn delete(list: &[u8], name: &str) -> Option<Vec<u8>> {
     let offset = bisect(list, name.as_bytes()).ok()?;
     let end = offset + name.len();
-    let (cut_from, cut_to) = if end < list.len() { (offset, end + 1) } else { (offset.saturating_sub(1), end) };
+    let (cut_from, cut_to) = if end < list.len() {
+        (offset, end + 1)
+    } else {
+        (offset.saturating_sub(1), end)
+    };
     let mut out = list[..cut_from].to_vec();
     out.extend_from_slice(&list[cut_to..]);
     Some(out)
@@ -167,7 +195,11 @@ mod tests {
         let mut list = Vec::new();
         for i in 0..300u32 {
             let name = format!("w{}", (i * 7919) % 1000);
-            let name = if i % 3 == 0 { format!("{name}_long_suffix") } else { name };
+            let name = if i % 3 == 0 {
+                format!("{name}_long_suffix")
+            } else {
+                name
+            };
             if let Some(next) = insert(&list, &name) {
                 list = next;
                 expected.push(name);
@@ -178,18 +210,32 @@ mod tests {
         for name in expected.iter().step_by(2) {
             list = delete(&list, name).unwrap();
         }
-        assert_eq!(decode(&list), expected.iter().skip(1).step_by(2).cloned().collect::<Vec<_>>());
+        assert_eq!(
+            decode(&list),
+            expected
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .cloned()
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn big_lists_are_sharded_and_stay_complete() {
         let store = MemoryStore::new();
-        let all: Vec<String> = (0..SHARD_THRESHOLD + 50).map(|i| format!("wf_{i:06}")).collect();
+        let all: Vec<String> = (0..SHARD_THRESHOLD + 50)
+            .map(|i| format!("wf_{i:06}"))
+            .collect();
         for name in all.iter().rev() {
             add(&store, "idx", name).unwrap();
         }
         assert_eq!(store.get("idx").unwrap().as_deref(), Some(SHARDED));
-        assert!(store.get_keys().unwrap().iter().all(|k| k == "idx" || k.starts_with("idx#")));
+        assert!(store
+            .get_keys()
+            .unwrap()
+            .iter()
+            .all(|k| k == "idx" || k.starts_with("idx#")));
         assert_eq!(names(&store, "idx").unwrap(), all);
         add(&store, "idx", &all[7]).unwrap();
         remove(&store, "idx", &all[3]).unwrap();
@@ -197,7 +243,13 @@ mod tests {
         let mut left = all.clone();
         left.remove(3);
         assert_eq!(names(&store, "idx").unwrap(), left);
-        let biggest = store.get_keys().unwrap().iter().map(|k| store.get(k).unwrap().unwrap().len()).max().unwrap();
+        let biggest = store
+            .get_keys()
+            .unwrap()
+            .iter()
+            .map(|k| store.get(k).unwrap().unwrap().len())
+            .max()
+            .unwrap();
         assert!(biggest < 2000, "shards stay small: {biggest} bytes");
     }
 }

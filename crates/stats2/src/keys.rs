@@ -34,14 +34,19 @@ pub fn index(index: Index, value: &str) -> String {
     if value.len() <= MAX_VALUE_IN_KEY && !value.contains('#') {
         format!("stats2/idx/{}/{value}", index.name())
     } else {
-        let (a, b) = (fnv1a(value.as_bytes()), fnv1a(format!("{value}\u{0}").as_bytes()));
+        let (a, b) = (
+            fnv1a(value.as_bytes()),
+            fnv1a(format!("{value}\u{0}").as_bytes()),
+        );
         format!("stats2/idx/{}/~{a:016x}{b:016x}", index.name())
     }
 }
 
 /// 64-bit FNV-1a: a stable, dependency-free hash for key names and shard choice (not for security).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The workflow name of a document key, if `key` is one.

@@ -7,8 +7,10 @@ pub mod fake;
 pub mod history;
 pub mod index_lists;
 pub mod keys;
+pub mod page;
 pub mod store;
 pub mod sync;
+pub mod update_queue;
 pub mod upstream;
 pub mod views;
 
@@ -35,7 +37,9 @@ impl fmt::Display for Error {
             Error::Kv(e) => write!(f, "{e}"),
             Error::Upstream(e) => write!(f, "{e}"),
             Error::Corrupt(m) => write!(f, "corrupt stored value: {m}"),
-            Error::Conflict(m) | Error::Derivation(m) | Error::BadInput(m) | Error::Config(m) => f.write_str(m),
+            Error::Conflict(m) | Error::Derivation(m) | Error::BadInput(m) | Error::Config(m) => {
+                f.write_str(m)
+            }
         }
     }
 }

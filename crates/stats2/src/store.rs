@@ -22,14 +22,19 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { last_reqmgr_sequence: "0".into(), last_dbs_update_date: 0, failed_workflows: Vec::new() }
+        Settings {
+            last_reqmgr_sequence: "0".into(),
+            last_dbs_update_date: 0,
+            failed_workflows: Vec::new(),
+        }
     }
 }
 
 pub fn load_settings(store: &dyn KvStore) -> Result<Settings, Error> {
     match store.get(keys::SETTINGS)? {
         None => Ok(Settings::default()),
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt(format!("{}: {e}", keys::SETTINGS))),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Corrupt(format!("{}: {e}", keys::SETTINGS))),
     }
 }
 
@@ -50,22 +55,34 @@ pub struct Stored {
 }
 
 pub fn load_doc(store: &dyn KvStore, name: &str) -> Result<Option<Stored>, Error> {
-    let Some(bytes) = store.get(&keys::doc(name))? else { return Ok(None) };
-    let doc = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt(format!("document {name}: {e}")))?;
+    let Some(bytes) = store.get(&keys::doc(name))? else {
+        return Ok(None);
+    };
+    let doc = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Corrupt(format!("document {name}: {e}")))?;
     Ok(Some(Stored { doc, bytes }))
 }
 
 /// True when two documents differ in more than `LastUpdate`/`_rev` (spec §10a Decision).
 pub fn same_content(a: &Doc, b: &Doc) -> bool {
     let strip = |d: &Doc| -> Doc {
-        d.iter().filter(|(k, _)| *k != "LastUpdate" && *k != "_rev").map(|(k, v)| (k.clone(), v.clone())).collect()
+        d.iter()
+            .filter(|(k, _)| *k != "LastUpdate" && *k != "_rev")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     strip(a) == strip(b)
 }
 
 /// Writes `doc` (stamping `LastUpdate = now`) over the version read as `previous`, and keeps the indexes.
 /// Fails with [`Error::Conflict`] when another writer changed the document since it was read.
-pub fn save_doc(store: &dyn KvStore, name: &str, previous: Option<&Stored>, mut doc: Doc, now: i64) -> Result<Doc, Error> {
+pub fn save_doc(
+    store: &dyn KvStore,
+    name: &str,
+    previous: Option<&Stored>,
+    mut doc: Doc,
+    now: i64,
+) -> Result<Doc, Error> {
     doc.insert("LastUpdate".into(), Value::from(now));
     let new_entries = index_entries(&doc);
     let old_entries = previous.map(|p| index_entries(&p.doc)).unwrap_or_default();
@@ -73,8 +90,15 @@ pub fn save_doc(store: &dyn KvStore, name: &str, previous: Option<&Stored>, mut 
         index_lists::add(store, &keys::index(*index, value), name)?;
     }
     let bytes = to_json(&doc);
-    if store.compare_and_swap(&keys::doc(name), previous.map(|p| p.bytes.as_slice()), &bytes)? == CasOutcome::Conflict {
-        return Err(Error::Conflict(format!("document {name} changed while it was being updated")));
+    if store.compare_and_swap(
+        &keys::doc(name),
+        previous.map(|p| p.bytes.as_slice()),
+        &bytes,
+    )? == CasOutcome::Conflict
+    {
+        return Err(Error::Conflict(format!(
+            "document {name} changed while it was being updated"
+        )));
     }
     for (index, value) in old_entries.difference(&new_entries) {
         index_lists::remove(store, &keys::index(*index, value), name)?;
@@ -84,7 +108,9 @@ pub fn save_doc(store: &dyn KvStore, name: &str, previous: Option<&Stored>, mut 
 
 /// Removes a document and then its index entries; a missing document is fine.
 pub fn delete_doc(store: &dyn KvStore, name: &str) -> Result<bool, Error> {
-    let Some(stored) = load_doc(store, name)? else { return Ok(false) };
+    let Some(stored) = load_doc(store, name)? else {
+        return Ok(false);
+    };
     store.delete(&keys::doc(name))?;
     for (index, value) in index_entries(&stored.doc) {
         index_lists::remove(store, &keys::index(index, &value), name)?;
@@ -102,9 +128,12 @@ pub fn index_lookup(store: &dyn KvStore, index: Index, value: &str) -> Result<Ve
 
 /// Every stored workflow name, sorted. Scans all keys: only for unfiltered listings.
 pub fn all_workflow_names(store: &dyn KvStore) -> Result<Vec<String>, Error> {
-    let mut names: Vec<String> =
-        store.get_keys()?.iter().filter_map(|k| keys::workflow_of_doc_key(k)).map(str::to_owned).collect();
+    let mut names: Vec<String> = store
+        .get_keys()?
+        .iter()
+        .filter_map(|k| keys::workflow_of_doc_key(k))
+        .map(str::to_owned)
+        .collect();
     names.sort();
     Ok(names)
 }
-

@@ -13,9 +13,8 @@ use crate::history::{append_if_changed, new_entry};
 use crate::store::{self, load_doc, save_doc, to_json, Settings};
 use crate::upstream::{self, Call, Upstream};
 use crate::{keys, Error};
-use kv_api::{update_with_retry, KvStore};
+use kv_api::KvStore;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -40,7 +39,7 @@ pub struct Progress {
     /// `running`, `done` or `failed`.
     pub state: String,
     pub started: i64,
-    /// Workflows looked at: updated plus recounted.
+    /// Distinct workflows updated or recounted.
     pub seen: usize,
     /// Documents written (metadata changes and appended history entries).
     pub changed: usize,
@@ -67,8 +66,12 @@ pub struct PassReport {
 }
 
 pub fn load_progress(store: &dyn KvStore) -> Result<Option<Progress>, Error> {
-    let Some(bytes) = store.get(keys::STATUS)? else { return Ok(None) };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| Error::Corrupt(format!("{}: {e}", keys::STATUS)))
+    let Some(bytes) = store.get(keys::STATUS)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| Error::Corrupt(format!("{}: {e}", keys::STATUS)))
 }
 
 struct Pass<'a> {
@@ -76,14 +79,32 @@ struct Pass<'a> {
     cache: RunCache<'a>,
     options: &'a PassOptions,
     started: Instant,
+    /// Updates and recounts done so far.
+    done: usize,
     report: PassReport,
 }
 
 /// Runs one incremental pass. An `Err` means nothing of the bookkeeping was saved: the next pass redoes it.
-pub fn run_pass(store: &dyn KvStore, upstream: &dyn Upstream, options: &PassOptions) -> Result<PassReport, Error> {
+pub fn run_pass(
+    store: &dyn KvStore,
+    upstream: &dyn Upstream,
+    options: &PassOptions,
+) -> Result<PassReport, Error> {
     let settings = store::load_settings(store)?;
-    let mut pass = Pass { store, cache: RunCache::new(upstream), options, started: Instant::now(), report: PassReport::default() };
-    pass.report.progress = Progress { state: "running".into(), started: options.now, since: settings.last_reqmgr_sequence.clone(), ..Progress::default() };
+    let mut pass = Pass {
+        store,
+        cache: RunCache::new(upstream),
+        options,
+        started: Instant::now(),
+        done: 0,
+        report: PassReport::default(),
+    };
+    pass.report.progress = Progress {
+        state: "running".into(),
+        started: options.now,
+        since: settings.last_reqmgr_sequence.clone(),
+        ..Progress::default()
+    };
     pass.publish()?;
     match pass.run(&settings) {
         Ok(()) => {
@@ -104,7 +125,9 @@ pub fn run_pass(store: &dyn KvStore, upstream: &dyn Upstream, options: &PassOpti
 impl<'a> Pass<'a> {
     fn run(&mut self, settings: &Settings) -> Result<(), Error> {
         let upstream = self.cache.upstream();
-        let changes_call = Call::Changes { since: settings.last_reqmgr_sequence.clone() };
+        let changes_call = Call::Changes {
+            since: settings.last_reqmgr_sequence.clone(),
+        };
         let changes = upstream::parse_changes(&upstream.fetch(&changes_call)?)?;
         let deleted: BTreeSet<String> = changes.deleted.iter().cloned().collect();
         for name in &deleted {
@@ -117,44 +140,67 @@ impl<'a> Pass<'a> {
         self.report.progress.deleted = self.report.deleted.len();
 
         let mut failed = BTreeSet::new();
-        let to_update: BTreeSet<String> = changes
+        let mut to_update = BTreeSet::new();
+        for name in changes
             .changed
             .iter()
             .chain(&settings.failed_workflows)
             .filter(|name| !deleted.contains(*name))
-            .cloned()
-            .collect();
+        {
+            // An id that cannot be a store key would fail forever: log it instead of retrying it.
+            if valid_workflow_name(name) {
+                to_update.insert(name.clone());
+            } else {
+                self.report
+                    .warnings
+                    .push(format!("skipping invalid workflow id {name:?}"));
+            }
+        }
         for name in &to_update {
             if let Err(e) = self.update_one(name) {
                 self.report.warnings.push(format!("updating {name}: {e}"));
                 failed.insert(name.clone());
             }
-            self.tick()?;
+            self.tick(true)?;
         }
 
         let mut to_recount = to_update.clone();
         for name in &to_update {
-            let Some(stored) = load_doc(self.store, name)? else { continue };
+            let Some(stored) = load_doc(self.store, name)? else {
+                continue;
+            };
             for dataset in Index::OutputDataset.values(&stored.doc) {
                 let sharing = store::index_lookup(self.store, Index::OutputDataset, &dataset)?;
                 to_recount.extend(sharing.into_iter().take(SAME_OUTPUT_LIMIT));
             }
         }
         let min_ldate = (settings.last_dbs_update_date - DBS_OVERLAP).max(0);
-        let modified = upstream::parse_dataset_names(&upstream.fetch(&Call::DbsModifiedDatasets { min_ldate })?)?;
+        let modified = upstream::parse_dataset_names(
+            &upstream.fetch(&Call::DbsModifiedDatasets { min_ldate })?,
+        )?;
         for dataset in modified {
-            to_recount.extend(store::index_lookup(self.store, Index::OutputDataset, &dataset)?);
+            to_recount.extend(store::index_lookup(
+                self.store,
+                Index::OutputDataset,
+                &dataset,
+            )?);
         }
-        match upstream.fetch(&Call::WmstatsActive).and_then(|body| upstream::parse_wmstats_active(&body)) {
+        match upstream
+            .fetch(&Call::WmstatsActive)
+            .and_then(|body| upstream::parse_wmstats_active(&body))
+        {
             Ok(active) => to_recount.extend(active.into_iter().filter(|n| valid_workflow_name(n))),
-            Err(e) => self.report.warnings.push(format!("wmstats: {e} (treated as no active workflows)")),
+            Err(e) => self
+                .report
+                .warnings
+                .push(format!("wmstats: {e} (treated as no active workflows)")),
         }
         for name in to_recount.iter().filter(|n| !deleted.contains(*n)) {
             if let Err(e) = self.recalculate_one(name) {
                 self.report.warnings.push(format!("recounting {name}: {e}"));
                 failed.insert(name.clone());
             }
-            self.tick()?;
+            self.tick(!to_update.contains(name))?;
         }
 
         self.report.failed_workflows = failed.into_iter().collect();
@@ -193,9 +239,11 @@ impl<'a> Pass<'a> {
         }
     }
 
-    fn tick(&mut self) -> Result<(), Error> {
-        self.report.progress.seen += 1;
-        if self.report.progress.seen.is_multiple_of(PROGRESS_EVERY) {
+    /// Counts one more workflow done (`new`: not seen earlier in this pass) and publishes now and then.
+    fn tick(&mut self, new: bool) -> Result<(), Error> {
+        self.report.progress.seen += usize::from(new);
+        self.done += 1;
+        if self.done.is_multiple_of(PROGRESS_EVERY) {
             self.publish()?;
         }
         Ok(())
@@ -203,30 +251,54 @@ impl<'a> Pass<'a> {
 
     fn publish(&mut self) -> Result<(), Error> {
         self.report.progress.elapsed_ms = self.started.elapsed().as_millis() as u64;
-        self.store.set(keys::STATUS, &to_json(&self.report.progress))?;
+        self.store
+            .set(keys::STATUS, &to_json(&self.report.progress))?;
         Ok(())
     }
 }
 
 /// Queues the callbacks for a write that is about to happen (before it, so a crash cannot lose them).
-fn announce(store: &dyn KvStore, options: &PassOptions, name: &str, doc: &Doc) -> Result<(), Error> {
+fn announce(
+    store: &dyn KvStore,
+    options: &PassOptions,
+    name: &str,
+    doc: &Doc,
+) -> Result<(), Error> {
     let notification = Notification::for_doc(name, doc);
-    callbacks::enqueue(store, &options.callback_targets, &[notification], options.now)
+    callbacks::enqueue(
+        store,
+        &options.callback_targets,
+        &[notification],
+        options.now,
+    )
 }
 
 /// Rebuilds the document from ReqMgr2 and writes it if anything but `LastUpdate` changed.
 /// Returns the written document.
-fn update_one(store: &dyn KvStore, cache: &mut RunCache, name: &str, options: &PassOptions) -> Result<Option<Doc>, Error> {
+fn update_one(
+    store: &dyn KvStore,
+    cache: &mut RunCache,
+    name: &str,
+    options: &PassOptions,
+) -> Result<Option<Doc>, Error> {
     if !valid_workflow_name(name) {
         return Err(Error::BadInput(format!("invalid workflow name {name:?}")));
     }
-    let raw = upstream::parse_request_doc(&cache.upstream().fetch(&Call::RequestDoc { name: name.to_owned() })?)?;
+    let raw = upstream::parse_request_doc(&cache.upstream().fetch(&Call::RequestDoc {
+        name: name.to_owned(),
+    })?)?;
     let mut doc = build_document(name, &raw, cache).map_err(Error::Derivation)?;
     let stored = load_doc(store, name)?;
-    if let Some(history) = stored.as_ref().and_then(|s| s.doc.get("EventNumberHistory")) {
+    if let Some(history) = stored
+        .as_ref()
+        .and_then(|s| s.doc.get("EventNumberHistory"))
+    {
         doc.insert("EventNumberHistory".into(), history.clone());
     }
-    if stored.as_ref().is_some_and(|s| store::same_content(&s.doc, &doc)) {
+    if stored
+        .as_ref()
+        .is_some_and(|s| store::same_content(&s.doc, &doc))
+    {
         return Ok(None);
     }
     announce(store, options, name, &doc)?;
@@ -234,9 +306,18 @@ fn update_one(store: &dyn KvStore, cache: &mut RunCache, name: &str, options: &P
 }
 
 /// Appends a new history entry if it differs from the last one. Unstored workflows are skipped.
-fn recalculate_one(store: &dyn KvStore, cache: &mut RunCache, name: &str, options: &PassOptions) -> Result<Option<Doc>, Error> {
-    let Some(stored) = load_doc(store, name)? else { return Ok(None) };
-    let Some(entry) = new_entry(&stored.doc, cache, options.now)? else { return Ok(None) };
+fn recalculate_one(
+    store: &dyn KvStore,
+    cache: &mut RunCache,
+    name: &str,
+    options: &PassOptions,
+) -> Result<Option<Doc>, Error> {
+    let Some(stored) = load_doc(store, name)? else {
+        return Ok(None);
+    };
+    let Some(entry) = new_entry(&stored.doc, cache, options.now)? else {
+        return Ok(None);
+    };
     let mut doc = stored.doc.clone();
     if !append_if_changed(&mut doc, entry) {
         return Ok(None);
@@ -253,60 +334,14 @@ pub struct SingleReport {
 }
 
 /// `update --name X` and `/api/update`: update then recount one workflow, with callbacks, leaving the settings alone.
-pub fn update_single(store: &dyn KvStore, upstream: &dyn Upstream, name: &str, options: &PassOptions) -> Result<SingleReport, Error> {
+pub fn update_single(
+    store: &dyn KvStore,
+    upstream: &dyn Upstream,
+    name: &str,
+    options: &PassOptions,
+) -> Result<SingleReport, Error> {
     let mut cache = RunCache::new(upstream);
     let updated = update_one(store, &mut cache, name, options)?.is_some();
     let appended = recalculate_one(store, &mut cache, name, options)?.is_some();
     Ok(SingleReport { updated, appended })
-}
-
-/// Queues a refresh of `name` for the poller. `Ok(false)`: it is already queued.
-pub fn request_update(store: &dyn KvStore, name: &str) -> Result<bool, Error> {
-    if !valid_workflow_name(name) {
-        return Err(Error::BadInput(format!("invalid workflow name {name:?}")));
-    }
-    let queued = update_with_retry(store, keys::UPDATE_REQUESTS, 64, |old| {
-        let mut names = read_names(old);
-        if names.iter().any(|n| n == name) {
-            return None;
-        }
-        names.push(name.to_owned());
-        Some(to_json(&names))
-    })?;
-    Ok(queued)
-}
-
-pub fn queued_updates(store: &dyn KvStore) -> Result<Vec<String>, Error> {
-    Ok(read_names(store.get(keys::UPDATE_REQUESTS)?.as_deref()))
-}
-
-fn read_names(bytes: Option<&[u8]>) -> Vec<String> {
-    bytes.and_then(|b| serde_json::from_slice::<Vec<Value>>(b).ok()).unwrap_or_default()
-        .into_iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
-/// A queued update request and how it went.
-pub type UpdateOutcome = (String, Result<SingleReport, String>);
-
-/// Runs every queued `/api/update` request, removing each from the queue once it ran (even if it failed:
-/// the error is returned for logging, and the user may ask again).
-pub fn process_update_requests(
-    store: &dyn KvStore,
-    upstream: &dyn Upstream,
-    options: &PassOptions,
-) -> Result<Vec<UpdateOutcome>, Error> {
-    let mut results = Vec::new();
-    for name in queued_updates(store)? {
-        let result = update_single(store, upstream, &name, options).map_err(|e| e.to_string());
-        update_with_retry(store, keys::UPDATE_REQUESTS, 64, |old| {
-            let mut names = read_names(old);
-            let before = names.len();
-            names.retain(|n| *n != name);
-            (names.len() != before).then(|| to_json(&names))
-        })?;
-        results.push((name, result));
-    }
-    Ok(results)
 }

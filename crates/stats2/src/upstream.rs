@@ -35,15 +35,34 @@ impl ParentMask {
 /// One upstream request (spec §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
-    Changes { since: String },
-    RequestDoc { name: String },
-    ParentLookup { prep_id: String, mask: ParentMask },
+    Changes {
+        since: String,
+    },
+    RequestDoc {
+        name: String,
+    },
+    ParentLookup {
+        prep_id: String,
+        mask: ParentMask,
+    },
     WmstatsActive,
-    DbsModifiedDatasets { min_ldate: i64 },
-    DbsDatasetList { datasets: Vec<String> },
-    DbsFileSummaries { dataset: String, valid_only: bool },
+    DbsModifiedDatasets {
+        min_ldate: i64,
+    },
+    DbsDatasetList {
+        datasets: Vec<String>,
+    },
+    DbsFileSummaries {
+        dataset: String,
+        valid_only: bool,
+    },
     /// `lumi_list` is the JSON ranges of one run without spaces, e.g. `[[1,10],[20,30]]`.
-    DbsFiles { dataset: String, run: String, lumi_list: String, valid_only: bool },
+    DbsFiles {
+        dataset: String,
+        run: String,
+        lumi_list: String,
+        valid_only: bool,
+    },
 }
 
 const REQMGR_DB: &str = "/couchdb/reqmgr_workload_cache";
@@ -52,9 +71,10 @@ const DBS_READER: &str = "/dbs/prod/global/DBSReader";
 impl Call {
     pub fn service(&self) -> Service {
         match self {
-            Call::Changes { .. } | Call::RequestDoc { .. } | Call::ParentLookup { .. } | Call::WmstatsActive => {
-                Service::Cmsweb
-            }
+            Call::Changes { .. }
+            | Call::RequestDoc { .. }
+            | Call::ParentLookup { .. }
+            | Call::WmstatsActive => Service::Cmsweb,
             _ => Service::Dbs,
         }
     }
@@ -84,15 +104,29 @@ impl Call {
                 mask.field(),
                 encode(prep_id)
             ),
-            Call::WmstatsActive => "/wmstatsserver/data/filtered_requests?mask=RequestName".to_owned(),
+            Call::WmstatsActive => {
+                "/wmstatsserver/data/filtered_requests?mask=RequestName".to_owned()
+            }
             Call::DbsModifiedDatasets { min_ldate } => {
                 format!("{DBS_READER}/datasets?min_ldate={min_ldate}&dataset_access_type=*")
             }
             Call::DbsDatasetList { .. } => format!("{DBS_READER}/datasetlist"),
-            Call::DbsFileSummaries { dataset, valid_only } => {
-                format!("{DBS_READER}/filesummaries?dataset={}{}", encode(dataset), valid(*valid_only))
+            Call::DbsFileSummaries {
+                dataset,
+                valid_only,
+            } => {
+                format!(
+                    "{DBS_READER}/filesummaries?dataset={}{}",
+                    encode(dataset),
+                    valid(*valid_only)
+                )
             }
-            Call::DbsFiles { dataset, run, lumi_list, valid_only } => format!(
+            Call::DbsFiles {
+                dataset,
+                run,
+                lumi_list,
+                valid_only,
+            } => format!(
                 "{DBS_READER}/files?dataset={}&detail=true&run_num={}&lumi_list={}{}",
                 encode(dataset),
                 encode(run),
@@ -186,10 +220,22 @@ pub fn parse_changes(body: &[u8]) -> Result<Changes, UpstreamError> {
     let last_seq = match feed.last_seq {
         Value::String(s) => s,
         Value::Number(n) => n.to_string(),
-        other => return Err(UpstreamError::Parse(format!("_changes: last_seq is {other}"))),
+        other => {
+            return Err(UpstreamError::Parse(format!(
+                "_changes: last_seq is {other}"
+            )))
+        }
     };
-    let mut changes = Changes { changed: Vec::new(), deleted: Vec::new(), last_seq };
-    for row in feed.results.into_iter().filter(|row| !row.id.contains("_design")) {
+    let mut changes = Changes {
+        changed: Vec::new(),
+        deleted: Vec::new(),
+        last_seq,
+    };
+    for row in feed
+        .results
+        .into_iter()
+        .filter(|row| !row.id.contains("_design"))
+    {
         if row.deleted {
             changes.deleted.push(row.id);
         } else {
@@ -222,7 +268,12 @@ pub fn parse_parent_lookup(body: &[u8]) -> Result<Vec<(String, ParentEntry)>, Up
         result: Vec<Ordered>,
     }
     let answer: Answer = parse("request lookup", body)?;
-    Ok(answer.result.into_iter().next().map(|o| o.0).unwrap_or_default())
+    Ok(answer
+        .result
+        .into_iter()
+        .next()
+        .map(|o| o.0)
+        .unwrap_or_default())
 }
 
 /// A JSON object kept as pairs in document order (serde_json's map sorts its keys).
@@ -280,7 +331,10 @@ pub fn parse_datasetlist(body: &[u8]) -> Result<Vec<(String, String)>, UpstreamE
         dataset_access_type: String,
     }
     let rows: Vec<Row> = parse("dbs datasetlist", body)?;
-    Ok(rows.into_iter().map(|row| (row.dataset, row.dataset_access_type)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.dataset, row.dataset_access_type))
+        .collect())
 }
 
 /// Totals of DBS `filesummaries`; missing figures count as 0.
@@ -293,18 +347,29 @@ pub struct FileSummary {
 
 pub fn parse_filesummaries(body: &[u8]) -> Result<FileSummary, UpstreamError> {
     let rows: Vec<serde_json::Map<String, Value>> = parse("dbs filesummaries", body)?;
-    let Some(row) = rows.first() else { return Ok(FileSummary::default()) };
+    let Some(row) = rows.first() else {
+        return Ok(FileSummary::default());
+    };
     let field = |name: &str| row.get(name).and_then(as_int).unwrap_or(0);
-    Ok(FileSummary { events: field("num_event"), size: field("file_size"), lumis: field("num_lumi") })
+    Ok(FileSummary {
+        events: field("num_event"),
+        size: field("file_size"),
+        lumis: field("num_lumi"),
+    })
 }
 
 /// DBS `files` with a lumi mask: the sum of `event_count`.
 pub fn parse_files_event_count(body: &[u8]) -> Result<i64, UpstreamError> {
     let rows: Vec<serde_json::Map<String, Value>> = parse("dbs files", body)?;
-    Ok(rows.iter().filter_map(|row| row.get("event_count").and_then(as_int)).fold(0i64, i64::saturating_add))
+    Ok(rows
+        .iter()
+        .filter_map(|row| row.get("event_count").and_then(as_int))
+        .fold(0i64, i64::saturating_add))
 }
 
 /// Python's `int(x)` for JSON numbers: integers as they are, floats truncated.
 pub fn as_int(value: &Value) -> Option<i64> {
-    value.as_i64().or_else(|| value.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+    value
+        .as_i64()
+        .or_else(|| value.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
 }

@@ -2,17 +2,17 @@
 //! Paths are relative to [`BASE_PATH`].
 
 use crate::document::{name_timestamp, Doc, Index};
+use crate::page::list_page_html;
 use crate::store::{self, load_doc};
-use crate::sync::request_update;
+use crate::update_queue::request_update;
 use crate::upstream::encode;
 use crate::Error;
 use kv_api::KvStore;
 use serde_json::{json, Value};
 
 pub const BASE_PATH: &str = "/stats";
-pub const PAGE_SIZE: usize = 100;
-const FETCH_LIMIT: usize = 100 * PAGE_SIZE;
-const MD_LIMIT: usize = 5 * PAGE_SIZE;
+const FETCH_LIMIT: usize = 100 * crate::page::PAGE_SIZE;
+const MD_LIMIT: usize = 5 * crate::page::PAGE_SIZE;
 
 /// An HTTP request as the component sees it, the path relative to [`BASE_PATH`].
 #[derive(Debug, Clone, Copy)]
@@ -36,13 +36,28 @@ pub struct Response {
 impl Response {
     fn json(status: u16, value: &Value) -> Response {
         let body = serde_json::to_vec_pretty(value).unwrap_or_default();
-        Response { status, content_type: "application/json", body, location: None }
+        Response {
+            status,
+            content_type: "application/json",
+            body,
+            location: None,
+        }
     }
-    fn text(status: u16, content_type: &'static str, body: String) -> Response {
-        Response { status, content_type, body: body.into_bytes(), location: None }
+    pub(crate) fn text(status: u16, content_type: &'static str, body: String) -> Response {
+        Response {
+            status,
+            content_type,
+            body: body.into_bytes(),
+            location: None,
+        }
     }
     fn redirect(location: String) -> Response {
-        Response { status: 302, content_type: "text/plain", body: Vec::new(), location: Some(location) }
+        Response {
+            status: 302,
+            content_type: "text/plain",
+            body: Vec::new(),
+            location: Some(location),
+        }
     }
     fn message(status: u16, message: &str) -> Response {
         Response::json(status, &json!({ "message": message }))
@@ -62,7 +77,11 @@ pub struct AuthConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { admin_tokens: Vec::new(), trust_proxy_headers: false, roles: vec!["cms-pdmv-serv".into()] }
+        AuthConfig {
+            admin_tokens: Vec::new(),
+            trust_proxy_headers: false,
+            roles: vec!["cms-pdmv-serv".into()],
+        }
     }
 }
 
@@ -73,16 +92,27 @@ pub fn handle(store: &dyn KvStore, auth: &AuthConfig, request: &Request) -> Resp
     }
     let params = parse_query(request.query);
     let path = request.path;
-    let result = if let Some(name) = path.strip_prefix("/api/get_json/").or_else(|| path.strip_prefix("/get_json/")) {
+    let result = if let Some(name) = path
+        .strip_prefix("/api/get_json/")
+        .or_else(|| path.strip_prefix("/get_json/"))
+    {
         get_json(store, &percent_decode(name))
     } else {
         match path {
             "/api/fetch" => fetch(store, &Filter::from_params(&params)),
             "/md" => Ok(markdown(store, &Filter::from_params(&params))),
             "/search" => search(store, param(&params, "q").unwrap_or("")),
-            "/api/update" => Ok(update(store, auth, request.headers, param(&params, "workflow_name"))),
+            "/api/update" => Ok(update(
+                store,
+                auth,
+                request.headers,
+                param(&params, "workflow_name"),
+            )),
             "" | "/" => list_page_html(store, &Filter::from_params(&params), 0),
-            other => match other.strip_prefix('/').filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+            other => match other
+                .strip_prefix('/')
+                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            {
                 Some(page) => match page.parse::<usize>() {
                     Ok(page) => list_page_html(store, &Filter::from_params(&params), page),
                     Err(_) => Ok(Response::message(404, "no such page")),
@@ -115,7 +145,10 @@ impl Filter {
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `a=1&b=x%20y` as decoded pairs.
@@ -138,15 +171,13 @@ pub fn percent_decode(text: &str) -> String {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -156,14 +187,29 @@ pub fn percent_decode(text: &str) -> String {
 
 /// Index filters whose results are ordered by the `YYMMDD_HHMMSS` part of the name (§7 Decision: whole result).
 fn sorted_by_time(index: Index) -> bool {
-    matches!(index, Index::Prepid | Index::OutputDataset | Index::InputDataset | Index::Request)
+    matches!(
+        index,
+        Index::Prepid | Index::OutputDataset | Index::InputDataset | Index::Request
+    )
 }
 
 /// The documents of a filter, `skip` then at most `limit`, in the view's order. Index hits are checked
 /// against their document, so stale index entries never show.
-pub fn select(store: &dyn KvStore, filter: &Filter, skip: usize, limit: usize) -> Result<Vec<Doc>, Error> {
+pub fn select(
+    store: &dyn KvStore,
+    filter: &Filter,
+    skip: usize,
+    limit: usize,
+) -> Result<Vec<Doc>, Error> {
     let names = match filter {
-        Filter::Workflow(name) => return Ok(load_doc(store, name)?.map(|s| s.doc).into_iter().skip(skip).take(limit).collect()),
+        Filter::Workflow(name) => {
+            return Ok(load_doc(store, name)?
+                .map(|s| s.doc)
+                .into_iter()
+                .skip(skip)
+                .take(limit)
+                .collect())
+        }
         Filter::All => store::all_workflow_names(store)?,
         Filter::By(index, value) => {
             let mut names = store::index_lookup(store, *index, value)?;
@@ -179,7 +225,9 @@ pub fn select(store: &dyn KvStore, filter: &Filter, skip: usize, limit: usize) -
         if docs.len() >= limit {
             break;
         }
-        let Some(stored) = load_doc(store, &name)? else { continue };
+        let Some(stored) = load_doc(store, &name)? else {
+            continue;
+        };
         if let Filter::By(index, value) = filter {
             if !index.matches(&stored.doc, value) {
                 continue;
@@ -204,7 +252,10 @@ pub fn get_json(store: &dyn KvStore, name: &str) -> Result<Response, Error> {
 /// `GET /api/fetch?<filter>`: up to 10 000 documents.
 pub fn fetch(store: &dyn KvStore, filter: &Filter) -> Result<Response, Error> {
     let docs = select(store, filter, 0, FETCH_LIMIT)?;
-    Ok(Response::json(200, &Value::Array(docs.into_iter().map(Value::Object).collect())))
+    Ok(Response::json(
+        200,
+        &Value::Array(docs.into_iter().map(Value::Object).collect()),
+    ))
 }
 
 /// `GET /search?q=`: redirect to the first filter with a hit, else to `workflow_name`.
@@ -214,17 +265,28 @@ pub fn search(store: &dyn KvStore, q: &str) -> Result<Response, Error> {
     }
     for index in Index::ALL {
         if !select(store, &Filter::By(index, q.to_owned()), 0, 1)?.is_empty() {
-            return Ok(Response::redirect(format!("{BASE_PATH}?{}={}", index.name(), encode(q))));
+            return Ok(Response::redirect(format!(
+                "{BASE_PATH}?{}={}",
+                index.name(),
+                encode(q)
+            )));
         }
     }
-    Ok(Response::redirect(format!("{BASE_PATH}?workflow_name={}", encode(q))))
+    Ok(Response::redirect(format!(
+        "{BASE_PATH}?workflow_name={}",
+        encode(q)
+    )))
 }
 
 /// `GET /md?<filter>`: a GitHub pipe table of up to 500 documents; empty when nothing matches.
 pub fn markdown(store: &dyn KvStore, filter: &Filter) -> Response {
     match select(store, filter, 0, MD_LIMIT) {
         Ok(docs) => Response::text(200, "text/plain", markdown_table(&docs)),
-        Err(_) => Response::text(500, "text/plain", "# Unable to format the result as markdown".into()),
+        Err(_) => Response::text(
+            500,
+            "text/plain",
+            "# Unable to format the result as markdown".into(),
+        ),
     }
 }
 
@@ -235,12 +297,25 @@ pub fn markdown_table(docs: &[Doc]) -> String {
     let das = |ds: &str| {
         format!("[{ds}](https://cmsweb.cern.ch/das/request?view=list&limit=50&instance=prod%2Fglobal&input=dataset%3D{ds})")
     };
-    let mut out = String::from("| RequestName | InputDataset | OutputDatasets |\n| :--- | :--- | :--- |\n");
+    let mut out =
+        String::from("| RequestName | InputDataset | OutputDatasets |\n| :--- | :--- | :--- |\n");
     for doc in docs {
-        let name = doc.get("RequestName").or(doc.get("_id")).and_then(Value::as_str).unwrap_or("");
-        let name_cell =
-            if name.is_empty() { String::new() } else { format!("[{name}](https://cms-pdmv-prod.web.cern.ch/stats/?workflow_name={name})") };
-        let input = doc.get("InputDataset").and_then(Value::as_str).filter(|s| !s.is_empty()).map(das).unwrap_or_default();
+        let name = doc
+            .get("RequestName")
+            .or(doc.get("_id"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let name_cell = if name.is_empty() {
+            String::new()
+        } else {
+            format!("[{name}](https://cms-pdmv-prod.web.cern.ch/stats/?workflow_name={name})")
+        };
+        let input = doc
+            .get("InputDataset")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(das)
+            .unwrap_or_default();
         let outputs: Vec<String> = doc
             .get("OutputDatasets")
             .and_then(Value::as_array)
@@ -249,27 +324,51 @@ pub fn markdown_table(docs: &[Doc]) -> String {
             .filter_map(Value::as_str)
             .map(|ds| format!("- {}", das(ds)))
             .collect();
-        out.push_str(&format!("| {name_cell} | {input} | {} |\n", outputs.join("<br>")));
+        out.push_str(&format!(
+            "| {name_cell} | {input} | {} |\n",
+            outputs.join("<br>")
+        ));
     }
     out
 }
 
 /// `GET /api/update?workflow_name=`: queues a refresh for the poller (admin only).
-pub fn update(store: &dyn KvStore, auth: &AuthConfig, headers: &[(String, String)], workflow: Option<&str>) -> Response {
+pub fn update(
+    store: &dyn KvStore,
+    auth: &AuthConfig,
+    headers: &[(String, String)],
+    workflow: Option<&str>,
+) -> Response {
     match authorize(auth, headers) {
-        Access::Anonymous => return Response::json(401, &json!({"error": "Authentication required"})),
-        Access::Forbidden => return Response::json(403, &json!({"error": "Not allowed to update workflows"})),
+        Access::Anonymous => {
+            return Response::json(401, &json!({"error": "Authentication required"}))
+        }
+        Access::Forbidden => {
+            return Response::json(403, &json!({"error": "Not allowed to update workflows"}))
+        }
         Access::Allowed => {}
     }
     let Some(name) = workflow.filter(|n| !n.is_empty()) else {
-        return Response::json(400, &json!({"msg": "Please provide the workflow name via 'workflow_name' query parameter"}));
+        return Response::json(
+            400,
+            &json!({"msg": "Please provide the workflow name via 'workflow_name' query parameter"}),
+        );
     };
     match request_update(store, name) {
-        Ok(true) => Response::json(200, &json!({ "msg": format!("Workflow {name} has been updated successfully") })),
-        Ok(false) => Response::json(409, &json!({ "error": format!("Update already in progress for {name}") })),
+        Ok(true) => Response::json(
+            200,
+            &json!({ "msg": format!("Workflow {name} has been updated successfully") }),
+        ),
+        Ok(false) => Response::json(
+            409,
+            &json!({ "error": format!("Update already in progress for {name}") }),
+        ),
         Err(Error::BadInput(message)) => Response::json(400, &json!({ "msg": message })),
-        Err(e) => Response::json(500, &json!({ "error": format!(
-            "Unfortunately, there were issues updating workflow: {name}, there are described below:\n{e}") })),
+        Err(e) => Response::json(
+            500,
+            &json!({ "error": format!(
+            "Unfortunately, there were issues updating workflow: {name}, there are described below:\n{e}") }),
+        ),
     }
 }
 
@@ -281,148 +380,43 @@ pub enum Access {
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Compares in time independent of where the strings differ.
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 pub fn authorize(auth: &AuthConfig, headers: &[(String, String)]) -> Access {
     if let Some(token) = header(headers, "authorization").and_then(|v| v.strip_prefix("Bearer ")) {
-        let known = auth.admin_tokens.iter().any(|t| !t.is_empty() && same_secret(t, token.trim()));
+        let known = auth
+            .admin_tokens
+            .iter()
+            .any(|t| !t.is_empty() && same_secret(t, token.trim()));
         if known {
             return Access::Allowed;
         }
     }
-    if auth.trust_proxy_headers && header(headers, "x-forwarded-user").is_some_and(|u| !u.is_empty()) {
+    if auth.trust_proxy_headers
+        && header(headers, "x-forwarded-user").is_some_and(|u| !u.is_empty())
+    {
         let groups = header(headers, "x-forwarded-groups").unwrap_or("");
-        let member = groups.split([',', ';', ' ']).any(|g| auth.roles.iter().any(|r| r == g.trim()));
-        return if member { Access::Allowed } else { Access::Forbidden };
+        let member = groups
+            .split([',', ';', ' '])
+            .any(|g| auth.roles.iter().any(|r| r == g.trim()));
+        return if member {
+            Access::Allowed
+        } else {
+            Access::Forbidden
+        };
     }
     Access::Anonymous
-}
-
-/// One output dataset of a list-page row, with its completion (§5.6).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetProgress {
-    pub dataset: String,
-    pub access_type: String,
-    pub events: i64,
-    pub completed_perc: Option<f64>,
-    pub lumi_completed_perc: Option<f64>,
-}
-
-/// Completion of every output dataset from the newest history entry containing it.
-pub fn completion(doc: &Doc) -> Vec<DatasetProgress> {
-    let total_events = doc.get("TotalEvents").and_then(Value::as_i64).unwrap_or(-1);
-    let total_lumis = doc.get("TotalInputLumis").and_then(Value::as_i64).unwrap_or(-1);
-    let history = doc.get("EventNumberHistory").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let mut newest_first: Vec<&Value> = history.iter().collect();
-    newest_first.sort_by_key(|e| std::cmp::Reverse(e.get("Time").and_then(Value::as_i64).unwrap_or(0)));
-    let round2 = |x: f64| (x * 100.0).round() / 100.0;
-    let outputs = doc.get("OutputDatasets").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-    outputs
-        .map(|dataset| {
-            let figures = newest_first.iter().find_map(|e| e.get("Datasets").and_then(|d| d.get(dataset)));
-            let field = |k: &str| figures.and_then(|f| f.get(k)).and_then(Value::as_i64);
-            let events = field("Events").unwrap_or(0);
-            DatasetProgress {
-                dataset: dataset.to_owned(),
-                access_type: figures.and_then(|f| f.get("Type")).and_then(Value::as_str).unwrap_or("").to_owned(),
-                events,
-                completed_perc: (figures.is_some() && total_events > 0).then(|| round2(events as f64 / total_events as f64 * 100.0)),
-                lumi_completed_perc: field("Lumis")
-                    .filter(|l| *l > 0 && total_lumis > 0)
-                    .map(|l| round2(l as f64 / total_lumis as f64 * 100.0)),
-            }
-        })
-        .collect()
-}
-
-/// `(time, events)` points per output dataset, for the event-history plot.
-pub fn history_series(doc: &Doc) -> Vec<(String, Vec<(i64, i64)>)> {
-    let history = doc.get("EventNumberHistory").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let outputs = doc.get("OutputDatasets").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-    outputs
-        .map(|dataset| {
-            let mut points: Vec<(i64, i64)> = history
-                .iter()
-                .filter_map(|e| {
-                    let time = e.get("Time")?.as_i64()?;
-                    let events = e.get("Datasets")?.get(dataset)?.get("Events")?.as_i64()?;
-                    Some((time, events))
-                })
-                .collect();
-            points.sort();
-            (dataset.to_owned(), points)
-        })
-        .collect()
-}
-
-/// `GET /` and `GET /<page>`: the HTML table, 100 workflows per page.
-pub fn list_page_html(store: &dyn KvStore, filter: &Filter, page: usize) -> Result<Response, Error> {
-    let docs = select(store, filter, page.saturating_mul(PAGE_SIZE), PAGE_SIZE)?;
-    Ok(Response::text(200, "text/html; charset=utf-8", render_list(&docs, page)))
-}
-
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn render_list(docs: &[Doc], page: usize) -> String {
-    let mut html = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Stats2</title></head><body>\
-         <form action=\"/stats/search\"><input name=\"q\" placeholder=\"Search\"></form>\
-         <table><tr><th>Workflow</th><th>Type</th><th>PrepID</th><th>Campaigns</th><th>Expected events</th>\
-         <th>Output datasets</th><th>History</th></tr>",
-    );
-    let text = |doc: &Doc, key: &str| match doc.get(key) {
-        Some(Value::String(s)) => escape_html(s),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Array(items)) => escape_html(&items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")),
-        _ => String::new(),
-    };
-    for doc in docs {
-        let name = doc.get("RequestName").or(doc.get("_id")).and_then(Value::as_str).unwrap_or("");
-        let datasets: Vec<String> = completion(doc)
-            .iter()
-            .map(|d| {
-                let perc = d.completed_perc.map(|p| format!(" ({p:.2}%)")).unwrap_or_default();
-                format!("{} {} {}{perc}", escape_html(&d.dataset), escape_html(&d.access_type), d.events)
-            })
-            .collect();
-        html.push_str(&format!(
-            "<tr><td><a href=\"{BASE_PATH}/api/get_json/{url}\">{name}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td><img alt=\"event history\" src=\"{BASE_PATH}/plot/{url}.png\"></td></tr>",
-            text(doc, "RequestType"),
-            text(doc, "PrepID"),
-            text(doc, "Campaigns"),
-            text(doc, "TotalEvents"),
-            datasets.join("<br>"),
-            url = encode(name),
-            name = escape_html(name),
-        ));
-    }
-    html.push_str("</table>");
-    if page > 0 {
-        html.push_str(&format!("<a href=\"{BASE_PATH}/{}\">previous</a> ", page - 1));
-    }
-    if docs.len() == PAGE_SIZE {
-        html.push_str(&format!("<a href=\"{BASE_PATH}/{}\">next</a>", page + 1));
-    }
-    html.push_str("</body></html>");
-    html
 }

@@ -10,18 +10,28 @@ use stats2::callbacks::{self, Notification, Outcome, Target};
 use stats2::document::Index;
 use stats2::fake::{CallKind, FakeCmsweb, FakeDataset};
 use stats2::store::{index_lookup, load_doc, load_settings};
-use stats2::sync::{load_progress, process_update_requests, request_update, run_pass, PassOptions};
+use stats2::sync::{load_progress, run_pass, PassOptions};
+use stats2::update_queue::{process_update_requests, request_update};
 use stats2::upstream::UpstreamError;
 use stats2::views::{select, Filter};
 
 const T0: i64 = 1_725_200_000;
 
 fn options(now: i64) -> PassOptions {
-    PassOptions { now, callback_targets: Vec::new() }
+    PassOptions {
+        now,
+        callback_targets: Vec::new(),
+    }
 }
 
 fn dataset(events: i64, modified: i64) -> FakeDataset {
-    FakeDataset { access_type: "PRODUCTION".into(), events, size: events * 10, lumis: events / 100, modified }
+    FakeDataset {
+        access_type: "PRODUCTION".into(),
+        events,
+        size: events * 10,
+        lumis: events / 100,
+        modified,
+    }
 }
 
 /// The two samples plus two MC workflows sharing an output dataset.
@@ -29,7 +39,10 @@ fn world() -> FakeCmsweb {
     let fake = FakeCmsweb::new();
     fake.put_request(TASKCHAIN, sample("reqmgr2_request__synthetic.json"));
     fake.put_request(RERECO, sample("reqmgr2_rereco_request__synthetic.json"));
-    for (name, own) in [("wf_a_240101_000001_1", "/A/own-v1/AODSIM"), ("wf_b_240102_000002_2", "/B/own-v1/AODSIM")] {
+    for (name, own) in [
+        ("wf_a_240101_000001_1", "/A/own-v1/AODSIM"),
+        ("wf_b_240102_000002_2", "/B/own-v1/AODSIM"),
+    ] {
         fake.put_request(name, json!({
             "RequestName": name, "RequestType": "TaskChain", "Campaign": "Shared", "RequestNumEvents": 100,
             "OutputDatasets": ["/Shared/x-v1/GEN-SIM", own], "RequestTransition": [],
@@ -37,7 +50,10 @@ fn world() -> FakeCmsweb {
         fake.set_dataset(own, dataset(10, 0));
     }
     fake.set_dataset("/Shared/x-v1/GEN-SIM", dataset(50, 0));
-    for ds in ["/Muon0/Run2024F-ECAL_PFA_2024-v1/AOD", "/Muon0/Run2024F-ECAL_PFA_2024-v1/DQMIO"] {
+    for ds in [
+        "/Muon0/Run2024F-ECAL_PFA_2024-v1/AOD",
+        "/Muon0/Run2024F-ECAL_PFA_2024-v1/DQMIO",
+    ] {
         fake.set_dataset(ds, dataset(1000, 0));
     }
     fake
@@ -45,7 +61,9 @@ fn world() -> FakeCmsweb {
 
 fn history_len(store: &dyn KvStore, name: &str) -> usize {
     let doc = load_doc(store, name).unwrap().unwrap().doc;
-    doc.get("EventNumberHistory").and_then(Value::as_array).map_or(0, Vec::len)
+    doc.get("EventNumberHistory")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
 }
 
 fn sorted(mut names: Vec<String>) -> Vec<String> {
@@ -61,15 +79,27 @@ fn first_pass_stores_everything_and_saves_the_opaque_sequence() {
     assert!(report.failed_workflows.is_empty(), "{:?}", report.warnings);
     let settings = load_settings(&store).unwrap();
     assert_eq!(settings.last_reqmgr_sequence, fake.last_seq());
-    assert!(settings.last_reqmgr_sequence.contains("-g1AAAAF"), "stored verbatim");
+    assert!(
+        settings.last_reqmgr_sequence.contains("-g1AAAAF"),
+        "stored verbatim"
+    );
     assert_eq!(settings.last_dbs_update_date, T0);
-    assert!(!fake.fetched_requests().iter().any(|n| n.contains("_design")));
+    assert!(!fake
+        .fetched_requests()
+        .iter()
+        .any(|n| n.contains("_design")));
     for name in [TASKCHAIN, RERECO, "wf_a_240101_000001_1"] {
         assert_eq!(history_len(&store, name), 1, "{name}");
     }
     let progress = load_progress(&store).unwrap().unwrap();
-    assert_eq!((progress.state.as_str(), progress.changed, progress.failed), ("done", report.progress.changed, 0));
-    assert_eq!(progress.seen, report.progress.seen);
+    assert_eq!(
+        (progress.state.as_str(), progress.changed, progress.failed),
+        ("done", report.progress.changed, 0)
+    );
+    assert_eq!(
+        progress.seen, 4,
+        "distinct workflows, though each was updated and recounted"
+    );
 }
 
 #[test]
@@ -81,21 +111,38 @@ fn later_passes_fetch_only_changed_workflows() {
     fake.clear_calls();
     let quiet = run_pass(&store, &fake, &options(T0 + 3600)).unwrap();
     assert_eq!(fake.fetched_requests(), Vec::<String>::new());
-    assert_eq!(quiet.progress.changed, 0, "nothing rewritten: {:?} {:?}", quiet.updated, quiet.appended);
+    assert_eq!(
+        quiet.progress.changed, 0,
+        "nothing rewritten: {:?} {:?}",
+        quiet.updated, quiet.appended
+    );
     assert_eq!(stamp(TASKCHAIN), json!(T0));
 
     fake.clear_calls();
     let mut transitions = sample("reqmgr2_request__synthetic.json")["RequestTransition"].clone();
-    transitions.as_array_mut().unwrap().push(json!({"Status": "completed", "UpdateTime": T0 + 7000, "DN": "x"}));
+    transitions
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Status": "completed", "UpdateTime": T0 + 7000, "DN": "x"}));
     fake.set_request_field(TASKCHAIN, "RequestTransition", transitions);
     fake.touch_request(RERECO); // a rev bump without a content change
     let pass = run_pass(&store, &fake, &options(T0 + 7200)).unwrap();
-    assert_eq!(sorted(fake.fetched_requests()), sorted(vec![TASKCHAIN.to_owned(), RERECO.to_owned()]));
-    assert_eq!(pass.updated, [TASKCHAIN], "the unchanged document is not rewritten");
+    assert_eq!(
+        sorted(fake.fetched_requests()),
+        sorted(vec![TASKCHAIN.to_owned(), RERECO.to_owned()])
+    );
+    assert_eq!(
+        pass.updated,
+        [TASKCHAIN],
+        "the unchanged document is not rewritten"
+    );
     assert_eq!(stamp(TASKCHAIN), json!(T0 + 7200));
     assert_eq!(stamp(RERECO), json!(T0));
     let doc = load_doc(&store, TASKCHAIN).unwrap().unwrap().doc;
-    assert_eq!(doc["RequestTransition"].as_array().unwrap().last().unwrap(), &json!({"Status": "completed", "UpdateTime": T0 + 7000}));
+    assert_eq!(
+        doc["RequestTransition"].as_array().unwrap().last().unwrap(),
+        &json!({"Status": "completed", "UpdateTime": T0 + 7000})
+    );
 }
 
 #[test]
@@ -108,7 +155,11 @@ fn dbs_modified_and_same_output_workflows_are_recounted() {
     let pass = run_pass(&store, &fake, &options(T0 + 1000)).unwrap();
     assert_eq!(pass.appended, ["wf_a_240101_000001_1"]);
     assert_eq!(fake.fetched_requests(), Vec::<String>::new());
-    assert!(fake.calls().contains(&stats2::upstream::Call::DbsModifiedDatasets { min_ldate: T0 - 300 }));
+    assert!(fake
+        .calls()
+        .contains(&stats2::upstream::Call::DbsModifiedDatasets {
+            min_ldate: T0 - 300
+        }));
     assert_eq!(history_len(&store, "wf_a_240101_000001_1"), 2);
     assert_eq!(history_len(&store, "wf_b_240102_000002_2"), 1);
 
@@ -116,7 +167,10 @@ fn dbs_modified_and_same_output_workflows_are_recounted() {
     fake.grow_dataset("/Shared/x-v1/GEN-SIM", 7, 0, 0);
     fake.set_request_field("wf_a_240101_000001_1", "RequestPriority", json!(5));
     let pass = run_pass(&store, &fake, &options(T0 + 2000)).unwrap();
-    assert_eq!(sorted(pass.appended), ["wf_a_240101_000001_1", "wf_b_240102_000002_2"]);
+    assert_eq!(
+        sorted(pass.appended),
+        ["wf_a_240101_000001_1", "wf_b_240102_000002_2"]
+    );
 
     // WMStats-active workflows are recounted; an unstored one is skipped without error.
     fake.grow_dataset("/B/own-v1/AODSIM", 1, 0, 0);
@@ -130,16 +184,27 @@ fn dbs_modified_and_same_output_workflows_are_recounted() {
 fn changes_feed_deletes_ignores_design_docs_and_updates() {
     let (store, fake) = (MemoryStore::new(), world());
     run_pass(&store, &fake, &options(T0)).unwrap();
-    assert_eq!(index_lookup(&store, Index::Campaign, "Run2024F").unwrap(), [RERECO]);
+    assert_eq!(
+        index_lookup(&store, Index::Campaign, "Run2024F").unwrap(),
+        [RERECO]
+    );
     fake.delete_request(RERECO);
     fake.delete_request("some_old_workflow_name");
     let pass = run_pass(&store, &fake, &options(T0 + 10)).unwrap();
     assert_eq!(pass.deleted, [RERECO]);
     assert!(load_doc(&store, RERECO).unwrap().is_none());
     for index in Index::ALL {
-        for key in store.get_keys().unwrap().iter().filter(|k| k.starts_with(&format!("stats2/idx/{}/", index.name()))) {
+        for key in store
+            .get_keys()
+            .unwrap()
+            .iter()
+            .filter(|k| k.starts_with(&format!("stats2/idx/{}/", index.name())))
+        {
             let names = String::from_utf8(store.get(key).unwrap().unwrap()).unwrap();
-            assert!(!names.contains(RERECO), "{key} still lists the deleted workflow");
+            assert!(
+                !names.contains(RERECO),
+                "{key} still lists the deleted workflow"
+            );
         }
     }
     assert!(pass.failed_workflows.is_empty());
@@ -148,18 +213,51 @@ fn changes_feed_deletes_ignores_design_docs_and_updates() {
 #[test]
 fn failed_workflows_are_retried_until_update_and_recount_both_succeed() {
     let (store, fake) = (MemoryStore::new(), world());
-    fake.fail(CallKind::RequestDoc, Some(TASKCHAIN), 1, UpstreamError::Timeout);
-    fake.fail(CallKind::DbsFileSummaries, Some("/A/own-v1/AODSIM"), 1, UpstreamError::Status(502));
+    fake.fail(
+        CallKind::RequestDoc,
+        Some(TASKCHAIN),
+        1,
+        UpstreamError::Timeout,
+    );
+    fake.fail(
+        CallKind::DbsFileSummaries,
+        Some("/A/own-v1/AODSIM"),
+        1,
+        UpstreamError::Status(502),
+    );
     let first = run_pass(&store, &fake, &options(T0)).unwrap();
-    assert_eq!(first.failed_workflows, sorted(vec![TASKCHAIN.to_owned(), "wf_a_240101_000001_1".to_owned()]));
-    assert!(load_doc(&store, TASKCHAIN).unwrap().is_none(), "an unstored failed workflow did not abort the pass");
-    assert_eq!(load_settings(&store).unwrap().failed_workflows, first.failed_workflows);
+    assert_eq!(
+        first.failed_workflows,
+        sorted(vec![
+            TASKCHAIN.to_owned(),
+            "wf_a_240101_000001_1".to_owned()
+        ])
+    );
+    assert!(
+        load_doc(&store, TASKCHAIN).unwrap().is_none(),
+        "an unstored failed workflow did not abort the pass"
+    );
+    assert_eq!(
+        load_settings(&store).unwrap().failed_workflows,
+        first.failed_workflows
+    );
 
     // Its metadata update fails again while the recount of the stored copy would succeed: it stays failed.
     fake.clear_calls();
-    fake.fail(CallKind::RequestDoc, Some("wf_a_240101_000001_1"), 1, UpstreamError::Status(500));
+    fake.fail(
+        CallKind::RequestDoc,
+        Some("wf_a_240101_000001_1"),
+        1,
+        UpstreamError::Status(500),
+    );
     let second = run_pass(&store, &fake, &options(T0 + 10)).unwrap();
-    assert_eq!(sorted(fake.fetched_requests()), sorted(vec![TASKCHAIN.to_owned(), "wf_a_240101_000001_1".to_owned()]));
+    assert_eq!(
+        sorted(fake.fetched_requests()),
+        sorted(vec![
+            TASKCHAIN.to_owned(),
+            "wf_a_240101_000001_1".to_owned()
+        ])
+    );
     assert_eq!(second.failed_workflows, ["wf_a_240101_000001_1"]);
     assert!(load_doc(&store, TASKCHAIN).unwrap().is_some());
 
@@ -183,15 +281,30 @@ fn a_failed_changes_feed_or_dbs_call_saves_nothing_and_the_next_pass_resumes() {
     assert_eq!(load_settings(&store).unwrap().last_reqmgr_sequence, "0");
     assert_eq!(load_progress(&store).unwrap().unwrap().state, "failed");
 
-    fake.fail(CallKind::DbsModifiedDatasets, None, 1, UpstreamError::Transport("reset".into()));
+    fake.fail(
+        CallKind::DbsModifiedDatasets,
+        None,
+        1,
+        UpstreamError::Transport("reset".into()),
+    );
     assert!(run_pass(&store, &fake, &options(T0)).is_err());
     assert_eq!(load_settings(&store).unwrap().last_reqmgr_sequence, "0");
 
     fake.clear_calls();
     let pass = run_pass(&store, &fake, &options(T0 + 5)).unwrap();
-    assert_eq!(fake.fetched_requests().len(), 4, "resumed from the last good since");
-    assert!(pass.updated.is_empty(), "documents written by the failed pass are not rewritten");
-    assert_eq!(load_settings(&store).unwrap().last_reqmgr_sequence, fake.last_seq());
+    assert_eq!(
+        fake.fetched_requests().len(),
+        4,
+        "resumed from the last good since"
+    );
+    assert!(
+        pass.updated.is_empty(),
+        "documents written by the failed pass are not rewritten"
+    );
+    assert_eq!(
+        load_settings(&store).unwrap().last_reqmgr_sequence,
+        fake.last_seq()
+    );
 }
 
 #[test]
@@ -210,11 +323,23 @@ fn state_of(store: &MemoryStore) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for key in store.get_keys().unwrap() {
         if key.starts_with("stats2/doc/") || key == "stats2/settings" {
-            out.push((key.clone(), serde_json::from_slice(&store.get(&key).unwrap().unwrap()).unwrap()));
+            out.push((
+                key.clone(),
+                serde_json::from_slice(&store.get(&key).unwrap().unwrap()).unwrap(),
+            ));
         }
     }
-    for (index, value) in [(Index::Campaign, "Shared"), (Index::Campaign, "Moved"), (Index::Campaign, "Run2024F"), (Index::OutputDataset, "/Shared/x-v1/GEN-SIM")] {
-        let names: Vec<Value> = select(store, &Filter::By(index, value.into()), 0, 100).unwrap().into_iter().map(|d| d["_id"].clone()).collect();
+    for (index, value) in [
+        (Index::Campaign, "Shared"),
+        (Index::Campaign, "Moved"),
+        (Index::Campaign, "Run2024F"),
+        (Index::OutputDataset, "/Shared/x-v1/GEN-SIM"),
+    ] {
+        let names: Vec<Value> = select(store, &Filter::By(index, value.into()), 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|d| d["_id"].clone())
+            .collect();
         out.push((format!("{index:?}={value}"), Value::Array(names)));
     }
     out
@@ -224,8 +349,11 @@ fn second_pass_changes(fake: &FakeCmsweb) {
     fake.set_request_field("wf_a_240101_000001_1", "Campaign", json!("Moved"));
     fake.delete_request(RERECO);
     fake.grow_dataset("/Shared/x-v1/GEN-SIM", 3, 0, T0 + 50);
-    fake.put_request("wf_c_240103_000003_3", json!({"RequestName": "wf_c_240103_000003_3", "RequestType": "ReReco", "PrepID": "ReReco-c",
-        "Campaign": "Shared", "OutputDatasets": ["/Shared/x-v1/GEN-SIM"]}));
+    fake.put_request(
+        "wf_c_240103_000003_3",
+        json!({"RequestName": "wf_c_240103_000003_3", "RequestType": "ReReco", "PrepID": "ReReco-c",
+        "Campaign": "Shared", "OutputDatasets": ["/Shared/x-v1/GEN-SIM"]}),
+    );
 }
 
 #[test]
@@ -242,37 +370,90 @@ fn a_crash_anywhere_in_a_pass_then_a_restart_loses_and_duplicates_nothing() {
         let (store, fake) = (MemoryStore::new(), world());
         run_pass(&store, &fake, &options(T0)).unwrap();
         second_pass_changes(&fake);
-        let crashed = run_pass(&CrashingStore::new(&store, budget), &fake, &options(T0 + 100));
+        let crashed = run_pass(
+            &CrashingStore::new(&store, budget),
+            &fake,
+            &options(T0 + 100),
+        );
         if crashed.is_ok() {
             break;
         }
         crash_points += 1;
         run_pass(&store, &fake, &options(T0 + 100)).unwrap();
-        assert_eq!(state_of(&store), reference, "restart after a crash at write {budget}");
+        assert_eq!(
+            state_of(&store),
+            reference,
+            "restart after a crash at write {budget}"
+        );
     }
-    assert!(crash_points > 10, "the second pass should have many writes, saw {crash_points}");
+    assert!(
+        crash_points > 10,
+        "the second pass should have many writes, saw {crash_points}"
+    );
 }
 
 #[test]
 fn callbacks_are_queued_once_and_retried_with_backoff() {
     let (store, fake) = (MemoryStore::new(), world());
-    let opts = PassOptions { now: T0, callback_targets: vec![Target::Prod] };
+    let opts = PassOptions {
+        now: T0,
+        callback_targets: vec![Target::Prod],
+    };
     let pass = run_pass(&store, &fake, &opts).unwrap();
-    assert!(pass.notifications.contains(&Notification::ReReco { prepid: "ReReco-Run2024F-Muon0-ECAL_PFA_2024-00001".into() }));
-    assert!(pass.notifications.contains(&Notification::Mcm { workflow: TASKCHAIN.into() }));
+    assert!(pass.notifications.contains(&Notification::ReReco {
+        prepid: "ReReco-Run2024F-Muon0-ECAL_PFA_2024-00001".into()
+    }));
+    assert!(pass.notifications.contains(&Notification::Mcm {
+        workflow: TASKCHAIN.into()
+    }));
     let due = callbacks::due(&store, T0).unwrap();
-    assert_eq!(due.len(), 4, "one per written workflow, metadata and history writes merged: {due:?}");
-    run_pass(&store, &fake, &PassOptions { now: T0 + 1, ..opts.clone() }).unwrap();
-    assert_eq!(callbacks::due(&store, T0 + 1).unwrap().len(), 4, "a quiet pass queues nothing new");
+    assert_eq!(
+        due.len(),
+        4,
+        "one per written workflow, metadata and history writes merged: {due:?}"
+    );
+    run_pass(
+        &store,
+        &fake,
+        &PassOptions {
+            now: T0 + 1,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        callbacks::due(&store, T0 + 1).unwrap().len(),
+        4,
+        "a quiet pass queues nothing new"
+    );
 
     let first = &due[0];
-    assert_eq!(callbacks::record_attempt(&store, first, false, T0).unwrap(), Outcome::RetryAt(T0 + 120));
-    assert_eq!(callbacks::due(&store, T0 + 60).unwrap().len(), 3, "backing off");
+    assert_eq!(
+        callbacks::record_attempt(&store, first, false, T0).unwrap(),
+        Outcome::RetryAt(T0 + 120)
+    );
+    assert_eq!(
+        callbacks::due(&store, T0 + 60).unwrap().len(),
+        3,
+        "backing off"
+    );
     for attempt in 1..callbacks::MAX_ATTEMPTS - 1 {
-        assert!(matches!(callbacks::record_attempt(&store, first, false, T0).unwrap(), Outcome::RetryAt(_)), "{attempt}");
+        assert!(
+            matches!(
+                callbacks::record_attempt(&store, first, false, T0).unwrap(),
+                Outcome::RetryAt(_)
+            ),
+            "{attempt}"
+        );
     }
-    assert_eq!(callbacks::record_attempt(&store, first, false, T0).unwrap(), Outcome::Dropped);
-    assert_eq!(callbacks::record_attempt(&store, &due[1], true, T0).unwrap(), Outcome::Removed);
+    assert_eq!(
+        callbacks::record_attempt(&store, first, false, T0).unwrap(),
+        Outcome::Dropped
+    );
+    assert_eq!(
+        callbacks::record_attempt(&store, &due[1], true, T0).unwrap(),
+        Outcome::Removed
+    );
     assert_eq!(callbacks::due(&store, i64::MAX).unwrap().len(), 2);
 }
 
@@ -284,17 +465,47 @@ fn queued_update_requests_run_once_and_leave_the_settings_alone() {
     fake.grow_dataset("/B/own-v1/AODSIM", 1, 0, 0);
     fake.set_request_field("wf_b_240102_000002_2", "RequestPriority", json!(7));
     assert!(request_update(&store, "wf_b_240102_000002_2").unwrap());
-    assert!(!request_update(&store, "wf_b_240102_000002_2").unwrap(), "already queued");
+    assert!(
+        !request_update(&store, "wf_b_240102_000002_2").unwrap(),
+        "already queued"
+    );
     assert!(request_update(&store, "bad\nname").is_err());
     fake.clear_calls();
-    let opts = PassOptions { now: T0 + 5, callback_targets: vec![Target::Dev] };
+    let opts = PassOptions {
+        now: T0 + 5,
+        callback_targets: vec![Target::Dev],
+    };
     let results = process_update_requests(&store, &fake, &opts).unwrap();
     assert_eq!(results.len(), 1);
     let report = results[0].1.clone().unwrap();
     assert!(report.updated && report.appended);
     assert_eq!(fake.fetched_requests(), ["wf_b_240102_000002_2"]);
-    assert_eq!(load_doc(&store, "wf_b_240102_000002_2").unwrap().unwrap().doc["RequestPriority"], json!(7));
+    assert_eq!(
+        load_doc(&store, "wf_b_240102_000002_2")
+            .unwrap()
+            .unwrap()
+            .doc["RequestPriority"],
+        json!(7)
+    );
     assert_eq!(load_settings(&store).unwrap(), settings);
     assert_eq!(callbacks::due(&store, T0 + 5).unwrap().len(), 1);
-    assert!(process_update_requests(&store, &fake, &opts).unwrap().is_empty(), "the queue is drained");
+    assert!(
+        process_update_requests(&store, &fake, &opts)
+            .unwrap()
+            .is_empty(),
+        "the queue is drained"
+    );
+}
+
+#[test]
+fn ids_that_cannot_be_keys_are_logged_not_retried_forever() {
+    let (store, fake) = (MemoryStore::new(), world());
+    fake.put_request("bad\u{7}id", json!({"RequestName": "bad\u{7}id"}));
+    let pass = run_pass(&store, &fake, &options(T0)).unwrap();
+    assert!(pass.failed_workflows.is_empty());
+    assert!(pass
+        .warnings
+        .iter()
+        .any(|w| w.contains("invalid workflow id")));
+    assert!(!fake.fetched_requests().iter().any(|n| n.starts_with("bad")));
 }

@@ -6,8 +6,10 @@ use common::*;
 use kv_api::MemoryStore;
 use serde_json::{json, Value};
 use stats2::fake::FakeCmsweb;
-use stats2::sync::{queued_updates, run_pass, PassOptions};
-use stats2::views::{completion, handle, history_series, AuthConfig, Request, Response};
+use stats2::page::{completion, history_series};
+use stats2::sync::{run_pass, PassOptions};
+use stats2::update_queue::queued_updates;
+use stats2::views::{handle, AuthConfig, Request, Response};
 
 fn filled_store() -> MemoryStore {
     let store = MemoryStore::new();
@@ -18,20 +20,45 @@ fn filled_store() -> MemoryStore {
     let mut older = sample("reqmgr2_request__synthetic.json");
     older["RequestName"] = json!("pdmvserv_task_EXO-older__v1_T_221231_235959_0001");
     fake.put_request("pdmvserv_task_EXO-older__v1_T_221231_235959_0001", older);
-    run_pass(&store, &fake, &PassOptions { now: 1_700_000_000, callback_targets: vec![] }).unwrap();
+    run_pass(
+        &store,
+        &fake,
+        &PassOptions {
+            now: 1_700_000_000,
+            callback_targets: vec![],
+        },
+    )
+    .unwrap();
     store
 }
 
 fn auth() -> AuthConfig {
-    AuthConfig { admin_tokens: vec!["s3cret".into()], ..AuthConfig::default() }
+    AuthConfig {
+        admin_tokens: vec!["s3cret".into()],
+        ..AuthConfig::default()
+    }
 }
 
 fn get(store: &MemoryStore, path: &str, query: &str) -> Response {
     get_with(store, path, query, &[])
 }
 
-fn get_with(store: &MemoryStore, path: &str, query: &str, headers: &[(String, String)]) -> Response {
-    handle(store, &auth(), &Request { method: "GET", path, query, headers })
+fn get_with(
+    store: &MemoryStore,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+) -> Response {
+    handle(
+        store,
+        &auth(),
+        &Request {
+            method: "GET",
+            path,
+            query,
+            headers,
+        },
+    )
 }
 
 fn json_of(response: &Response) -> Value {
@@ -39,22 +66,40 @@ fn json_of(response: &Response) -> Value {
 }
 
 fn names(response: &Response) -> Vec<String> {
-    json_of(response).as_array().unwrap().iter().map(|d| d["_id"].as_str().unwrap().to_owned()).collect()
+    json_of(response)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
 fn get_json_returns_the_stored_document_pretty_and_sorted() {
     let store = filled_store();
     let found = get(&store, &format!("/api/get_json/{TASKCHAIN}"), "");
-    assert_eq!((found.status, found.content_type), (200, "application/json"));
+    assert_eq!(
+        (found.status, found.content_type),
+        (200, "application/json")
+    );
     let text = String::from_utf8(found.body.clone()).unwrap();
-    assert!(text.starts_with("{\n  \"AcquisitionEra\": {"), "{}", &text[..60]);
+    assert!(
+        text.starts_with("{\n  \"AcquisitionEra\": {"),
+        "{}",
+        &text[..60]
+    );
     let mut doc = json_of(&found);
     for key in ["EventNumberHistory", "LastUpdate"] {
         doc.as_object_mut().unwrap().remove(key);
     }
-    assert_eq!(doc, Value::Object(expected_doc("stats2_doc__synthetic.json")));
-    assert_eq!(get(&store, &format!("/get_json/{TASKCHAIN}"), "").status, 200);
+    assert_eq!(
+        doc,
+        Value::Object(expected_doc("stats2_doc__synthetic.json"))
+    );
+    assert_eq!(
+        get(&store, &format!("/get_json/{TASKCHAIN}"), "").status,
+        200
+    );
     let missing = get(&store, "/api/get_json/unknown", "");
     assert_eq!((missing.status, json_of(&missing)), (404, json!({})));
 }
@@ -79,30 +124,78 @@ fn every_filter_finds_its_documents() {
         assert_eq!(response.status, 200, "{query}");
         assert_eq!(names(&response).len(), expected, "{query}");
     }
-    let by_name = get(&store, "/api/fetch", &format!("workflow_name={TASKCHAIN}&campaign=Run2024F"));
-    assert_eq!(names(&by_name), [TASKCHAIN], "workflow_name wins and returns one document");
-    assert_eq!(names(&get(&store, "/api/fetch", "workflow_name=nope")), Vec::<String>::new());
+    let by_name = get(
+        &store,
+        "/api/fetch",
+        &format!("workflow_name={TASKCHAIN}&campaign=Run2024F"),
+    );
+    assert_eq!(
+        names(&by_name),
+        [TASKCHAIN],
+        "workflow_name wins and returns one document"
+    );
+    assert_eq!(
+        names(&get(&store, "/api/fetch", "workflow_name=nope")),
+        Vec::<String>::new()
+    );
     // prepid results are ordered by the YYMMDD_HHMMSS part of the name.
-    let prepid = names(&get(&store, "/api/fetch", "prepid=task_EXO-RunIISummer20UL18wmLHEGEN-01234"));
-    assert_eq!(prepid, ["pdmvserv_task_EXO-older__v1_T_221231_235959_0001", TASKCHAIN]);
+    let prepid = names(&get(
+        &store,
+        "/api/fetch",
+        "prepid=task_EXO-RunIISummer20UL18wmLHEGEN-01234",
+    ));
+    assert_eq!(
+        prepid,
+        [
+            "pdmvserv_task_EXO-older__v1_T_221231_235959_0001",
+            TASKCHAIN
+        ]
+    );
 }
 
 #[test]
 fn search_redirects_to_the_first_matching_filter() {
     let store = filled_store();
-    let hit = get(&store, "/search", "q=task_EXO-RunIISummer20UL18wmLHEGEN-01234");
-    assert_eq!((hit.status, hit.location.as_deref()), (302, Some("/stats?prepid=task_EXO-RunIISummer20UL18wmLHEGEN-01234")));
+    let hit = get(
+        &store,
+        "/search",
+        "q=task_EXO-RunIISummer20UL18wmLHEGEN-01234",
+    );
+    assert_eq!(
+        (hit.status, hit.location.as_deref()),
+        (
+            302,
+            Some("/stats?prepid=task_EXO-RunIISummer20UL18wmLHEGEN-01234")
+        )
+    );
     let campaign = get(&store, "/search", "q=Run2024F");
-    assert_eq!(campaign.location.as_deref(), Some("/stats?campaign=Run2024F"));
+    assert_eq!(
+        campaign.location.as_deref(),
+        Some("/stats?campaign=Run2024F")
+    );
     let miss = get(&store, "/search", "q=whatever");
-    assert_eq!(miss.location.as_deref(), Some("/stats?workflow_name=whatever"));
-    assert_eq!(get(&store, "/search", "q=").location.as_deref(), Some("/stats"));
+    assert_eq!(
+        miss.location.as_deref(),
+        Some("/stats?workflow_name=whatever")
+    );
+    assert_eq!(
+        get(&store, "/search", "q=").location.as_deref(),
+        Some("/stats")
+    );
 }
 
 #[test]
 fn markdown_table_has_a_header_and_one_row_per_document() {
     let store = filled_store();
-    let md = String::from_utf8(get(&store, "/md", "prepid=ReReco-Run2024F-Muon0-ECAL_PFA_2024-00001").body).unwrap();
+    let md = String::from_utf8(
+        get(
+            &store,
+            "/md",
+            "prepid=ReReco-Run2024F-Muon0-ECAL_PFA_2024-00001",
+        )
+        .body,
+    )
+    .unwrap();
     let lines: Vec<&str> = md.lines().collect();
     assert_eq!(lines.len(), 3, "{md}");
     assert_eq!(lines[0], "| RequestName | InputDataset | OutputDatasets |");
@@ -110,7 +203,8 @@ fn markdown_table_has_a_header_and_one_row_per_document() {
     assert!(lines[2].starts_with(&format!("| [{RERECO}](https://cms-pdmv-prod.web.cern.ch/stats/?workflow_name={RERECO}) | [/Muon0/Run2024F-v1/RAW](https://cmsweb.cern.ch/das/request?view=list&limit=50&instance=prod%2Fglobal&input=dataset%3D/Muon0/Run2024F-v1/RAW) | - [")));
     assert_eq!(lines[2].matches("<br>- [").count(), 2);
     // No InputDataset: an empty cell, not an error.
-    let mc = String::from_utf8(get(&store, "/md", &format!("workflow_name={TASKCHAIN}")).body).unwrap();
+    let mc =
+        String::from_utf8(get(&store, "/md", &format!("workflow_name={TASKCHAIN}")).body).unwrap();
     assert!(mc.lines().nth(2).unwrap().contains(") |  | - ["), "{mc}");
     assert_eq!(get(&store, "/md", "campaign=none").body, b"");
 }
@@ -119,23 +213,75 @@ fn markdown_table_has_a_header_and_one_row_per_document() {
 fn update_requires_a_token_and_queues_the_request() {
     let store = filled_store();
     let none = get(&store, "/api/update", &format!("workflow_name={TASKCHAIN}"));
-    assert_eq!((none.status, json_of(&none)), (401, json!({"error": "Authentication required"})));
+    assert_eq!(
+        (none.status, json_of(&none)),
+        (401, json!({"error": "Authentication required"}))
+    );
     let wrong = [("Authorization".to_owned(), "Bearer guess".to_owned())];
-    assert_eq!(get_with(&store, "/api/update", "workflow_name=x", &wrong).status, 401);
+    assert_eq!(
+        get_with(&store, "/api/update", "workflow_name=x", &wrong).status,
+        401
+    );
     let good = [("authorization".to_owned(), "Bearer s3cret".to_owned())];
     let missing = get_with(&store, "/api/update", "", &good);
-    assert_eq!((missing.status, json_of(&missing)), (400, json!({"msg": "Please provide the workflow name via 'workflow_name' query parameter"})));
-    let ok = get_with(&store, "/api/update", &format!("workflow_name={TASKCHAIN}"), &good);
-    assert_eq!((ok.status, json_of(&ok)), (200, json!({"msg": format!("Workflow {TASKCHAIN} has been updated successfully")})));
+    assert_eq!(
+        (missing.status, json_of(&missing)),
+        (
+            400,
+            json!({"msg": "Please provide the workflow name via 'workflow_name' query parameter"})
+        )
+    );
+    let ok = get_with(
+        &store,
+        "/api/update",
+        &format!("workflow_name={TASKCHAIN}"),
+        &good,
+    );
+    assert_eq!(
+        (ok.status, json_of(&ok)),
+        (
+            200,
+            json!({"msg": format!("Workflow {TASKCHAIN} has been updated successfully")})
+        )
+    );
     assert_eq!(queued_updates(&store).unwrap(), [TASKCHAIN]);
-    let again = get_with(&store, "/api/update", &format!("workflow_name={TASKCHAIN}"), &good);
-    assert_eq!((again.status, json_of(&again)), (409, json!({"error": format!("Update already in progress for {TASKCHAIN}")})));
+    let again = get_with(
+        &store,
+        "/api/update",
+        &format!("workflow_name={TASKCHAIN}"),
+        &good,
+    );
+    assert_eq!(
+        (again.status, json_of(&again)),
+        (
+            409,
+            json!({"error": format!("Update already in progress for {TASKCHAIN}")})
+        )
+    );
 
     // Proxy identities count only when trusted, and then need the role.
-    let proxy = AuthConfig { trust_proxy_headers: true, ..auth() };
-    let user = |groups: &str| vec![("X-Forwarded-User".to_owned(), "alice".to_owned()), ("X-Forwarded-Groups".to_owned(), groups.to_owned())];
+    let proxy = AuthConfig {
+        trust_proxy_headers: true,
+        ..auth()
+    };
+    let user = |groups: &str| {
+        vec![
+            ("X-Forwarded-User".to_owned(), "alice".to_owned()),
+            ("X-Forwarded-Groups".to_owned(), groups.to_owned()),
+        ]
+    };
     let call = |config: &AuthConfig, headers: &[(String, String)]| {
-        handle(&store, config, &Request { method: "GET", path: "/api/update", query: "workflow_name=other", headers }).status
+        handle(
+            &store,
+            config,
+            &Request {
+                method: "GET",
+                path: "/api/update",
+                query: "workflow_name=other",
+                headers,
+            },
+        )
+        .status
     };
     assert_eq!(call(&auth(), &user("cms-pdmv-serv")), 401);
     assert_eq!(call(&proxy, &user("cms-users")), 403);
@@ -146,14 +292,29 @@ fn update_requires_a_token_and_queues_the_request() {
 fn list_page_shows_100_per_page_with_completion() {
     let store = filled_store();
     let page = get(&store, "/", "type=ReReco");
-    assert_eq!((page.status, page.content_type), (200, "text/html; charset=utf-8"));
+    assert_eq!(
+        (page.status, page.content_type),
+        (200, "text/html; charset=utf-8")
+    );
     let html = String::from_utf8(page.body).unwrap();
     assert!(html.contains(RERECO) && !html.contains(TASKCHAIN));
     let empty = String::from_utf8(get(&store, "/1", "").body).unwrap();
-    assert!(!empty.contains("pdmvserv_"), "page 1 of 3 documents is empty");
+    assert!(
+        !empty.contains("pdmvserv_"),
+        "page 1 of 3 documents is empty"
+    );
     assert_eq!(get(&store, "/-1", "").status, 404);
     assert_eq!(get(&store, "/nope", "").status, 404);
-    let post = handle(&store, &auth(), &Request { method: "POST", path: "/api/fetch", query: "", headers: &[] });
+    let post = handle(
+        &store,
+        &auth(),
+        &Request {
+            method: "POST",
+            path: "/api/fetch",
+            query: "",
+            headers: &[],
+        },
+    );
     assert_eq!(post.status, 405);
     assert!(json_of(&post)["message"].is_string());
 }

@@ -5,11 +5,15 @@ use kv_api::{CasOutcome, KvError, KvResult, KvStore, MemoryStore};
 use serde_json::{Map, Value};
 use std::cell::Cell;
 
-pub const TASKCHAIN: &str = "pdmvserv_task_EXO-RunIISummer20UL18wmLHEGEN-01234__v1_T_230110_101500_4321";
+pub const TASKCHAIN: &str =
+    "pdmvserv_task_EXO-RunIISummer20UL18wmLHEGEN-01234__v1_T_230110_101500_4321";
 pub const RERECO: &str = "pdmvserv_Run2024F_Muon0_ECAL_PFA_2024_240901_103000_1111";
 
 pub fn sample(name: &str) -> Value {
-    let path = format!("{}/../../../shared/specs/samples/stats2/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../../shared/specs/samples/stats2/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
@@ -38,7 +42,10 @@ pub struct CrashingStore<'a> {
 
 impl<'a> CrashingStore<'a> {
     pub fn new(inner: &'a MemoryStore, budget: usize) -> Self {
-        CrashingStore { inner, budget: Cell::new(budget) }
+        CrashingStore {
+            inner,
+            budget: Cell::new(budget),
+        }
     }
 
     fn spend(&self) -> KvResult<()> {
@@ -71,7 +78,12 @@ impl KvStore for CrashingStore<'_> {
         self.spend()?;
         self.inner.increment(key, delta)
     }
-    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<CasOutcome> {
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> KvResult<CasOutcome> {
         self.spend()?;
         self.inner.compare_and_swap(key, expected, new)
     }
