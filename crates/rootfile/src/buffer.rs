@@ -244,10 +244,10 @@ impl<'a> Reader<'a> {
     /// Checks that a class with a known layout ended exactly where its byte count said.
     pub fn expect_end(&self, header: &ClassHeader, class: &str) -> Result<()> {
         match header.end {
-            Some(end) if end != self.pos => Err(self.error(format!(
-                "{class} v{} ended at {} but its byte count says {end}",
-                header.version, self.pos
-            ))),
+            Some(end) if end != self.pos => {
+                Err(self
+                    .error(format!("{class} v{} ended at {} but its byte count says {end}", header.version, self.pos)))
+            }
             _ => Ok(()),
         }
     }

@@ -306,7 +306,12 @@ impl JsonWriter {
         self.num("fBinStatErrOpt", t.bin_stat_err_opt);
         self.num("fStatOverflows", t.stat_overflows);
         if let Some(s) = &h.th2 {
-            for (key, v) in [("fScalefactor", s.scalefactor), ("fTsumwy", s.tsumwy), ("fTsumwy2", s.tsumwy2), ("fTsumwxy", s.tsumwxy)] {
+            for (key, v) in [
+                ("fScalefactor", s.scalefactor),
+                ("fTsumwy", s.tsumwy),
+                ("fTsumwy2", s.tsumwy2),
+                ("fTsumwxy", s.tsumwxy),
+            ] {
                 self.f64(key, v);
             }
         }

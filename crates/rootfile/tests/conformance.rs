@@ -100,7 +100,9 @@ fn check_axis(c: &mut Check, ctx: &str, a: &Axis, want: &Value) {
         .collect();
     let want_labels: Vec<(u32, String)> = want["labels"]
         .as_array()
-        .map(|v| v.iter().map(|l| (l["bin"].as_u64().unwrap() as u32, l["label"].as_str().unwrap().to_owned())).collect())
+        .map(|v| {
+            v.iter().map(|l| (l["bin"].as_u64().unwrap() as u32, l["label"].as_str().unwrap().to_owned())).collect()
+        })
         .unwrap_or_default();
     c.eq(&format!("{ctx}.labels"), labels, want_labels);
 }
@@ -266,7 +268,9 @@ fn check_key(c: &mut Check, ctx: &str, file: &RootFile<FileSource>, key: &Listed
     }
     if let Some(v) = want.get("payload_sha256") {
         match file.payload(k) {
-            Ok(payload) => c.eq(&format!("{ctx} payload sha256"), hex(&Sha256::digest(&payload)), v.as_str().unwrap().to_owned()),
+            Ok(payload) => {
+                c.eq(&format!("{ctx} payload sha256"), hex(&Sha256::digest(&payload)), v.as_str().unwrap().to_owned())
+            }
             Err(e) => c.errors.push(format!("{ctx}: {e}")),
         }
     }
@@ -295,7 +299,8 @@ fn check_file(c: &mut Check, rel: &str) {
     let by_path: HashMap<(Vec<String>, i64), &ListedKey> =
         listing.iter().map(|k| ((k.path.clone(), k.key.cycle as i64), k)).collect();
     for want in want_keys {
-        let path: Vec<String> = want["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+        let path: Vec<String> =
+            want["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
         let cycle = want["cycle"].as_i64().unwrap();
         let ctx = format!("{rel} {path:?};{cycle}");
         match by_path.get(&(path, cycle)) {

@@ -181,7 +181,7 @@ fn reader_primitives_reject_hostile_lengths() {
     // TString long form.
     let mut long = vec![255u8];
     long.extend_from_slice(&300i32.to_be_bytes());
-    long.extend(std::iter::repeat(b'x').take(300));
+    long.extend(std::iter::repeat_n(b'x', 300));
     assert_eq!(Reader::new(&long, 0).tstring().unwrap().len(), 300);
     assert!(Reader::new(&long[..200], 0).tstring().is_err());
     // A huge array count fails before allocating.
@@ -212,7 +212,10 @@ fn memory_and_file_sources_agree() {
 
 #[test]
 fn highest_cycle_wins() {
-    let dqm = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/dqm/DQM_V0001_R000999999__Edge__Cases-v1__DQMIO.root");
+    let dqm = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/dqm/DQM_V0001_R000999999__Edge__Cases-v1__DQMIO.root"
+    );
     let file = RootFile::open(FileSource::open(dqm).unwrap(), "edge").unwrap();
     let twice: Vec<_> = file.list_recursive().unwrap().into_iter().filter(|k| k.key.name == "twice").collect();
     assert_eq!(twice.len(), 2);

@@ -86,21 +86,19 @@ pub fn decompress(data: &[u8], object_len: usize) -> Result<Vec<u8>> {
     while produced < object_len {
         let at = data.len() - rest.len();
         let block = BlockHeader::parse(rest).map_err(|e| e.context(format!("block at record offset {at}")))?;
+        if block.uncompressed_len == 0 {
+            return Err(Error::new(format!("empty compression block at record offset {at}")));
+        }
         let payload = rest
             .get(BLOCK_HEADER_LEN..BLOCK_HEADER_LEN + block.compressed_len)
             .ok_or_else(|| Error::new(format!("compression block at record offset {at} is truncated")))?;
         let Some(target) = out.get_mut(produced..produced + block.uncompressed_len) else {
-            return Err(Error::new(format!(
-                "compression blocks produce more than the object length {object_len}"
-            )));
+            return Err(Error::new(format!("compression blocks produce more than the object length {object_len}")));
         };
         decompress_block(block, payload, target)
             .map_err(|e| e.context(format!("{} block at record offset {at}", block.algorithm.tag())))?;
         produced += block.uncompressed_len;
         rest = &rest[BLOCK_HEADER_LEN + block.compressed_len..];
-        if block.uncompressed_len == 0 {
-            return Err(Error::new(format!("empty compression block at record offset {at}")));
-        }
     }
     Ok(out)
 }
@@ -122,17 +120,16 @@ pub fn decompress_block(block: BlockHeader, payload: &[u8], out: &mut [u8]) -> R
             let n = read_full(&mut decoder, out).map_err(|e| Error::new(format!("corrupt zstd data: {e}")))?;
             // A frame that would produce more than the block says is corrupt.
             let mut extra = [0u8; 1];
-            if n == out.len() && decoder.read(&mut extra).map_err(|e| Error::new(format!("corrupt zstd data: {e}")))? > 0 {
+            if n == out.len()
+                && decoder.read(&mut extra).map_err(|e| Error::new(format!("corrupt zstd data: {e}")))? > 0
+            {
                 return Err(Error::new("zstd frame is longer than the block's uncompressed size"));
             }
             n
         }
     };
     if written != out.len() {
-        return Err(Error::new(format!(
-            "block decompressed to {written} bytes, header says {}",
-            out.len()
-        )));
+        return Err(Error::new(format!("block decompressed to {written} bytes, header says {}", out.len())));
     }
     Ok(())
 }

@@ -51,7 +51,17 @@ impl DirectoryRecord {
         if nbytes_keys < 0 {
             return Err(Error::new(format!("negative fNbytesKeys {nbytes_keys}")));
         }
-        Ok(DirectoryRecord { version, datime_c, datime_m, nbytes_keys, nbytes_name, seek_dir, seek_parent, seek_keys, uuid })
+        Ok(DirectoryRecord {
+            version,
+            datime_c,
+            datime_m,
+            nbytes_keys,
+            nbytes_name,
+            seek_dir,
+            seek_parent,
+            seek_keys,
+            uuid,
+        })
     }
 }
 

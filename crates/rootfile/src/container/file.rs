@@ -104,7 +104,10 @@ impl<S: ByteSource> RootFile<S> {
     /// Opens a subdirectory from its key.
     pub fn directory(&self, key: &KeyHeader) -> Result<Directory> {
         if !key.is_directory() {
-            return Err(Error::new(format!("{}: key {:?} is a {}, not a directory", self.name, key.name, key.class_name)));
+            return Err(Error::new(format!(
+                "{}: key {:?} is a {}, not a directory",
+                self.name, key.name, key.class_name
+            )));
         }
         let at = key.seek_key + key.key_len as u64;
         let inner = || -> Result<Directory> {
@@ -156,7 +159,10 @@ impl<S: ByteSource> RootFile<S> {
             let sub = if key.is_directory() && highest_cycle {
                 // A directory reached twice means a loop in a corrupt or hostile file.
                 if !visited.insert(key.seek_key) {
-                    return Err(Error::new(format!("{}: directory {:?}/{:?} is listed twice", self.name, path, key.name)));
+                    return Err(Error::new(format!(
+                        "{}: directory {:?}/{:?} is listed twice",
+                        self.name, path, key.name
+                    )));
                 }
                 Some((self.directory(&key)?, key.name.clone()))
             } else {

@@ -41,7 +41,21 @@ impl Axis {
             let time_format = d.tstring()?;
             let labels = d.list_pointer()?;
             let mod_labs = if version >= 10 { d.list_pointer()? } else { None };
-            Ok(Axis { named, att, nbins, xmin, xmax, xbins, first, last, bits2, time_display, time_format, labels, mod_labs })
+            Ok(Axis {
+                named,
+                att,
+                nbins,
+                xmin,
+                xmax,
+                xbins,
+                first,
+                last,
+                bits2,
+                time_display,
+                time_format,
+                labels,
+                mod_labs,
+            })
         })
     }
 

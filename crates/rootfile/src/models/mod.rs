@@ -27,7 +27,9 @@ pub enum Object {
     StdString(String),
     /// An object inside a list or pointer whose class this crate does not model (e.g. a TF1);
     /// it was skipped through its byte count.
-    Unknown { class: String },
+    Unknown {
+        class: String,
+    },
 }
 
 impl Object {
@@ -131,7 +133,9 @@ impl<'a> Decoder<'a> {
                     let object = self.object(&class)?;
                     if let Some(end) = end {
                         if self.pos() != end {
-                            return Err(self.error(format!("{class} ended at {} but its byte count says {end}", self.pos())));
+                            return Err(
+                                self.error(format!("{class} ended at {} but its byte count says {end}", self.pos()))
+                            );
                         }
                     }
                     object

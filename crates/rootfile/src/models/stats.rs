@@ -112,14 +112,20 @@ impl Histogram {
         let t = &self.th1;
         let dim = self.kind.dim;
         let ranged = t.xaxis.has_range() || (dim >= 2 && t.yaxis.has_range()) || (dim >= 3 && t.zaxis.has_range());
-        let recompute = if self.profile.is_some() { t.tsumw == 0.0 || ranged } else { (t.tsumw == 0.0 && t.entries > 0.0) || ranged };
+        let recompute = if self.profile.is_some() {
+            t.tsumw == 0.0 || ranged
+        } else {
+            (t.tsumw == 0.0 && t.entries > 0.0) || ranged
+        };
         if !recompute {
             s[..4].copy_from_slice(&[t.tsumw, t.tsumw2, t.tsumwx, t.tsumwx2]);
             if let Some(h2) = &self.th2 {
                 s[4..7].copy_from_slice(&[h2.tsumwy, h2.tsumwy2, h2.tsumwxy]);
             }
             if let Some(h3) = &self.th3 {
-                s[4..11].copy_from_slice(&[h3.tsumwy, h3.tsumwy2, h3.tsumwxy, h3.tsumwz, h3.tsumwz2, h3.tsumwxz, h3.tsumwyz]);
+                s[4..11].copy_from_slice(&[
+                    h3.tsumwy, h3.tsumwy2, h3.tsumwxy, h3.tsumwz, h3.tsumwz2, h3.tsumwxz, h3.tsumwyz,
+                ]);
             }
             if let Some(p) = &self.profile {
                 let at = if dim == 1 { 4 } else { 7 };
@@ -142,7 +148,8 @@ impl Histogram {
                     let (w, w2) = match &self.profile {
                         Some(p) => {
                             let w = p.bin_entries.get(bin).copied().unwrap_or(0.0);
-                            let w2 = if p.bin_sumw2.is_empty() { w } else { p.bin_sumw2.get(bin).copied().unwrap_or(0.0) };
+                            let w2 =
+                                if p.bin_sumw2.is_empty() { w } else { p.bin_sumw2.get(bin).copied().unwrap_or(0.0) };
                             (w, w2)
                         }
                         None => {
