@@ -75,6 +75,15 @@ impl Notification {
         format!("{}{path}", target.host())
     }
 
+    /// The request headers of every callback (§9).
+    pub fn headers(token: &str) -> [(&'static str, String); 3] {
+        [
+            ("Content-Type", "application/json".to_owned()),
+            ("Accept", "application/json".to_owned()),
+            ("Authorization", format!("Bearer {token}")),
+        ]
+    }
+
     pub fn body(&self) -> Option<Vec<u8>> {
         match self {
             Notification::ReReco { prepid } | Notification::RelVal { prepid } => Some(

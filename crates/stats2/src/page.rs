@@ -106,7 +106,7 @@ pub fn list_page_html(
     Ok(Response::text(
         200,
         "text/html; charset=utf-8",
-        render_list(&docs, page),
+        render_list(&docs, page, &filter.query()),
     ))
 }
 
@@ -125,7 +125,16 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-fn render_list(docs: &[Doc], page: usize) -> String {
+/// `filter_query` keeps the filter on the previous/next links.
+fn render_list(docs: &[Doc], page: usize, filter_query: &str) -> String {
+    let link = |page: usize| {
+        let query = if filter_query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", escape_html(filter_query))
+        };
+        format!("{BASE_PATH}/{page}{query}")
+    };
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Stats2</title></head><body>\
          <form action=\"/stats/search\"><input name=\"q\" placeholder=\"Search\"></form>\
@@ -179,13 +188,10 @@ fn render_list(docs: &[Doc], page: usize) -> String {
     }
     html.push_str("</table>");
     if page > 0 {
-        html.push_str(&format!(
-            "<a href=\"{BASE_PATH}/{}\">previous</a> ",
-            page - 1
-        ));
+        html.push_str(&format!("<a href=\"{}\">previous</a> ", link(page - 1)));
     }
     if docs.len() == PAGE_SIZE {
-        html.push_str(&format!("<a href=\"{BASE_PATH}/{}\">next</a>", page + 1));
+        html.push_str(&format!("<a href=\"{}\">next</a>", link(page + 1)));
     }
     html.push_str("</body></html>");
     html

@@ -144,6 +144,17 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// The filter as a query string (empty for all documents), for links that keep it.
+    pub fn query(&self) -> String {
+        match self {
+            Filter::All => String::new(),
+            Filter::Workflow(name) => format!("workflow_name={}", encode(name)),
+            Filter::By(index, value) => format!("{}={}", index.name(), encode(value)),
+        }
+    }
+}
+
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()

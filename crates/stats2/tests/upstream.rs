@@ -180,6 +180,10 @@ fn callback_selection_follows_the_rules_in_order() {
     let mcm = Notification::for_doc(TASKCHAIN, &object(sample("stats2_doc__synthetic.json")));
     assert_eq!((mcm.method(), mcm.body()), ("GET", None));
     assert_eq!(
+        Notification::headers("t")[2],
+        ("Authorization", "Bearer t".to_owned())
+    );
+    assert_eq!(
         mcm.url(Target::Prod),
         format!(
             "https://cms-pdmv-prod.web.cern.ch/mcm/restapi/requests/fetch_stats_by_wf/{TASKCHAIN}"

@@ -298,6 +298,11 @@ fn list_page_shows_100_per_page_with_completion() {
     );
     let html = String::from_utf8(page.body).unwrap();
     assert!(html.contains(RERECO) && !html.contains(TASKCHAIN));
+    let first = String::from_utf8(get(&store, "/1", "type=ReReco").body).unwrap();
+    assert!(
+        first.contains("href=\"/stats/0?type=ReReco\">previous"),
+        "links keep the filter"
+    );
     let empty = String::from_utf8(get(&store, "/1", "").body).unwrap();
     assert!(
         !empty.contains("pdmvserv_"),
