@@ -31,6 +31,34 @@ pub fn explain(rules: &Value, data: &Value) -> Result<Value> {
     Ok(Value::Array(tuples))
 }
 
+/// `causes(&explain(rules, data)?)`, computed without building the tree (the golden-JSON hot path).
+pub fn causes_of(rules: &Value, data: &Value) -> Result<Vec<Value>> {
+    let mut found = Vec::new();
+    collect_direct(rules, data, &mut found)?;
+    Ok(found)
+}
+
+fn collect_direct(rules: &Value, data: &Value, found: &mut Vec<Value>) -> Result<()> {
+    let list: &[Value] = match rules {
+        Value::Array(items) => items,
+        single => std::slice::from_ref(single),
+    };
+    for rule in list {
+        let Value::Object(map) = rule else { continue };
+        for (key, children) in map {
+            if key == "if" || matches!(evaluate(rule, data)?, Val::Bool(true)) {
+                continue;
+            }
+            if key == "and" || key == "or" {
+                collect_direct(children, data, found)?;
+            } else {
+                found.push(rule.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The false leaves under false `and`/`or` nodes of an explanation tree: the rules responsible for a rejection.
 pub fn causes(tree: &Value) -> Vec<Value> {
     let mut found = Vec::new();

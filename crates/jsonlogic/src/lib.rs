@@ -8,7 +8,7 @@
 mod explain;
 mod value;
 
-pub use explain::{causes, explain};
+pub use explain::{causes, causes_of, explain};
 pub use value::{js_compare, js_stringify, loose_eq, parse_float, strict_eq, Val};
 
 use serde_json::{Map, Value};
@@ -104,6 +104,10 @@ fn eval(logic: &Value, data: &Value, depth: usize) -> Result<Val> {
         single => std::slice::from_ref(single),
     };
     let next = depth + 1;
+    if let ("var", [Value::String(path)]) = (op, args) {
+        // The common case, a literal path without default: no intermediate values.
+        return Ok(var_path(path, Val::Null, data));
+    }
     match op {
         "if" | "?:" => {
             let mut i = 0;
@@ -307,11 +311,17 @@ fn var(path: &Val, default: &Val, data: &Value) -> Val {
         Val::Undef => Val::Null,
         other => other.clone(),
     };
-    let path = match path {
-        Val::Undef | Val::Null => return Val::from_json(data),
-        Val::Str(s) if s.is_empty() => return Val::from_json(data),
-        other => other.to_js_string(),
-    };
+    match path {
+        Val::Undef | Val::Null => Val::from_json(data),
+        Val::Str(s) => var_path(s, not_found, data),
+        other => var_path(&other.to_js_string(), not_found, data),
+    }
+}
+
+fn var_path(path: &str, not_found: Val, data: &Value) -> Val {
+    if path.is_empty() {
+        return Val::from_json(data);
+    }
     let mut current = data;
     for step in path.split('.') {
         let next = match current {

@@ -201,6 +201,7 @@ fn the_real_rule_fails_on_the_sample_context_for_the_documented_causes() {
     assert!(!passes(&rule, &d).unwrap());
     let tree = explain(&rule, &d).unwrap();
     let found = causes(&tree);
+    assert_eq!(causes_of(&rule, &d).unwrap(), found);
     assert!(found.contains(&json!({"==": [{"var": "lumisection.rr.l1t-l1tmu"}, "GOOD"]})));
     assert!(found.contains(&json!({"==": [{"var": "lumisection.oms.fpix_ready"}, true]})));
     assert!(!found.contains(&json!({"==": [{"var": "lumisection.rr.dc-lowlumi"}, "BAD"]})));
@@ -234,6 +235,12 @@ fn explanation_marks_non_true_results_false_and_skips_if() {
         [{"or": [[{"==": [{"var": "a"}, "GOOD"]}, {"resulted_value": true}]]}, {"resulted_value": true}]
     ]));
     assert!(causes(&tree).iter().all(|c| c == &json!({"var": "a"})));
+    let rules = json!([{"var": "a"}, {"if": [true, 1]}, {"or": [{"==": [{"var": "a"}, "GOOD"]}, false]}]);
+    assert_eq!(causes_of(&rules, &d).unwrap(), causes(&tree));
+    let nested = json!({"and": [{"or": [false, {"==": [{"var": "a"}, "BAD"]}]}, {"var": "a"}, {"and": [true, 0]}]});
+    assert_eq!(causes_of(&nested, &d).unwrap(), causes(&explain(&nested, &d).unwrap()));
+    assert_eq!(causes_of(&nested, &d).unwrap(), vec![json!({"==": [{"var": "a"}, "BAD"]}), json!({"var": "a"})]);
+    // Literals have no keys, so they are never causes (Object.entries of a primitive is empty).
 }
 
 #[test]

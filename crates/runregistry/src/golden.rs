@@ -10,25 +10,39 @@ use crate::error::{RrError, RrResult};
 use crate::ranges::{union, value_at, Span};
 use crate::state::{in_ranges, lumi_value, DatasetState, RunState};
 use crate::store::{Registry, ONLINE};
-use jsonlogic::{causes, explain, js_stringify, Val};
+use jsonlogic::{causes_of, js_stringify, Val};
 use regex_lite::Regex;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The §4.1 evaluation context of one LS.
 pub fn context(run: &RunState, dataset: &DatasetState, ls: u32) -> Value {
+    let mut data = base_context(run, dataset);
+    set_lumisection(&mut data, dataset, ls, None);
+    data
+}
+
+/// The run and dataset parts of the context, constant over a dataset.
+fn base_context(run: &RunState, dataset: &DatasetState) -> Value {
     let mut dataset_obj = dataset.dataset_attributes.clone();
     dataset_obj.insert("name".into(), json!(dataset.name));
-    let oms: Map<String, Value> =
-        dataset.oms.iter().filter_map(|(k, spans)| value_at(spans, ls).map(|v| (k.clone(), v.clone()))).collect();
-    let rr: Map<String, Value> = dataset
-        .rr
-        .iter()
-        .filter_map(|(k, spans)| value_at(spans, ls).map(|t| (k.clone(), t.get("status").cloned().unwrap_or(Value::Null))))
-        .collect();
     json!({"dataset": dataset_obj,
            "run": {"run_number": run.run_number, "oms": run.oms_attributes, "rr": run.rr_attributes},
-           "lumisection": {"lumisection_number": ls, "oms": oms, "rr": rr}})
+           "lumisection": {}})
+}
+
+/// Fills the `lumisection` part for `ls`; with `only`, just the keys a segment-evaluated rule reads.
+fn set_lumisection(data: &mut Value, dataset: &DatasetState, ls: u32, only: Option<&Reads>) {
+    let oms: Map<String, Value> = match only {
+        Some(reads) => reads.oms.iter().filter_map(|k| Some((k.clone(), value_at(dataset.oms.get(k)?, ls)?.clone()))).collect(),
+        None => dataset.oms.iter().filter_map(|(k, spans)| value_at(spans, ls).map(|v| (k.clone(), v.clone()))).collect(),
+    };
+    let status = |k: &String, spans: &Vec<Span>| value_at(spans, ls).map(|t| (k.clone(), t.get("status").cloned().unwrap_or(Value::Null)));
+    let rr: Map<String, Value> = match only {
+        Some(reads) if !reads.all_rr => reads.rr.iter().filter_map(|k| status(k, dataset.rr.get(k)?)).collect(),
+        _ => dataset.rr.iter().filter_map(|(k, spans)| status(k, spans)).collect(),
+    };
+    data["lumisection"] = json!({"lumisection_number": ls, "oms": oms, "rr": rr});
 }
 
 /// Translates SQL `SIMILAR TO` (`%`, `_`, `|`, `()`, `[]`, `*`, `+`, `?`, `{}`) into an anchored regex.
@@ -216,8 +230,10 @@ pub fn generate(registry: &Registry, rule: &Value, dataset_filter: &str, progres
         let Some(run) = run_cache.as_ref().filter(|r| !r.deleted) else { continue };
         runs_seen.insert(*run_number);
         let (run_key, named_key) = (run_number.to_string(), format!("{run_number}-{name}"));
+        let mut data = base_context(run, &dataset);
+        let only = (!reads.per_ls).then_some(&reads);
         for [a, b] in segments(&dataset, &reads) {
-            let data = context(run, &dataset, a);
+            set_lumisection(&mut data, &dataset, a, only);
             let passed = jsonlogic::passes(rule, &data).map_err(|e| RrError::bad_request(format!("Rule evaluation failed: {e}")))?;
             let rec = lumi_over(dataset.oms.get("recorded"), a, b);
             let del = lumi_over(dataset.oms.get("delivered"), a, b);
@@ -234,8 +250,7 @@ pub fn generate(registry: &Registry, rule: &Value, dataset_filter: &str, progres
             lost_del += del;
             anti.entry(run_key.clone()).or_default().push([a, b]);
             anti_named.entry(named_key.clone()).or_default().push([a, b]);
-            let tree = explain(rule, &data).map_err(|e| RrError::bad_request(e.to_string()))?;
-            let found = causes(&tree);
+            let found = causes_of(rule, &data).map_err(|e| RrError::bad_request(e.to_string()))?;
             let combination = js_stringify(&Value::Array(found.clone()));
             *losses.combination.entry(combination.clone()).or_default() += rec;
             for cause in &found {
@@ -311,5 +326,10 @@ mod tests {
                        json!({"var": [{"cat": ["lumi", "section"]}]}), json!({"missing": ["a"]}), json!({"var": ""})] {
             assert!(Reads::of(&per_ls).per_ls, "{per_ls}");
         }
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/runregistry/sample_json_logic__runregistry_backend.txt")).unwrap();
+        let real: Value = serde_json::from_str(text.split_once('\n').unwrap().1).unwrap();
+        let reads = Reads::of(&real);
+        assert!(!reads.per_ls);
+        assert_eq!((reads.rr.len(), reads.oms.len()), (14, 28));
     }
 }
