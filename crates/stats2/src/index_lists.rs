@@ -1,104 +1,139 @@
 //! The secondary-index lists in the store: per index value, the workflow names in byte order, one per line.
 //!
-//! A list lives under its base key until it grows past [`SHARD_THRESHOLD`] names; it is then split into
+//! A list lives under its base key until it reaches [`SHARD_THRESHOLD`] names; it is then split into
 //! [`SHARDS`] shard keys (`<base>#<n>`, by a hash of the name) and the base key holds [`SHARDED`], so no
 //! value outgrows Spin's 1 MB limit even at the real service's ~800k workflows. Every edit is a
-//! compare-and-swap, so concurrent writers lose no entry; a shard written while converting is merged,
-//! never overwritten.
+//! compare-and-swap, so concurrent writers lose no entry.
 
 use crate::Error;
 use kv_api::{update_with_retry, CasOutcome, KvStore};
 
 pub const SHARD_THRESHOLD: usize = 4096;
 pub const SHARDS: u64 = 256;
-/// Base-key marker of a sharded list; it cannot start a list because names have no control characters.
+/// Base-key marker of a sharded list; no list starts with it because names have no control characters.
 pub const SHARDED: &[u8] = b"\x01sharded:256";
+/// Base-key prefix while a list is being split: the full list follows, frozen, and any writer that
+/// meets it finishes the split first (so a crash mid-split is completed by the next writer).
+const SHARDING: &[u8] = b"\x01sharding\n";
 const CAS_ATTEMPTS: usize = 64;
 
-fn shard_key(base: &str, name: &str) -> String {
-    format!("{base}#{}", crate::keys::fnv1a(name.as_bytes()) % SHARDS)
+enum State<'a> {
+    List(&'a [u8]),
+    Splitting(&'a [u8]),
+    Sharded,
+}
+
+fn state(base_value: &[u8]) -> State<'_> {
+    if base_value == SHARDED {
+        State::Sharded
+    } else if let Some(list) = base_value.strip_prefix(SHARDING) {
+        State::Splitting(list)
+    } else {
+        State::List(base_value)
+    }
+}
+
+fn shard_of(name: &str) -> u64 {
+    crate::keys::fnv1a(name.as_bytes()) % SHARDS
 }
 
 /// The names listed under `base`, sorted.
 pub fn names(store: &dyn KvStore, base: &str) -> Result<Vec<String>, Error> {
-    let Some(list) = store.get(base)? else {
+    let Some(value) = store.get(base)? else {
         return Ok(Vec::new());
     };
-    if list != SHARDED {
-        return Ok(decode(&list));
-    }
-    let mut all = Vec::new();
-    for shard in 0..SHARDS {
-        if let Some(list) = store.get(&format!("{base}#{shard}"))? {
-            all.extend(decode(&list));
+    match state(&value) {
+        State::List(list) | State::Splitting(list) => Ok(decode(list)),
+        State::Sharded => {
+            let mut all = Vec::new();
+            for shard in 0..SHARDS {
+                if let Some(list) = store.get(&format!("{base}#{shard}"))? {
+                    all.extend(decode(&list));
+                }
+            }
+            all.sort();
+            Ok(all)
         }
     }
-    all.sort();
-    Ok(all)
 }
 
 pub fn add(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> {
+    edit(store, base, name, |list| insert(list, name))
+}
+
+pub fn remove(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> {
+    // An emptied list stays (it reads like a missing one): deleting it could race a concurrent add.
+    edit(store, base, name, |list| delete(list, name))
+}
+
+/// Applies `change` (`None`: nothing to do) to the list or shard that holds `name`.
+fn edit(
+    store: &dyn KvStore,
+    base: &str,
+    name: &str,
+    change: impl Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Result<(), Error> {
     for _ in 0..CAS_ATTEMPTS {
-        let current = store.get(base)?;
-        if current.as_deref() == Some(SHARDED) {
-            update_with_retry(store, &shard_key(base, name), CAS_ATTEMPTS, |old| {
-                insert(old.unwrap_or_default(), name)
-            })?;
-            return Ok(());
-        }
-        let Some(next) = insert(current.as_deref().unwrap_or_default(), name) else {
-            return Ok(());
-        };
-        let count = next.iter().filter(|b| **b == b'\n').count() + 1;
-        if count > SHARD_THRESHOLD {
-            let names = decode(&next);
-            for shard in 0..SHARDS {
-                let members: Vec<&String> = names
-                    .iter()
-                    .filter(|n| crate::keys::fnv1a(n.as_bytes()) % SHARDS == shard)
-                    .collect();
-                let key = format!("{base}#{shard}");
-                update_with_retry(store, &key, CAS_ATTEMPTS, |old| {
-                    let mut list = old.unwrap_or_default().to_vec();
-                    let before = list.len();
-                    for member in &members {
-                        if let Some(next) = insert(&list, member) {
-                            list = next;
-                        }
-                    }
-                    (list.len() != before || old.is_none()).then_some(list)
-                })?;
-            }
-            if store.compare_and_swap(base, current.as_deref(), SHARDED)? == CasOutcome::Swapped {
+        let stored = store.get(base)?;
+        let current = stored.as_deref().unwrap_or_default();
+        let next = match state(current) {
+            State::Sharded => {
+                update_with_retry(
+                    store,
+                    &format!("{base}#{}", shard_of(name)),
+                    CAS_ATTEMPTS,
+                    |old| change(old.unwrap_or_default()),
+                )?;
                 return Ok(());
             }
-        } else if store.compare_and_swap(base, current.as_deref(), &next)? == CasOutcome::Swapped {
+            State::Splitting(list) => {
+                finish_split(store, base, current, list)?;
+                continue;
+            }
+            State::List(list) => match change(list) {
+                None => return Ok(()),
+                Some(next) if next.iter().filter(|b| **b == b'\n').count() >= SHARD_THRESHOLD => {
+                    [SHARDING, next.as_slice()].concat()
+                }
+                Some(next) => next,
+            },
+        };
+        if store.compare_and_swap(base, stored.as_deref(), &next)? == CasOutcome::Swapped {
+            if let State::Splitting(list) = state(&next) {
+                finish_split(store, base, &next, list)?;
+            }
             return Ok(());
         }
     }
     Err(Error::Conflict(format!("index list {base} kept changing")))
 }
 
-pub fn remove(store: &dyn KvStore, base: &str, name: &str) -> Result<(), Error> {
-    for _ in 0..CAS_ATTEMPTS {
-        let Some(current) = store.get(base)? else {
-            return Ok(());
-        };
-        if current == SHARDED {
-            update_with_retry(store, &shard_key(base, name), CAS_ATTEMPTS, |old| {
-                delete(old?, name)
-            })?;
-            return Ok(());
-        }
-        // An emptied list stays (it reads like a missing one): deleting it could race a concurrent add.
-        let Some(next) = delete(&current, name) else {
-            return Ok(());
-        };
-        if store.compare_and_swap(base, Some(&current), &next)? == CasOutcome::Swapped {
-            return Ok(());
-        }
+/// Writes the frozen list into its shards (merging, never overwriting), then marks the base sharded.
+fn finish_split(
+    store: &dyn KvStore,
+    base: &str,
+    splitting: &[u8],
+    list: &[u8],
+) -> Result<(), Error> {
+    let names = decode(list);
+    let mut by_shard: Vec<Vec<&str>> = vec![Vec::new(); SHARDS as usize];
+    for name in &names {
+        by_shard[shard_of(name) as usize].push(name);
     }
-    Err(Error::Conflict(format!("index list {base} kept changing")))
+    for (shard, members) in by_shard.iter().enumerate() {
+        update_with_retry(store, &format!("{base}#{shard}"), CAS_ATTEMPTS, |old| {
+            let mut list = old.unwrap_or_default().to_vec();
+            for member in members {
+                if let Some(next) = insert(&list, member) {
+                    list = next;
+                }
+            }
+            (old != Some(list.as_slice())).then_some(list)
+        })?;
+    }
+    // A conflict means another writer finished the split first.
+    store.compare_and_swap(base, Some(splitting), SHARDED)?;
+    Ok(())
 }
 
 fn decode(bytes: &[u8]) -> Vec<String> {
@@ -243,6 +278,15 @@ mod tests {
         let mut left = all.clone();
         left.remove(3);
         assert_eq!(names(&store, "idx").unwrap(), left);
+        // A split interrupted by a crash is finished by the next writer.
+        let crashed = MemoryStore::new();
+        crashed
+            .set("idx", &[SHARDING, b"a\nb".as_slice()].concat())
+            .unwrap();
+        assert_eq!(names(&crashed, "idx").unwrap(), ["a", "b"]);
+        add(&crashed, "idx", "c").unwrap();
+        assert_eq!(crashed.get("idx").unwrap().as_deref(), Some(SHARDED));
+        assert_eq!(names(&crashed, "idx").unwrap(), ["a", "b", "c"]);
         let biggest = store
             .get_keys()
             .unwrap()
@@ -251,5 +295,34 @@ mod tests {
             .max()
             .unwrap();
         assert!(biggest < 2000, "shards stay small: {biggest} bytes");
+    }
+
+    #[test]
+    fn concurrent_writers_lose_no_entry_even_across_the_shard_split() {
+        let store = MemoryStore::new();
+        let per_thread = SHARD_THRESHOLD / 4 + 100;
+        std::thread::scope(|scope| {
+            for t in 0..6 {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..per_thread {
+                        add(store, "idx", &format!("t{t}_{i:05}")).unwrap();
+                        if i % 10 == 0 {
+                            remove(store, "idx", &format!("t{t}_{i:05}")).unwrap();
+                        }
+                    }
+                });
+            }
+        });
+        let mut expected: Vec<String> = (0..6)
+            .flat_map(|t| {
+                (0..per_thread)
+                    .filter(|i| i % 10 != 0)
+                    .map(move |i| format!("t{t}_{i:05}"))
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(names(&store, "idx").unwrap(), expected);
+        assert_eq!(store.get("idx").unwrap().as_deref(), Some(SHARDED));
     }
 }
