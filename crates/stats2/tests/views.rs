@@ -6,7 +6,7 @@ use common::*;
 use kv_api::MemoryStore;
 use serde_json::{json, Value};
 use stats2::fake::FakeCmsweb;
-use stats2::page::{completion, history_series};
+use stats2::page::{completion, history_series, plot_target};
 use stats2::sync::{run_pass, PassOptions};
 use stats2::update_queue::queued_updates;
 use stats2::views::{handle, AuthConfig, Request, Response};
@@ -337,6 +337,9 @@ fn completion_and_series_come_from_the_newest_entries() {
     let lumis = completion(&rereco);
     assert_eq!(lumis[0].lumi_completed_perc, Some(20.02));
     assert_eq!(lumis[2].completed_perc, Some(0.0));
+    assert_eq!(plot_target("/plot/wf%5Fa.png").as_deref(), Some("wf_a"));
+    assert_eq!(plot_target("/plot/.png"), None);
+    assert_eq!(plot_target("/api/fetch"), None);
     let series = history_series(&doc);
     assert_eq!(series[0].1, [(1673360000, 250000), (1673410000, 1000000)]);
 }
