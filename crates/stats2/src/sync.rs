@@ -166,18 +166,30 @@ impl<'a> Pass<'a> {
 
         let mut to_recount = to_update.clone();
         for name in &to_update {
-            let Some(stored) = load_doc(self.store, name)? else {
-                continue;
+            let stored = match load_doc(self.store, name) {
+                Ok(Some(stored)) => stored,
+                Ok(None) => continue,
+                Err(e) => {
+                    self.report.warnings.push(format!("reading {name}: {e}"));
+                    failed.insert(name.clone());
+                    continue;
+                }
             };
             for dataset in Index::OutputDataset.values(&stored.doc) {
                 let sharing = store::index_lookup(self.store, Index::OutputDataset, &dataset)?;
                 to_recount.extend(sharing.into_iter().take(SAME_OUTPUT_LIMIT));
             }
         }
-        let min_ldate = (settings.last_dbs_update_date - DBS_OVERLAP).max(0);
-        let modified = upstream::parse_dataset_names(
-            &upstream.fetch(&Call::DbsModifiedDatasets { min_ldate })?,
-        )?;
+        // Before any completed pass every stored workflow is in `to_update` anyway; asking DBS for
+        // everything modified since 1970 would only download its whole catalogue.
+        let modified = if settings.last_dbs_update_date > 0 {
+            let min_ldate = (settings.last_dbs_update_date - DBS_OVERLAP).max(0);
+            upstream::parse_dataset_names(
+                &upstream.fetch(&Call::DbsModifiedDatasets { min_ldate })?,
+            )?
+        } else {
+            Vec::new()
+        };
         for dataset in modified {
             to_recount.extend(store::index_lookup(
                 self.store,
@@ -288,7 +300,14 @@ fn update_one(
         name: name.to_owned(),
     })?)?;
     let mut doc = build_document(name, &raw, cache).map_err(Error::Derivation)?;
-    let stored = load_doc(store, name)?;
+    let stored = match load_doc(store, name) {
+        // A copy that no longer parses is replaced by a fresh one (its history is lost with it).
+        Err(Error::Corrupt(_)) => {
+            store.delete(&keys::doc(name))?;
+            None
+        }
+        other => other?,
+    };
     if let Some(history) = stored
         .as_ref()
         .and_then(|s| s.doc.get("EventNumberHistory"))

@@ -236,8 +236,11 @@ pub fn select(
         if docs.len() >= limit {
             break;
         }
-        let Some(stored) = load_doc(store, &name)? else {
-            continue;
+        let stored = match load_doc(store, &name) {
+            Ok(Some(stored)) => stored,
+            // A missing (stale index entry) or unreadable document is left out, not a failed page.
+            Ok(None) | Err(Error::Corrupt(_)) => continue,
+            Err(e) => return Err(e),
         };
         if let Filter::By(index, value) = filter {
             if !index.matches(&stored.doc, value) {

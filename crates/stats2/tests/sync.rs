@@ -281,29 +281,32 @@ fn a_failed_changes_feed_or_dbs_call_saves_nothing_and_the_next_pass_resumes() {
     assert_eq!(load_settings(&store).unwrap().last_reqmgr_sequence, "0");
     assert_eq!(load_progress(&store).unwrap().unwrap().state, "failed");
 
+    fake.clear_calls();
+    let pass = run_pass(&store, &fake, &options(T0 + 5)).unwrap();
+    assert_eq!(fake.fetched_requests().len(), 4);
+    assert_eq!(pass.updated.len(), 4);
+    let good = load_settings(&store).unwrap();
+    assert_eq!(good.last_reqmgr_sequence, fake.last_seq());
+
+    fake.set_request_field(TASKCHAIN, "RequestPriority", json!(1));
     fake.fail(
         CallKind::DbsModifiedDatasets,
         None,
         1,
         UpstreamError::Transport("reset".into()),
     );
-    assert!(run_pass(&store, &fake, &options(T0)).is_err());
-    assert_eq!(load_settings(&store).unwrap().last_reqmgr_sequence, "0");
-
+    assert!(run_pass(&store, &fake, &options(T0 + 10)).is_err());
+    assert_eq!(load_settings(&store).unwrap(), good, "nothing saved");
     fake.clear_calls();
-    let pass = run_pass(&store, &fake, &options(T0 + 5)).unwrap();
+    let retry = run_pass(&store, &fake, &options(T0 + 20)).unwrap();
     assert_eq!(
-        fake.fetched_requests().len(),
-        4,
+        fake.fetched_requests(),
+        [TASKCHAIN],
         "resumed from the last good since"
     );
     assert!(
-        pass.updated.is_empty(),
-        "documents written by the failed pass are not rewritten"
-    );
-    assert_eq!(
-        load_settings(&store).unwrap().last_reqmgr_sequence,
-        fake.last_seq()
+        retry.updated.is_empty(),
+        "the document written by the failed pass is not rewritten"
     );
 }
 
@@ -508,4 +511,38 @@ fn ids_that_cannot_be_keys_are_logged_not_retried_forever() {
         .iter()
         .any(|w| w.contains("invalid workflow id")));
     assert!(!fake.fetched_requests().iter().any(|n| n.starts_with("bad")));
+}
+
+#[test]
+fn a_corrupt_stored_document_is_replaced_and_hidden_from_views() {
+    let (store, fake) = (MemoryStore::new(), world());
+    run_pass(&store, &fake, &options(T0)).unwrap();
+    store
+        .set(&format!("stats2/doc/{RERECO}"), b"{not json")
+        .unwrap();
+    let by_campaign = select(
+        &store,
+        &Filter::By(Index::Campaign, "Shared".into()),
+        0,
+        100,
+    )
+    .unwrap();
+    assert_eq!(by_campaign.len(), 2);
+    assert!(
+        select(&store, &Filter::All, 0, 100).unwrap().len() == 3,
+        "the corrupt one is left out"
+    );
+    fake.touch_request(RERECO);
+    let pass = run_pass(&store, &fake, &options(T0 + 10)).unwrap();
+    assert!(pass.failed_workflows.is_empty(), "{:?}", pass.warnings);
+    assert_eq!(history_len(&store, RERECO), 1, "rebuilt and recounted");
+}
+
+#[test]
+fn the_first_pass_does_not_ask_dbs_for_its_whole_catalogue() {
+    let (store, fake) = (MemoryStore::new(), world());
+    run_pass(&store, &fake, &options(T0)).unwrap();
+    assert_eq!(fake.count(CallKind::DbsModifiedDatasets), 0);
+    run_pass(&store, &fake, &options(T0 + 10)).unwrap();
+    assert_eq!(fake.count(CallKind::DbsModifiedDatasets), 1);
 }
