@@ -285,7 +285,8 @@ impl DatasetState {
             dcs.insert(key.clone(), json!({"TRUE": counts[0], "FALSE": counts[1], "NULL": counts[2], "EMPTY": counts[3]}));
         }
         let (recorded, delivered) = (self.lumi_sum("recorded"), self.lumi_sum("delivered"));
-        json!({"run_number": self.run_number, "name": self.name, "version": self.version,
+        json!({"run_number": self.run_number, "name": self.name, "version": self.version, "deleted": self.deleted,
+               "dataset_attributes": self.dataset_attributes, "datasets_in_gui": self.datasets_in_gui,
                "triplet_summary": triplets, "dcs_summary": dcs,
                "brilcalc_recorded_luminosity": recorded, "brilcalc_delivered_luminosity": delivered})
     }
