@@ -254,3 +254,82 @@ impl TokenCache {
             .insert(target, (token, now + expires_in.max(0) * 3 / 4));
     }
 }
+
+/// The HTTP a callback round needs; scraper-host implements it (20 s timeout, TLS).
+pub trait CallbackHttp {
+    /// POSTs a form-encoded body and returns the 2xx answer.
+    fn post_form(&self, url: &str, form: &str) -> Result<Vec<u8>, String>;
+    /// Sends one callback; `Ok` only for a 2xx answer.
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Option<&[u8]>,
+    ) -> Result<(), String>;
+}
+
+/// What one round of [`send_due`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub dropped: usize,
+    /// Failures, for the log.
+    pub errors: Vec<String>,
+}
+
+/// Sends every due callback once, fetching a bearer token per target only when the cache has none,
+/// and records each outcome in the queue (success removes it, failure backs off, too many drop it).
+pub fn send_due(
+    store: &dyn KvStore,
+    http: &dyn CallbackHttp,
+    credentials: &Credentials,
+    tokens: &mut TokenCache,
+    now: i64,
+) -> Result<SendReport, Error> {
+    let mut report = SendReport::default();
+    for queued in due(store, now)? {
+        let token = match tokens.get(queued.target, now) {
+            Some(token) => Ok(token.to_owned()),
+            None => fetch_token(http, credentials, queued.target).map(|(token, expires_in)| {
+                tokens.put(queued.target, token.clone(), expires_in, now);
+                token
+            }),
+        };
+        let n = &queued.notification;
+        let sent = token.and_then(|token| {
+            let body = n.body();
+            http.send(
+                n.method(),
+                &n.url(queued.target),
+                &Notification::headers(&token),
+                body.as_deref(),
+            )
+            .map_err(|e| format!("{} {}: {e}", n.method(), n.url(queued.target)))
+        });
+        if let Err(e) = &sent {
+            report.errors.push(e.clone());
+        }
+        match record_attempt(store, &queued, sent.is_ok(), now)? {
+            Outcome::Removed => report.sent += 1,
+            Outcome::RetryAt(_) => report.retrying += 1,
+            Outcome::Dropped => report.dropped += 1,
+        }
+    }
+    Ok(report)
+}
+
+fn fetch_token(
+    http: &dyn CallbackHttp,
+    credentials: &Credentials,
+    target: Target,
+) -> Result<(String, i64), String> {
+    let (url, form) = credentials
+        .token_request(target)
+        .map_err(|e| e.to_string())?;
+    let body = http
+        .post_form(url, &form)
+        .map_err(|e| format!("token request: {e}"))?;
+    parse_token(&body).map_err(|e| e.to_string())
+}
