@@ -1,0 +1,214 @@
+//! Layouts: virtual ME placements with drawing hints, loaded from `layouts/*.toml|json` into the store.
+//!
+//! A file holds `[[layout]]` tables (TOML) or a JSON array (or `{"layout": [...]}`) of objects with
+//! `name source destination scope draw overlays description`; files are read in name order and their
+//! layouts kept in that order (archive and `layouts?name=` depend on it). `scope` defaults to `ALL`.
+
+use std::path::Path;
+
+use kv_api::{KvResult, KvStore};
+use serde::{Deserialize, Serialize};
+
+use crate::pyjson::J;
+use crate::schema::LAYOUTS_KEY;
+
+/// The draw keys that are kept, in the order they are served.
+pub const DRAW_KEYS: [&str; 10] = ["xmin", "xmax", "ymin", "ymax", "zmin", "zmax", "xtype", "ytype", "ztype", "drawopts"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Scope {
+    Online,
+    Offline,
+    Relval,
+    All,
+}
+
+impl Scope {
+    /// The scope of a request for `dataset` (dqmgui-api.md §3.5).
+    pub fn of_dataset(dataset: &str) -> Scope {
+        if dataset == "/Global/Online/ALL" {
+            Scope::Online
+        } else if dataset.to_ascii_lowercase().contains("relval") {
+            Scope::Relval
+        } else {
+            Scope::Offline
+        }
+    }
+
+    fn includes(self, request: Scope) -> bool {
+        self == Scope::All || self == request
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    pub name: String,
+    pub source: String,
+    pub destination: String,
+    #[serde(default = "all")]
+    pub scope: Scope,
+    /// Kept draw options, in [`DRAW_KEYS`] order.
+    #[serde(default, with = "draw_map")]
+    pub draw: Vec<(String, serde_json::Value)>,
+    #[serde(default)]
+    pub overlays: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+fn all() -> Scope {
+    Scope::All
+}
+
+/// `draw` as an object: unknown keys (e.g. `withref`) and nulls dropped, the rest in [`DRAW_KEYS`] order.
+mod draw_map {
+    use super::DRAW_KEYS;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(draw: &[(String, serde_json::Value)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(draw.iter().map(|(k, v)| (k, v)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, serde_json::Value)>, D::Error> {
+        let map = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        Ok(DRAW_KEYS
+            .iter()
+            .filter_map(|k| map.get(*k).filter(|v| !v.is_null()).map(|v| (k.to_string(), v.clone())))
+            .collect())
+    }
+}
+
+impl Layout {
+    /// The draw options as served (`{}` when none).
+    pub fn draw_json(&self) -> J {
+        J::Map(self.draw.iter().map(|(k, v)| (k.clone(), J::from_value(v))).collect())
+    }
+}
+
+#[derive(Deserialize)]
+struct TomlFile {
+    #[serde(default)]
+    layout: Vec<Layout>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum JsonFile {
+    List(Vec<Layout>),
+    Table { layout: Vec<Layout> },
+}
+
+/// Parses one layout file; `name` picks the syntax by extension (`.toml` or `.json`).
+pub fn parse_file(name: &str, text: &str) -> Result<Vec<Layout>, String> {
+    let layouts = if name.ends_with(".toml") {
+        toml::from_str::<TomlFile>(text).map_err(|e| format!("{name}: {e}"))?.layout
+    } else if name.ends_with(".json") {
+        match serde_json::from_str::<JsonFile>(text).map_err(|e| format!("{name}: {e}"))? {
+            JsonFile::List(list) | JsonFile::Table { layout: list } => list,
+        }
+    } else {
+        return Err(format!("{name}: layout files end in .toml or .json"));
+    };
+    for layout in &layouts {
+        if layout.name.is_empty() || layout.source.is_empty() || layout.destination.is_empty() {
+            return Err(format!("{name}: every layout needs a name, a source and a destination"));
+        }
+    }
+    Ok(layouts)
+}
+
+/// Reads every `*.toml` and `*.json` in `dir`, in file-name order.
+pub fn load_dir(dir: &Path) -> Result<Vec<Layout>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml") || n.ends_with(".json"))
+        .collect();
+    names.sort();
+    let mut layouts = Vec::new();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name)).map_err(|e| format!("cannot read {name}: {e}"))?;
+        layouts.extend(parse_file(&name, &text)?);
+    }
+    Ok(layouts)
+}
+
+/// The store value for a set of layouts.
+pub fn encode(layouts: &[Layout]) -> Vec<u8> {
+    serde_json::to_vec(layouts).unwrap_or_default()
+}
+
+pub fn save(store: &dyn KvStore, layouts: &[Layout]) -> KvResult<()> {
+    store.set(LAYOUTS_KEY, &encode(layouts))
+}
+
+/// The stored layouts; none when nothing was loaded (or the value is unreadable).
+pub fn load(store: &dyn KvStore) -> KvResult<Vec<Layout>> {
+    Ok(store.get(LAYOUTS_KEY)?.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
+}
+
+/// The layouts that apply to a request for `dataset`, in registration order.
+pub fn for_dataset<'a>(layouts: &'a [Layout], dataset: &str) -> impl Iterator<Item = &'a Layout> {
+    let scope = Scope::of_dataset(dataset);
+    layouts.iter().filter(move |l| l.scope.includes(scope))
+}
+
+/// `GET /api/v1/layouts?name=`: `(source, destination)` of every layout named `name`, deduplicated.
+pub fn by_name(layouts: &[Layout], name: &str) -> J {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for l in layouts.iter().filter(|l| !name.is_empty() && l.name == name) {
+        if !seen.contains(&(l.source.as_str(), l.destination.as_str())) {
+            seen.push((&l.source, &l.destination));
+        }
+    }
+    let data = seen.into_iter().map(|(s, d)| J::Obj(vec![("source", J::str(s)), ("destination", J::str(d))])).collect();
+    J::Obj(vec![("data", J::Arr(data))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+[[layout]]
+name = "1 - HV"
+source = "Info/EventInfo/reportSummaryMap"
+destination = "Info/Layouts/reportSummaryMap"
+scope = "OFFLINE"
+draw = { withref = "no", drawopts = "COLZ", ymin = 0 }
+
+[[layout]]
+name = "1 - HV"
+source = "Info/EventInfo/reportSummaryMap"
+destination = "Info/Layouts/reportSummaryMap"
+"#;
+
+    #[test]
+    fn toml_and_json_agree() {
+        let from_toml = parse_file("a.toml", TOML).unwrap();
+        assert_eq!(from_toml[0].draw_json().dump(), r#"{"ymin": 0, "drawopts": "COLZ"}"#);
+        assert_eq!(from_toml[1].scope, Scope::All);
+        let json = String::from_utf8(encode(&from_toml)).unwrap();
+        assert_eq!(parse_file("a.json", &json).unwrap(), from_toml);
+        assert!(parse_file("a.txt", "").is_err());
+        assert!(parse_file("a.toml", "[[layout]]\nname = 1").is_err());
+        assert!(parse_file("a.json", r#"[{"name": "", "source": "a", "destination": "b"}]"#).is_err());
+    }
+
+    #[test]
+    fn scopes_and_dedup() {
+        let layouts = parse_file("a.toml", TOML).unwrap();
+        assert_eq!(for_dataset(&layouts, "/Global/Online/ALL").count(), 1);
+        assert_eq!(for_dataset(&layouts, "/A/B/DQMIO").count(), 2);
+        assert_eq!(Scope::of_dataset("/RelValX/y/DQMIO"), Scope::Relval);
+        assert_eq!(
+            by_name(&layouts, "1 - HV").dump(),
+            r#"{"data": [{"source": "Info/EventInfo/reportSummaryMap", "destination": "Info/Layouts/reportSummaryMap"}]}"#
+        );
+        assert_eq!(by_name(&layouts, "").dump(), r#"{"data": []}"#);
+    }
+}

@@ -1,0 +1,70 @@
+//! Finding one ME of a sample and decoding it from its file, for `json`, `json_overlay` and renderers.
+
+use dqm_formats::{Decoded, DqmFile};
+use kv_api::{KvError, KvStore};
+use rootfile::models::{ObjString, Object};
+use rootfile::FileSource;
+
+use crate::melist::MeList;
+use crate::register::DataRoot;
+use crate::schema::{self, SampleId, SampleRecord};
+
+/// Why an ME could not be served (not found is `Ok(None)` instead).
+#[derive(Debug)]
+pub enum LoadError {
+    Store(KvError),
+    /// The file or object could not be read.
+    Decode(String),
+}
+
+impl From<KvError> for LoadError {
+    fn from(e: KvError) -> Self {
+        LoadError::Store(e)
+    }
+}
+
+/// The sample's record and ME list; `None` when it is not registered.
+pub fn sample(store: &dyn KvStore, id: &SampleId) -> Result<Option<(SampleRecord, MeList)>, LoadError> {
+    // A re-register may delete the blob between our two reads: read the (flipped) record once more.
+    for _ in 0..2 {
+        let Some(record) = schema::get_record(store, id)? else { return Ok(None) };
+        if let Some(blob) = store.get(&record.melist)? {
+            let list = MeList::decode(&blob).map_err(LoadError::Decode)?;
+            return Ok(Some((record, list)));
+        }
+    }
+    Err(LoadError::Decode(format!("the ME list of {id:?} vanished twice while reading it")))
+}
+
+/// A decoded ME and its efficiency flag.
+pub struct Loaded {
+    pub decoded: Decoded,
+    pub efficiency: bool,
+}
+
+/// Loads ME `path` of sample `id`; `Ok(None)` when the sample or the ME does not exist.
+pub fn load(store: &dyn KvStore, root: &DataRoot, id: &SampleId, path: &str) -> Result<Option<Loaded>, LoadError> {
+    let Some((record, list)) = sample(store, id)? else { return Ok(None) };
+    let Some(i) = list.find(path) else { return Ok(None) };
+    let me = list.me(i, record.run, record.lumi);
+    let efficiency = me.efficiency;
+    if let Some(value) = me.value.clone() {
+        return Ok(Some(Loaded { decoded: Decoded::Scalar(value), efficiency }));
+    }
+    let fail = |e: rootfile::Error| LoadError::Decode(e.to_string());
+    let local = root.resolve(&record.file).map_err(LoadError::Decode)?;
+    let file = DqmFile::open(FileSource::open(&local).map_err(fail)?, record.file.clone()).map_err(fail)?;
+    let decoded = file.decode(&me).map_err(fail)?;
+    Ok(Some(Loaded { decoded, efficiency }))
+}
+
+/// The object as served inside `json_overlay` (scalars as a `TObjString`, no `dqmProperties`).
+pub fn overlay_member_json(decoded: &Decoded) -> String {
+    match decoded {
+        Decoded::Object(object) => rootfile::json::to_json(object, &[]),
+        Decoded::Scalar(value) => {
+            let string = ObjString { object: Default::default(), string: dqm_formats::scalar_text(value) };
+            rootfile::json::to_json(&Object::ObjString(string), &[])
+        }
+    }
+}
