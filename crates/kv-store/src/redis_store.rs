@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kv_api::{CasOutcome, KvResult, KvStore};
-use redis::{Client, Commands, Connection, Value};
+use redis::io::tcp::TcpSettings;
+use redis::{Client, Commands, Connection, IntoConnectionInfo, Value};
 
 use crate::other;
 
@@ -29,7 +30,10 @@ struct Inner {
 impl RedisStore {
     /// Connects to `url` (e.g. `redis://127.0.0.1:6379`) once, so a wrong URL fails at startup.
     pub fn open(url: &str) -> KvResult<Self> {
-        let client = Client::open(url).map_err(|e| other(format!("redis url {url:?}: {e}")))?;
+        let bad_url = |e: redis::RedisError| other(format!("redis url {url:?}: {e}"));
+        // Without TCP_NODELAY, MULTI/SET/EXEC round trips can stall on delayed ACKs.
+        let info = url.into_connection_info().map_err(bad_url)?.set_tcp_settings(TcpSettings::default().set_nodelay(true));
+        let client = Client::open(info).map_err(bad_url)?;
         let store = Self { inner: Arc::new(Inner { url: url.to_owned(), client, idle: Mutex::new(Vec::new()) }) };
         store.with_conn(|c| redis::cmd("PING").query::<()>(c))?;
         Ok(store)
