@@ -42,9 +42,10 @@ impl SpinKvStore {
     }
 }
 
-/// The host reports a read-only replica as `other("read-only …")`; components turn `ReadOnly` into 503.
+/// Our gateway reports a read-only replica as `other(<KvError::ReadOnly's text>)`; components turn
+/// `ReadOnly` into 503.
 fn other_text(message: String) -> KvError {
-    if message.to_ascii_lowercase().contains("read-only") {
+    if message == KvError::ReadOnly.to_string() {
         KvError::ReadOnly
     } else {
         KvError::Other(message)
