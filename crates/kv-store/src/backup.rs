@@ -16,7 +16,7 @@ use kv_api::{KvError, KvResult};
 use serde::{Deserialize, Serialize};
 
 use crate::manager::{Opened, StoreManager};
-use crate::other;
+use crate::{other, RedisStore, SqliteDb};
 
 /// The `format` of the header line.
 pub const DUMP_FORMAT: &str = "dqm-spin-kv-dump";
@@ -76,54 +76,61 @@ impl StoreManager {
         }
         let entries = parse_dump(input)?;
         let opened: BTreeMap<&str, &Opened> = self.opened().collect();
-        // Group by backend: SQLite by file (or in-memory db), Redis by URL.
-        let mut sqlite: Vec<(&Opened, Vec<(&str, &str, &[u8])>)> = Vec::new();
-        let mut redis: Vec<(&Opened, Vec<(&str, &[u8])>)> = Vec::new();
+        let mut batches: Vec<Batch> = Vec::new();
         for (label, key, value) in &entries {
             let backend =
                 opened.get(label.as_str()).ok_or_else(|| other(format!("dump names unknown store {label:?}")))?;
-            match backend {
-                Opened::Sqlite(store) => {
-                    let group = match sqlite.iter_mut().position(|(o, _)| same_backend(o, backend)) {
-                        Some(i) => &mut sqlite[i].1,
-                        None => {
-                            sqlite.push((backend, Vec::new()));
-                            &mut sqlite.last_mut().expect("just pushed").1
-                        }
-                    };
-                    group.push((store.label(), key.as_str(), value.as_slice()));
+            let index = match batches.iter().position(|batch| batch.is_for(backend)) {
+                Some(index) => index,
+                None => {
+                    batches.push(Batch::new(backend));
+                    batches.len() - 1
                 }
-                Opened::Redis(_) => {
-                    let group = match redis.iter_mut().position(|(o, _)| same_backend(o, backend)) {
-                        Some(i) => &mut redis[i].1,
-                        None => {
-                            redis.push((backend, Vec::new()));
-                            &mut redis.last_mut().expect("just pushed").1
-                        }
-                    };
-                    group.push((key.as_str(), value.as_slice()));
-                }
-            }
+            };
+            batches[index].push(label, key, value);
         }
-        for (backend, group) in &sqlite {
-            if let Opened::Sqlite(store) = backend {
-                store.db().write_all(group)?;
-            }
-        }
-        for (backend, group) in &redis {
-            if let Opened::Redis(store) = backend {
-                store.write_all(group)?;
-            }
+        for batch in &batches {
+            batch.write()?;
         }
         Ok(entries.len())
     }
 }
 
-fn same_backend(a: &Opened, b: &Opened) -> bool {
-    match (a, b) {
-        (Opened::Sqlite(x), Opened::Sqlite(y)) => x.db().same_db(y.db()),
-        (Opened::Redis(x), Opened::Redis(y)) => x.url() == y.url(),
-        _ => false,
+/// The entries bound for one backend: a SQLite database (any of its labels) or a Redis URL.
+enum Batch<'a> {
+    Sqlite { db: &'a SqliteDb, rows: Vec<(&'a str, &'a str, &'a [u8])> },
+    Redis { store: &'a RedisStore, rows: Vec<(&'a str, &'a [u8])> },
+}
+
+impl<'a> Batch<'a> {
+    fn new(backend: &'a Opened) -> Self {
+        match backend {
+            Opened::Sqlite(store) => Batch::Sqlite { db: store.db(), rows: Vec::new() },
+            Opened::Redis(store) => Batch::Redis { store, rows: Vec::new() },
+        }
+    }
+
+    fn is_for(&self, backend: &Opened) -> bool {
+        match (self, backend) {
+            (Batch::Sqlite { db, .. }, Opened::Sqlite(store)) => db.same_db(store.db()),
+            (Batch::Redis { store, .. }, Opened::Redis(other)) => store.url() == other.url(),
+            _ => false,
+        }
+    }
+
+    fn push(&mut self, label: &'a str, key: &'a str, value: &'a [u8]) {
+        match self {
+            Batch::Sqlite { rows, .. } => rows.push((label, key, value)),
+            // Spin's Redis store ignores the label.
+            Batch::Redis { rows, .. } => rows.push((key, value)),
+        }
+    }
+
+    fn write(&self) -> KvResult<()> {
+        match self {
+            Batch::Sqlite { db, rows } => db.write_all(rows),
+            Batch::Redis { store, rows } => store.write_all(rows),
+        }
     }
 }
 
