@@ -112,3 +112,23 @@ fn two_pools_write_one_file_concurrently() {
     assert_eq!(store.get_keys().unwrap().len(), 240 + 2);
     assert_eq!(store.get("log").unwrap().unwrap().len(), 240);
 }
+
+#[test]
+fn a_file_spin_created_opens_and_keeps_its_rows() {
+    let (_dir, path) = temp_db();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // Spin's own statement and rollback-journal default, with a row and a counter as Spin writes them.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS spin_key_value (
+            store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key));
+         INSERT INTO spin_key_value VALUES ('default', 'runs/1', x'7b7d');",
+    )
+    .unwrap();
+    conn.execute("INSERT INTO spin_key_value VALUES ('other', 'n', ?1)", [&9i64.to_le_bytes()[..]]).unwrap();
+    drop(conn);
+    let db = SqliteDb::open(&path).unwrap();
+    assert_eq!(db.store("default").get("runs/1").unwrap().as_deref(), Some(&b"{}"[..]));
+    assert_eq!(db.store("other").increment("n", 1).unwrap(), 10);
+    assert_eq!(db.store("default").get_keys().unwrap(), ["runs/1"]);
+}
