@@ -9,20 +9,22 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 const RUN_123456: &str = "DQM_V0001_R000123456__ZeroBias__Run2024A-PromptReco-v1__DQMIO.root";
 const EDGE: &str = "DQM_V0001_R000999999__Edge__Cases-v1__DQMIO.root";
 
-/// Serialises the highest cycle of the first key named `name` in `file`, as `/api/v1/json` would.
-fn serialise(file: &str, name: &str) -> String {
+/// Serialises the first key named `name` in `file` (highest cycle unless `cycle` is given) as
+/// `/api/v1/json` would.
+fn serialise(file: &str, name: &str, cycle: Option<i16>, efficiency: bool) -> String {
     let f = RootFile::open(FileSource::open(format!("{DQM}/{file}")).unwrap(), file).unwrap();
     let key = f
         .list_recursive()
         .unwrap()
         .into_iter()
-        .find(|k| k.key.name == name && k.highest_cycle)
+        .find(|k| k.key.name == name && cycle.map_or(k.highest_cycle, |c| k.key.cycle == c))
         .unwrap_or_else(|| panic!("{name} not in {file}"));
-    to_json(&f.object(&key.key).unwrap(), &[("dqmProperties", r#"{"efficiency": false}"#)])
+    let properties = format!(r#"{{"efficiency": {efficiency}}}"#);
+    to_json(&f.object(&key.key).unwrap(), &[("dqmProperties", &properties)])
 }
 
-fn reference(class: &str) -> String {
-    std::fs::read_to_string(format!("{DATA}/json_ref_{class}.json")).unwrap().trim_end().to_owned()
+fn data(name: &str) -> String {
+    std::fs::read_to_string(format!("{DATA}/{name}.json")).unwrap().trim_end().to_owned()
 }
 
 fn assert_same(got: &str, want: &str, what: &str) {
@@ -49,8 +51,29 @@ fn histograms_serialise_byte_identical_to_root() {
         ("TH2S", EDGE, "h2s"),
         ("TH3F", EDGE, "h3f"),
     ] {
-        assert_same(&serialise(file, name), &reference(class), class);
+        assert_same(&serialise(file, name, None, false), &data(&format!("json_ref_{class}")), class);
     }
+}
+
+/// Bodies the original DQM GUI served (samples/dqmgui/responses), byte for byte.
+#[test]
+fn objects_serialise_like_the_original_gui_responses() {
+    for (response, file, name, cycle, efficiency) in [
+        ("json_th1f", RUN_123456, "NumberOfTracks", None, false),
+        ("json_eff", RUN_123456, "TrackEfficiency", None, true),
+        ("json_rsm", RUN_123456, "reportSummaryMap", None, false),
+        ("json_prof2d", RUN_123456, "EBTMT timing map", None, false),
+        ("json_edge_var", EDGE, "variable_bins", None, false),
+        // The original served cycle 1 of a name with two cycles.
+        ("json_edge_twice", EDGE, "twice", Some(1), false),
+    ] {
+        assert_same(&serialise(file, name, cycle, efficiency), &data(response), response);
+    }
+    let scalar = rootfile::Object::ObjString(rootfile::models::ObjString {
+        object: Default::default(),
+        string: "123456".to_owned(),
+    });
+    assert_same(&to_json(&scalar, &[("dqmProperties", r#"{"efficiency": false}"#)]), &data("json_int"), "json_int");
 }
 
 #[test]
