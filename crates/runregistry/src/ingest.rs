@@ -20,6 +20,8 @@ pub const MAX_BATCH: usize = 5_000;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunInput {
+    /// Required; `PUT /automatic_run_update/:run` takes it from the path.
+    #[serde(default)]
     pub run_number: u64,
     #[serde(default)]
     pub oms_attributes: Map<String, Value>,

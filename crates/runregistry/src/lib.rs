@@ -7,6 +7,7 @@
 //! atomic `increment`, each event has its own key, and records are rewritten with compare-and-swap
 //! (details in [`store`]). The key layout is documented in [`keys`].
 
+pub mod api;
 pub mod auth;
 pub mod error;
 pub mod golden;
