@@ -1,11 +1,10 @@
 //! SQLite backend in Spin's own file and schema (`key-value-spin`), so a state dir opens under `spin up` too.
 
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use kv_api::{CasOutcome, KvError, KvResult, KvStore};
+use kv_api::{CasOutcome, KvResult, KvStore};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::other;
@@ -26,22 +25,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections per file: WAL lets readers run beside a writer, so gets need not queue behind one mutex.
 const MAX_CONNECTIONS_PER_FILE: usize = 8;
 
+mod pool;
+use pool::{Pool, Pooled};
+
 /// One SQLite database (a file or in-memory) and its connection pool, shared by every label stored in it.
 #[derive(Clone)]
 pub struct SqliteDb {
     pool: Arc<Pool>,
-}
-
-struct Pool {
-    path: Option<PathBuf>,
-    max: usize,
-    state: Mutex<PoolState>,
-    returned: Condvar,
-}
-
-struct PoolState {
-    idle: Vec<Connection>,
-    open: usize,
 }
 
 impl SqliteDb {
@@ -60,13 +50,12 @@ impl SqliteDb {
 
     fn with_first_connection(path: Option<PathBuf>, max: usize) -> KvResult<Self> {
         let first = connect(path.as_deref())?;
-        let state = PoolState { idle: vec![first], open: 1 };
-        Ok(Self { pool: Arc::new(Pool { path, max, state: Mutex::new(state), returned: Condvar::new() }) })
+        Ok(Self { pool: Arc::new(Pool::new(path, max, first)) })
     }
 
     /// The file behind this database, `None` for in-memory.
     pub fn path(&self) -> Option<&Path> {
-        self.pool.path.as_deref()
+        self.pool.path()
     }
 
     /// Whether both handles share one pool (one file, or the same in-memory database).
@@ -124,67 +113,6 @@ fn connect(path: Option<&Path>) -> KvResult<Connection> {
     }
     conn.execute(CREATE_TABLE, []).map_err(other)?;
     Ok(conn)
-}
-
-impl Pool {
-    /// Takes an idle connection, opens one while under the cap, or waits for one to come back.
-    fn checkout(&self) -> KvResult<Pooled<'_>> {
-        let mut state = self.lock()?;
-        loop {
-            if let Some(conn) = state.idle.pop() {
-                return Ok(Pooled { pool: self, conn: Some(conn) });
-            }
-            if state.open < self.max {
-                state.open += 1;
-                drop(state);
-                return match connect(self.path.as_deref()) {
-                    Ok(conn) => Ok(Pooled { pool: self, conn: Some(conn) }),
-                    Err(e) => {
-                        self.lock()?.open -= 1;
-                        self.returned.notify_one();
-                        Err(e)
-                    }
-                };
-            }
-            state = self.returned.wait(state).map_err(|_| poisoned())?;
-        }
-    }
-
-    fn lock(&self) -> KvResult<MutexGuard<'_, PoolState>> {
-        self.state.lock().map_err(|_| poisoned())
-    }
-}
-
-fn poisoned() -> KvError {
-    other("SQLite connection pool poisoned")
-}
-
-/// A checked-out connection; goes back to the pool on drop.
-struct Pooled<'a> {
-    pool: &'a Pool,
-    conn: Option<Connection>,
-}
-
-impl Deref for Pooled<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn.as_ref().expect("connection present until drop")
-    }
-}
-
-impl DerefMut for Pooled<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        self.conn.as_mut().expect("connection present until drop")
-    }
-}
-
-impl Drop for Pooled<'_> {
-    fn drop(&mut self) {
-        if let (Some(conn), Ok(mut state)) = (self.conn.take(), self.pool.state.lock()) {
-            state.idle.push(conn);
-            self.pool.returned.notify_one();
-        }
-    }
 }
 
 /// One label's store inside a [`SqliteDb`] (the label goes in the `store` column).
