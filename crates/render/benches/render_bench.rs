@@ -9,6 +9,10 @@ use render::{render_not_found, render_overlay, Options, Rules};
 use std::time::{Duration, Instant};
 
 fn measure(name: &str, target_ms: f64, runs: usize, mut f: impl FnMut() -> usize) {
+    // `BENCH_FILTER=ratio cargo bench -p render` runs only the matching cases.
+    if std::env::var("BENCH_FILTER").is_ok_and(|f| !name.contains(&f)) {
+        return;
+    }
     for _ in 0..10 {
         f();
     }

@@ -19,7 +19,7 @@ pub struct Sizes {
 impl Sizes {
     pub fn for_canvas(w: f32, h: f32) -> Sizes {
         let px = (0.04 * h.min(1.33 * w)).clamp(7.0, 32.0);
-        let style = |px: f32, bold| TextStyle { px, bold, color: BLACK };
+        let style = |px: f32, bold| TextStyle { px, bold, color: BLACK, latex: true };
         Sizes { label: style(px, false), title: style(px * 1.2, true), axis_title: style(px * 0.95, false), stats: style(px * 0.9, false) }
     }
 }

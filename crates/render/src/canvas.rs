@@ -1,6 +1,6 @@
 //! A thin drawing surface over a tiny-skia pixmap, with PNG (RGB) encoding.
 
-use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, StrokeDash, Transform};
+use tiny_skia::{Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, StrokeDash, Transform};
 
 /// An sRGB colour with straight (not premultiplied) alpha.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,9 +97,20 @@ impl Canvas {
         self.pix.stroke_path(&path, &color.paint(true), &stroke, Transform::identity(), None);
     }
 
+    /// A filled, anti-aliased disc (coverage from the distance to the rim; no path needed).
     pub fn circle(&mut self, cx: f32, cy: f32, r: f32, color: Rgba) {
-        if let Some(path) = PathBuilder::from_circle(cx, cy, r.max(0.5)) {
-            self.pix.fill_path(&path, &color.paint(true), FillRule::Winding, Transform::identity(), None);
+        if !(cx.is_finite() && cy.is_finite()) {
+            return;
+        }
+        let r = r.clamp(0.5, 64.0);
+        let (x0, x1) = ((cx - r - 1.0).floor() as i32, (cx + r + 1.0).ceil() as i32);
+        let (y0, y1) = ((cy - r - 1.0).floor() as i32, (cy + r + 1.0).ceil() as i32);
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                let d = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+                let cov = (r + 0.5 - d).clamp(0.0, 1.0);
+                self.blend(x, y, (cov * 255.0) as u8, color);
+            }
         }
     }
 
@@ -128,9 +139,10 @@ impl Canvas {
     /// Encodes as an 8-bit RGB PNG with fast compression (plots are mostly flat colour).
     pub fn encode_png(&self) -> Result<Vec<u8>, String> {
         let (w, h) = (self.pix.width(), self.pix.height());
-        let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
-        for p in self.pix.pixels() {
-            rgb.extend_from_slice(&[p.red(), p.green(), p.blue()]);
+        // Every pixel is opaque, so the premultiplied bytes are the colour: drop alpha.
+        let mut rgb = vec![0u8; w as usize * h as usize * 3];
+        for (out, p) in rgb.chunks_exact_mut(3).zip(self.pix.data().chunks_exact(4)) {
+            out.copy_from_slice(&p[..3]);
         }
         let mut out = Vec::with_capacity(rgb.len() / 8 + 1024);
         let mut enc = png::Encoder::new(&mut out, w, h);

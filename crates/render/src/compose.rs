@@ -120,6 +120,11 @@ fn color_of(k: usize) -> Rgba {
     if k == 0 { BLACK } else { REF_COLORS[(k - 1) % REF_COLORS.len()] }
 }
 
+/// Reference colours on colour maps skip the blue that the palettes use.
+fn color_2d(k: usize) -> Rgba {
+    REF_COLORS[k % REF_COLORS.len()]
+}
+
 fn scalar_text(p: &Plot) -> String {
     match &p.kind {
         Kind::Scalar(s) => s.clone(),
@@ -132,14 +137,14 @@ fn draw_centered_lines(c: &mut Canvas, lines: &[(String, Rgba)]) {
     let (w, h) = (c.width(), c.height());
     let n = lines.len().max(1) as f32;
     let mut px = (h * 0.09).min(h / (n * 1.4)).clamp(6.0, 72.0);
-    let widest = |px: f32| lines.iter().map(|l| text::measure(&l.0, &TextStyle { px, bold: true, color: BLACK }).0).fold(0.0, f32::max);
+    let widest = |px: f32| lines.iter().map(|l| text::measure(&l.0, &TextStyle { px, bold: true, color: BLACK, latex: false }).0).fold(0.0, f32::max);
     while px > 6.0 && widest(px) > w * 0.92 {
         px = (px * 0.9).max(6.0);
     }
     let step = px * 1.4;
     let top = h / 2.0 - step * (n - 1.0) / 2.0;
     for (k, (line, color)) in lines.iter().enumerate() {
-        let st = TextStyle { px, bold: true, color: *color };
+        let st = TextStyle { px, bold: true, color: *color, latex: false };
         let line = text::fit(line, &st, w * 0.96);
         text::draw(c, &line, &st, (w / 2.0, top + step * k as f32), (Align::Center, Align::Center), false);
     }
@@ -252,7 +257,8 @@ fn draw_legend(c: &mut Canvas, s: &Sizes, f: &Frame, entries: &[(String, Rgba, b
     if entries.is_empty() || f.compact {
         return;
     }
-    let st = s.stats;
+    // Labels come from the query (`reflabel`) or ME names: drawn as typed.
+    let st = TextStyle { latex: false, ..s.stats };
     let lh = text::measure("0", &st).1 * 1.15;
     let sample = st.px * 1.6;
     let pad = (st.px * 0.35).max(1.0);
@@ -457,7 +463,7 @@ fn draw_2d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
         draw2d::draw_boxes(c, &f, main, look.line_color.unwrap_or(BLACK));
     }
     for (k, r) in refs.iter().enumerate() {
-        draw2d::draw_boxes(c, &f, r, color_of(k + 1));
+        draw2d::draw_boxes(c, &f, r, color_2d(k + 1));
     }
     if look.draw.text {
         draw2d::draw_texts(c, &f, main, s);
@@ -470,6 +476,63 @@ fn draw_2d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     // With a colour bar the stats box ends at the frame, so the bar's labels stay visible.
     let right = if bar.is_some() && !f.compact { f.rect.x1 } else { c.width() - 2.0 };
     let below = header(c, ctx, main, right);
-    let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_of(k + 1), false)).collect();
+    let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_2d(k + 1), false)).collect();
     draw_legend(c, s, &f, &entries, below);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Axis;
+
+    fn h1(c: Vec<f64>) -> Plot {
+        Plot::h1("h", "t", Axis::uniform(c.len(), 0.0, c.len() as f64), c)
+    }
+
+    #[test]
+    fn reflabels_go_to_references_in_order() {
+        let opts = Options { reflabels: vec!["first ref".into(), "second ref".into()], ..Options::default() };
+        let (a, b, c) = (h1(vec![1.0]), h1(vec![2.0]), h1(vec![3.0]));
+        assert_eq!(ref_label(&opts, 1, &b), "first ref");
+        assert_eq!(ref_label(&opts, 2, &c), "second ref");
+        let named = Plot { name: "NumberOfTracks".into(), ..a };
+        assert_eq!(ref_label(&opts, 3, &named), "NumberOfTracks");
+    }
+
+    #[test]
+    fn normalisation_skips_efficiencies_and_empty_references() {
+        let opts = Options::default();
+        let (main, r) = (h1(vec![10.0, 30.0]), h1(vec![1.0, 1.0]));
+        assert_eq!(norm_factor(&main, &r, &opts), 20.0);
+        assert_eq!(norm_factor(&main, &r, &Options { norm: false, ..Options::default() }), 1.0);
+        let eff = Plot { efficiency: true, ..main.clone() };
+        assert_eq!(norm_factor(&eff, &r, &opts), 1.0);
+        assert_eq!(norm_factor(&main, &h1(vec![0.0, 0.0]), &opts), 1.0);
+    }
+
+    #[test]
+    fn efficiency_axis_is_zero_to_one() {
+        let mut p = h1(vec![0.2, 0.9]);
+        p.efficiency = true;
+        let look = Look::resolve(&p, &Options::default(), &Style::default());
+        let series = [Series::new(&p, BLACK, 1.0)];
+        assert_eq!(y_range(&series, &look, true, (0.0, 2.0)), (0.0, 1.0));
+    }
+
+    #[test]
+    fn colz_bins_get_palette_colours() {
+        // One hot bin in a 2×1 map: its centre has the palette's top colour.
+        let p = Plot::h2("m", "", Axis::uniform(2, 0.0, 2.0), Axis::uniform(1, 0.0, 1.0), vec![0.0, 5.0]);
+        let opts = Options { width: 300, height: 200, stats: Some(false), ..Options::default() };
+        let look = Look::resolve(&p, &opts, &Style::default());
+        let mut c = Canvas::new(300, 200).unwrap();
+        let ctx = Ctx { sizes: Sizes::for_canvas(300.0, 200.0), look, opts: &opts };
+        draw_2d(&mut c, &ctx, &p, &[]);
+        let f = axes::layout(full_pad(&c), top_reserve(&ctx.sizes, ""), draw2d::plan_bar((0.0, 5.0), false, 140.0, 300.0, &ctx.sizes).reserve, (0.0, 0.0),
+            &spec((0.0, 2.0), false, &p.x, &ctx.look, true), &spec((0.0, 1.0), false, &p.y, &ctx.look, true), &ctx.sizes);
+        let (cx, cy) = ((f.rect.x0 + f.rect.w() * 0.75) as u32, (f.rect.y0 + f.rect.h() * 0.5) as u32);
+        assert_eq!(c.pixel(cx, cy), Some(crate::palette::Palette::Bird.at(1.0)));
+        let empty = ((f.rect.x0 + f.rect.w() * 0.25) as u32, cy);
+        assert_eq!(c.pixel(empty.0, empty.1), Some(WHITE));
+    }
 }

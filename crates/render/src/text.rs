@@ -22,6 +22,8 @@ pub struct TextStyle {
     pub px: f32,
     pub bold: bool,
     pub color: Rgba,
+    /// Interpret the TLatex subset; false draws the characters as they are (scalar values).
+    pub latex: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +187,10 @@ fn spans(text: &str) -> Vec<Span> {
     out
 }
 
+fn styled_spans(text: &str, style: &TextStyle) -> Vec<Span> {
+    if style.latex { spans(text) } else { vec![Span { text: text.to_string(), level: 0 }] }
+}
+
 /// The plain characters of a TLatex string (for tests and fallbacks).
 pub fn plain(text: &str) -> String {
     spans(text).into_iter().map(|s| s.text).collect()
@@ -232,7 +238,7 @@ fn layout(spans: &[Span], style: &TextStyle) -> Layout {
 
 /// Width and height in pixels of `text` drawn horizontally.
 pub fn measure(text: &str, style: &TextStyle) -> (f32, f32) {
-    let l = layout(&spans(text), style);
+    let l = layout(&styled_spans(text, style), style);
     (l.width, l.ascent + l.descent)
 }
 
@@ -241,16 +247,18 @@ pub fn fit(text: &str, style: &TextStyle, max_width: f32) -> String {
     if measure(text, style).0 <= max_width {
         return text.to_string();
     }
-    let plain: Vec<char> = plain(text).chars().collect();
-    let mut n = plain.len();
-    while n > 0 {
-        let candidate: String = plain[..n].iter().chain(['…'].iter()).collect();
-        if measure(&candidate, style).0 <= max_width {
-            return candidate;
-        }
-        n -= 1;
+    let plain: Vec<char> = if style.latex { plain(text).chars().collect() } else { text.chars().collect() };
+    let candidate = |n: usize| -> String { plain[..n].iter().chain(['…'].iter()).collect() };
+    // Binary search for the longest prefix that fits (width grows with the prefix length).
+    let (mut lo, mut hi) = (0usize, plain.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if measure(&candidate(mid), style).0 <= max_width { lo = mid } else { hi = mid - 1 }
     }
-    String::new()
+    if lo == 0 && measure("…", style).0 > max_width {
+        return String::new();
+    }
+    candidate(lo)
 }
 
 /// Draws `text` with its bounding box aligned to (x, y); `vertical` rotates it 90° counter-clockwise
@@ -263,7 +271,7 @@ pub fn draw(
     (halign, valign): (Align, Align),
     vertical: bool,
 ) -> (f32, f32, f32, f32) {
-    let spans = spans(text);
+    let spans = styled_spans(text, style);
     let l = layout(&spans, style);
     let (tw, th) = (l.width, l.ascent + l.descent);
     let (bw, bh) = if vertical { (th, tw) } else { (tw, th) };
@@ -327,19 +335,21 @@ mod tests {
 
     #[test]
     fn measure_and_fit() {
-        let st = TextStyle { px: 12.0, bold: false, color: crate::canvas::BLACK };
+        let st = TextStyle { px: 12.0, bold: false, color: crate::canvas::BLACK, latex: true };
         let (w1, h) = measure("10", &st);
         let (w2, _) = measure("1000", &st);
         assert!(w2 > w1 * 1.8 && h > 10.0 && h < 20.0);
         let short = fit("a rather long title that will not fit", &st, 60.0);
         assert!(short.ends_with('…') && measure(&short, &st).0 <= 60.0);
         assert_eq!(fit("x", &st, 0.5), "");
+        let literal = TextStyle { latex: false, ..st };
+        assert!(measure("#eta_{1}", &literal).0 > measure("#eta_{1}", &st).0);
     }
 
     #[test]
     fn draws_inside_the_box_only() {
         let mut c = Canvas::new(60, 60).unwrap();
-        let st = TextStyle { px: 14.0, bold: true, color: crate::canvas::BLACK };
+        let st = TextStyle { px: 14.0, bold: true, color: crate::canvas::BLACK, latex: true };
         let (x0, y0, x1, y1) = draw(&mut c, "Ag", &st, (30.0, 30.0), (Align::Center, Align::Center), true);
         let mut dark = 0;
         for y in 0..60 {
