@@ -38,8 +38,17 @@ const ME_NOT_FOUND: &str = "ME not found";
 /// At most this many `obj` parameters are resolved (the original renderer's limit).
 pub const MAX_OBJECTS: usize = 10;
 
+/// `{"message": …}` with the Python separators of every other body (dqmgui-api.md §2).
+pub fn error(status: u16, message: impl Into<String>) -> Reply {
+    json(status, &J::Obj(vec![("message", J::Str(message.into()))]))
+}
+
 fn not_found() -> Reply {
-    Reply::error(404, "Not Found")
+    error(404, "Not Found")
+}
+
+fn authorize(req: &Request, svc: &Service) -> Result<(), Reply> {
+    require_bearer(req, &svc.admin_token).map_err(|_| error(401, "Unauthorized"))
 }
 
 fn json(status: u16, value: &J) -> Reply {
@@ -48,7 +57,7 @@ fn json(status: u16, value: &J) -> Reply {
 
 fn get_only(req: &Request, handler: impl FnOnce() -> Result<Reply, Reply>) -> Reply {
     if req.method != "GET" && req.method != "HEAD" {
-        return Reply::error(405, "Method Not Allowed");
+        return error(405, "Method Not Allowed");
     }
     handler().unwrap_or_else(|reply| reply)
 }
@@ -56,7 +65,7 @@ fn get_only(req: &Request, handler: impl FnOnce() -> Result<Reply, Reply>) -> Re
 /// `notOlderThan`, when given, must be all decimal digits; there is no cache for it to bypass.
 fn check_not_older_than(query: &Query) -> Result<(), Reply> {
     match query.get("notOlderThan") {
-        Some(v) if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) => Err(Reply::error(400, NOT_OLDER_THAN_MESSAGE)),
+        Some(v) if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) => Err(error(400, NOT_OLDER_THAN_MESSAGE)),
         _ => Ok(()),
     }
 }
@@ -68,7 +77,7 @@ pub fn parse_run(text: &str) -> Result<(u32, u32), Reply> {
         Some((r, l)) => (number(r), number(l)),
         None => (number(text), Some(0)),
     };
-    run.zip(lumi).ok_or_else(|| Reply::error(400, RUN_MESSAGE))
+    run.zip(lumi).ok_or_else(|| error(400, RUN_MESSAGE))
 }
 
 /// Collapses runs of `/`, drops one leading `/`, splits and percent-decodes (a trailing `/` leaves `""`).
@@ -94,7 +103,7 @@ fn sample_and_path(parts: &[String]) -> Result<Option<(SampleId, String)>, Reply
 fn store_error(e: LoadError) -> Reply {
     match e {
         LoadError::Store(e) => kv_failure(&e),
-        LoadError::Decode(_) => Reply::error(500, "Could not decode object"),
+        LoadError::Decode(_) => error(500, "Could not decode object"),
     }
 }
 
@@ -104,14 +113,14 @@ pub fn register(req: &Request, svc: &Service) -> Reply {
         return not_found();
     }
     if req.method != "POST" {
-        return Reply::error(405, "Method Not Allowed");
+        return error(405, "Method Not Allowed");
     }
-    if let Err(reply) = require_bearer(req, &svc.admin_token) {
+    if let Err(reply) = authorize(req, svc) {
         return reply;
     }
     match register::register(svc.store, &svc.data, &req.body, svc.now) {
         Ok(_) => Reply::new(201, "text/plain; charset=utf-8", "201: Created"),
-        Err(RegisterError::Invalid(message)) => Reply::error(400, message),
+        Err(RegisterError::Invalid(message)) => error(400, message),
         Err(RegisterError::Store(e)) => kv_failure(&e),
     }
 }
@@ -125,7 +134,7 @@ pub fn catalog(req: &Request, svc: &Service) -> Reply {
         Ok(match req.path.as_str() {
             "/api/v1/samples" => {
                 check_not_older_than(&query)?;
-                let lumi = LumiFilter::parse(query.get("lumi")).map_err(|m| Reply::error(400, m))?;
+                let lumi = LumiFilter::parse(query.get("lumi")).map_err(|m| error(400, m))?;
                 json(200, &query::samples(&all()?, &text("run"), &text("dataset"), lumi))
             }
             "/api/v1/datasets" => {
@@ -179,7 +188,7 @@ pub fn layouts(req: &Request, svc: &Service) -> Reply {
     }
     match req.method.as_str() {
         "POST" => {
-            if let Err(reply) = require_bearer(req, &svc.admin_token) {
+            if let Err(reply) = authorize(req, svc) {
                 return reply;
             }
             match layouts::load_dir(&svc.layouts_dir) {
@@ -187,7 +196,7 @@ pub fn layouts(req: &Request, svc: &Service) -> Reply {
                     Ok(()) => json(200, &J::Obj(vec![("loaded", J::Int(loaded.len() as i64))])),
                     Err(e) => kv_failure(&e),
                 },
-                Err(message) => Reply::error(500, format!("Could not load layouts: {message}")),
+                Err(message) => error(500, format!("Could not load layouts: {message}")),
             }
         }
         _ => get_only(req, || {
@@ -200,7 +209,7 @@ pub fn layouts(req: &Request, svc: &Service) -> Reply {
 /// `json/{run}/{path}` (also `/jsrootfairy/archive/…`).
 fn json_object(req: &Request, svc: &Service, tail: &str) -> Result<Reply, Reply> {
     check_not_older_than(&req.query())?;
-    let missing = || Reply::error(404, ME_NOT_FOUND);
+    let missing = || error(404, ME_NOT_FOUND);
     let Some((id, path)) = sample_and_path(&split_path(tail))? else { return Ok(missing()) };
     match objects::load(svc.store, &svc.data, &id, &path).map_err(store_error)? {
         Some(loaded) => Ok(Reply::json_text(200, dqm_formats::api_json(&loaded.decoded, loaded.efficiency))),
@@ -214,13 +223,13 @@ fn json_overlay(req: &Request, svc: &Service) -> Result<Reply, Reply> {
     check_not_older_than(&query)?;
     let objs: Vec<&str> = query.get_all("obj").collect();
     if objs.len() > MAX_OBJECTS {
-        return Err(Reply::error(400, format!("At most {MAX_OBJECTS} objects can be overlaid")));
+        return Err(error(400, format!("At most {MAX_OBJECTS} objects can be overlaid")));
     }
     let mut found = Vec::new();
     for obj in objs {
         let parts = split_path(obj);
         if parts.len() < 5 {
-            return Err(Reply::error(400, "Malformed obj parameter"));
+            return Err(error(400, "Malformed obj parameter"));
         }
         if let Some((id, path)) = sample_and_path(&parts[1..])? {
             if let Some(loaded) = objects::load(svc.store, &svc.data, &id, &path).map_err(store_error)? {
@@ -229,7 +238,7 @@ fn json_overlay(req: &Request, svc: &Service) -> Result<Reply, Reply> {
         }
     }
     if found.is_empty() {
-        return Ok(Reply::error(404, ME_NOT_FOUND));
+        return Ok(error(404, ME_NOT_FOUND));
     }
     let scalars = found.iter().filter(|l| matches!(l.decoded, Decoded::Scalar(_))).count();
     if scalars != 0 && scalars != found.len() {

@@ -1,6 +1,7 @@
 //! Operator command: validates a layouts folder and prints the value of the `dqmgui/layouts` key, e.g.
 //! `scraper-host kv set dqmgui/layouts "$(dqmgui-layouts layouts/)"`.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,7 +13,8 @@ fn main() -> ExitCode {
     };
     match dqmgui::layouts::load_dir(Path::new(dir)) {
         Ok(layouts) => {
-            println!("{}", String::from_utf8_lossy(&dqmgui::layouts::encode(&layouts)));
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout(), "{}", String::from_utf8_lossy(&dqmgui::layouts::encode(&layouts)));
             eprintln!("{} layouts; store them under {}", layouts.len(), dqmgui::schema::LAYOUTS_KEY);
             ExitCode::SUCCESS
         }
