@@ -30,12 +30,15 @@ struct Inner {
 impl RedisStore {
     /// Connects to `url` (e.g. `redis://127.0.0.1:6379`) once, so a wrong URL fails at startup.
     pub fn open(url: &str) -> KvResult<Self> {
-        let bad_url = |e: redis::RedisError| other(format!("redis url {url:?}: {e}"));
+        // The URL may carry a password: never echo it.
+        let bad_url = |e: redis::RedisError| other(format!("invalid redis url: {e}"));
         // Without TCP_NODELAY, MULTI/SET/EXEC round trips can stall on delayed ACKs.
         let info = url.into_connection_info().map_err(bad_url)?.set_tcp_settings(TcpSettings::default().set_nodelay(true));
         let client = Client::open(info).map_err(bad_url)?;
         let store = Self { inner: Arc::new(Inner { url: url.to_owned(), client, idle: Mutex::new(Vec::new()) }) };
-        store.with_conn(|c| redis::cmd("PING").query::<()>(c))?;
+        store
+            .with_conn(|c| redis::cmd("PING").query::<()>(c))
+            .map_err(|e| other(format!("connecting to redis: {e}")))?;
         Ok(store)
     }
 
