@@ -69,7 +69,9 @@ pub fn causes(tree: &Value) -> Vec<Value> {
 fn collect(tree: &Value, found: &mut Vec<Value>) {
     let Value::Array(tuples) = tree else { return };
     for tuple in tuples {
-        let (Some(rule), Some(result)) = (tuple.get(0), tuple.get(1)) else { continue };
+        let (Some(rule), Some(result)) = (tuple.get(0), tuple.get(1)) else {
+            continue;
+        };
         if result.get("resulted_value") == Some(&Value::Bool(true)) {
             continue;
         }

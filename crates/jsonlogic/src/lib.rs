@@ -70,7 +70,9 @@ fn validate_at(logic: &Value, depth: usize) -> Result<()> {
         return Err(Error("Rule is nested too deeply".into()));
     }
     match logic {
-        Value::Array(items) => items.iter().try_for_each(|item| validate_at(item, depth + 1)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| validate_at(item, depth + 1)),
         _ => match operator(logic) {
             Some((op, args)) if KNOWN_OPERATORS.contains(&op) => validate_at(args, depth + 1),
             Some((op, _)) => Err(unrecognized(op)),
@@ -80,9 +82,41 @@ fn validate_at(logic: &Value, depth: usize) -> Result<()> {
 }
 
 const KNOWN_OPERATORS: &[&str] = &[
-    "if", "?:", "and", "or", "filter", "map", "reduce", "all", "none", "some", "==", "===", "!=", "!==", ">", ">=",
-    "<", "<=", "!!", "!", "%", "log", "in", "cat", "substr", "+", "*", "-", "/", "min", "max", "merge", "var",
-    "missing", "missing_some",
+    "if",
+    "?:",
+    "and",
+    "or",
+    "filter",
+    "map",
+    "reduce",
+    "all",
+    "none",
+    "some",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "!!",
+    "!",
+    "%",
+    "log",
+    "in",
+    "cat",
+    "substr",
+    "+",
+    "*",
+    "-",
+    "/",
+    "min",
+    "max",
+    "merge",
+    "var",
+    "missing",
+    "missing_some",
 ];
 
 fn unrecognized(op: &str) -> Error {
@@ -94,7 +128,11 @@ fn eval(logic: &Value, data: &Value, depth: usize) -> Result<Val> {
         return Err(Error("Rule is nested too deeply".into()));
     }
     if let Value::Array(items) = logic {
-        return items.iter().map(|item| eval(item, data, depth + 1)).collect::<Result<_>>().map(Val::Arr);
+        return items
+            .iter()
+            .map(|item| eval(item, data, depth + 1))
+            .collect::<Result<_>>()
+            .map(Val::Arr);
     }
     let Some((op, raw_args)) = operator(logic) else {
         return Ok(Val::from_json(logic));
@@ -140,7 +178,9 @@ fn eval(logic: &Value, data: &Value, depth: usize) -> Result<Val> {
             let logic = args.get(1).unwrap_or(&Value::Null);
             // json-logic-js 1.2.3 does not evaluate the start value.
             let initial = args.get(2).map(Val::from_json).unwrap_or(Val::Null);
-            let Val::Arr(items) = scoped_data else { return Ok(initial) };
+            let Val::Arr(items) = scoped_data else {
+                return Ok(initial);
+            };
             items.into_iter().try_fold(initial, |accumulator, current| {
                 let mut scope = Map::new();
                 scope.insert("current".into(), current.to_json());
@@ -149,7 +189,10 @@ fn eval(logic: &Value, data: &Value, depth: usize) -> Result<Val> {
             })
         }
         _ => {
-            let values = args.iter().map(|arg| eval(arg, data, next)).collect::<Result<Vec<_>>>()?;
+            let values = args
+                .iter()
+                .map(|arg| eval(arg, data, next))
+                .collect::<Result<Vec<_>>>()?;
             operate(op, &values, data)
         }
     }
@@ -170,14 +213,20 @@ fn scoped(op: &str, args: &[Value], data: &Value, depth: usize) -> Result<Val> {
         Val::Arr(items) => items,
         // `all` reads `.length` and indexes: a string iterates its characters, null/undefined throw.
         Val::Str(s) if op == "all" => s.chars().map(|c| Val::Str(c.to_string())).collect(),
-        Val::Undef | Val::Null if op == "all" => return Err(Error("Cannot read length of null".into())),
+        Val::Undef | Val::Null if op == "all" => {
+            return Err(Error("Cannot read length of null".into()))
+        }
         _ if op == "all" => return Ok(Val::Bool(false)),
         _ if op == "map" || op == "filter" => return Ok(Val::Arr(Vec::new())),
         _ => Vec::new(),
     };
     let test = |item: &Val| -> Result<bool> { Ok(eval(logic, &item.to_json(), depth)?.truthy()) };
     match op {
-        "map" => items.iter().map(|item| eval(logic, &item.to_json(), depth)).collect::<Result<_>>().map(Val::Arr),
+        "map" => items
+            .iter()
+            .map(|item| eval(logic, &item.to_json(), depth))
+            .collect::<Result<_>>()
+            .map(Val::Arr),
         "all" => {
             if items.is_empty() {
                 return Ok(Val::Bool(false));
@@ -210,7 +259,8 @@ fn operate(op: &str, values: &[Val], data: &Value) -> Result<Val> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(Val::Undef);
     let (a, b) = (arg(0), arg(1));
     let relation = |x: &Val, y: &Val, or_equal: bool| {
-        matches!(js_compare(x, y), Some(Ordering::Less)) || (or_equal && js_compare(x, y) == Some(Ordering::Equal))
+        matches!(js_compare(x, y), Some(Ordering::Less))
+            || (or_equal && js_compare(x, y) == Some(Ordering::Equal))
     };
     let num = Val::Num;
     Ok(match op {
@@ -238,7 +288,9 @@ fn operate(op: &str, values: &[Val], data: &Value) -> Result<Val> {
         "*" => match values {
             [] => return Err(Error("Reduce of empty array with no initial value".into())),
             [only] => only.clone(),
-            [first, rest @ ..] => num(rest.iter().fold(parse_float(first), |acc, v| acc * parse_float(v))),
+            [first, rest @ ..] => num(rest
+                .iter()
+                .fold(parse_float(first), |acc, v| acc * parse_float(v))),
         },
         "-" => match b {
             Val::Undef => num(-a.to_number()),
@@ -247,10 +299,15 @@ fn operate(op: &str, values: &[Val], data: &Value) -> Result<Val> {
         "/" => num(a.to_number() / b.to_number()),
         "min" => num(fold_numbers(values, f64::INFINITY, f64::min)),
         "max" => num(fold_numbers(values, f64::NEG_INFINITY, f64::max)),
-        "merge" => Val::Arr(values.iter().flat_map(|v| match v {
-            Val::Arr(items) => items.clone(),
-            other => vec![other.clone()],
-        }).collect()),
+        "merge" => Val::Arr(
+            values
+                .iter()
+                .flat_map(|v| match v {
+                    Val::Arr(items) => items.clone(),
+                    other => vec![other.clone()],
+                })
+                .collect(),
+        ),
         "var" => var(&a, &b, data),
         "missing" => Val::Arr(missing(values, data)),
         "missing_some" => {
@@ -272,7 +329,13 @@ fn operate(op: &str, values: &[Val], data: &Value) -> Result<Val> {
 
 /// `Math.min`/`Math.max`: any NaN argument makes the result NaN.
 fn fold_numbers(values: &[Val], start: f64, pick: fn(f64, f64) -> f64) -> f64 {
-    values.iter().map(Val::to_number).fold(start, |acc, n| if acc.is_nan() || n.is_nan() { f64::NAN } else { pick(acc, n) })
+    values.iter().map(Val::to_number).fold(start, |acc, n| {
+        if acc.is_nan() || n.is_nan() {
+            f64::NAN
+        } else {
+            pick(acc, n)
+        }
+    })
 }
 
 /// `in`: substring test for strings, strict membership for arrays, false for anything else.
@@ -290,7 +353,11 @@ fn substr(source: &Val, start: &Val, length: Option<&Val>) -> String {
     let len = chars.len() as i64;
     let to_int = |v: &Val| {
         let n = v.to_number();
-        if n.is_nan() { 0 } else { n.trunc().clamp(-1e15, 1e15) as i64 }
+        if n.is_nan() {
+            0
+        } else {
+            n.trunc().clamp(-1e15, 1e15) as i64
+        }
     };
     let mut from = to_int(start);
     if from < 0 {
@@ -302,7 +369,9 @@ fn substr(source: &Val, start: &Val, length: Option<&Val>) -> String {
         Some(l) if to_int(l) < 0 => (len + to_int(l)).max(from),
         Some(l) => (from + to_int(l)).min(len),
     };
-    chars[from as usize..end.max(from) as usize].iter().collect()
+    chars[from as usize..end.max(from) as usize]
+        .iter()
+        .collect()
 }
 
 /// `var`: dotted path into the data; a missing step gives the default (or null), an existing null stays null.
@@ -328,7 +397,9 @@ fn var_path(path: &str, not_found: Val, data: &Value) -> Val {
             Value::Object(map) => map.get(step),
             Value::Array(items) if step == "length" => return Val::Num(items.len() as f64),
             Value::Array(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)),
-            Value::String(s) if step == "length" => return Val::Num(s.encode_utf16().count() as f64),
+            Value::String(s) if step == "length" => {
+                return Val::Num(s.encode_utf16().count() as f64)
+            }
             _ => None,
         };
         // A null reached mid-path ends the walk at the next step; an existing null leaf is returned as is.

@@ -114,8 +114,20 @@ fn var_walks_dotted_paths_and_array_indices() {
 #[test]
 fn in_is_substring_or_strict_membership_in_its_argument_order() {
     let d = context();
-    assert_eq!(run(json!({"in": ["25ns", {"var": "run.oms.injection_scheme"}]}), &d), json!(true));
-    assert_eq!(run(json!({"in": [{"var": "run.oms.injection_scheme"}, "25ns"]}), &d), json!(false));
+    assert_eq!(
+        run(
+            json!({"in": ["25ns", {"var": "run.oms.injection_scheme"}]}),
+            &d
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        run(
+            json!({"in": [{"var": "run.oms.injection_scheme"}, "25ns"]}),
+            &d
+        ),
+        json!(false)
+    );
     assert_eq!(run(json!({"in": [1, [1, 2]]}), &d), json!(true));
     assert_eq!(run(json!({"in": ["1", [1, 2]]}), &d), json!(false));
     assert_eq!(run(json!({"in": ["", ""]}), &d), json!(false));
@@ -140,34 +152,94 @@ fn arithmetic_and_strings() {
     assert_eq!(run(json!({"min": [3, 1, 2]}), &d), json!(1));
     assert_eq!(run(json!({"max": [3, "7", 2]}), &d), json!(7));
     assert_eq!(run(json!({"max": []}), &d), json!(null)); // -Infinity
-    assert_eq!(run(json!({"cat": ["a", 1, null, true, [1, 2]]}), &d), json!("a1true1,2"));
+    assert_eq!(
+        run(json!({"cat": ["a", 1, null, true, [1, 2]]}), &d),
+        json!("a1true1,2")
+    );
     assert_eq!(run(json!({"substr": ["jsonlogic", 4]}), &d), json!("logic"));
-    assert_eq!(run(json!({"substr": ["jsonlogic", -5]}), &d), json!("logic"));
-    assert_eq!(run(json!({"substr": ["jsonlogic", 1, 3]}), &d), json!("son"));
-    assert_eq!(run(json!({"substr": ["jsonlogic", 4, -2]}), &d), json!("log"));
-    assert_eq!(run(json!({"merge": [[1, 2], 3, [[4]]]}), &d), json!([1, 2, 3, [4]]));
+    assert_eq!(
+        run(json!({"substr": ["jsonlogic", -5]}), &d),
+        json!("logic")
+    );
+    assert_eq!(
+        run(json!({"substr": ["jsonlogic", 1, 3]}), &d),
+        json!("son")
+    );
+    assert_eq!(
+        run(json!({"substr": ["jsonlogic", 4, -2]}), &d),
+        json!("log")
+    );
+    assert_eq!(
+        run(json!({"merge": [[1, 2], 3, [[4]]]}), &d),
+        json!([1, 2, 3, [4]])
+    );
 }
 
 #[test]
 fn array_operators() {
     let d = json!({"xs": [1, 2, 3], "pie": {"filling": "apple"}});
-    assert_eq!(run(json!({"map": [{"var": "xs"}, {"*": [{"var": ""}, 2]}]}), &d), json!([2, 4, 6]));
-    assert_eq!(run(json!({"filter": [{"var": "xs"}, {">": [{"var": ""}, 1]}]}), &d), json!([2, 3]));
+    assert_eq!(
+        run(json!({"map": [{"var": "xs"}, {"*": [{"var": ""}, 2]}]}), &d),
+        json!([2, 4, 6])
+    );
+    assert_eq!(
+        run(
+            json!({"filter": [{"var": "xs"}, {">": [{"var": ""}, 1]}]}),
+            &d
+        ),
+        json!([2, 3])
+    );
     assert_eq!(run(json!({"filter": [5, true]}), &d), json!([]));
     assert_eq!(
-        run(json!({"reduce": [{"var": "xs"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 10]}), &d),
+        run(
+            json!({"reduce": [{"var": "xs"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 10]}),
+            &d
+        ),
         json!(16)
     );
     // The start value is not evaluated.
-    assert_eq!(run(json!({"reduce": [[], {"var": "current"}, {"var": "xs"}]}), &d), json!({"var": "xs"}));
-    assert_eq!(run(json!({"all": [{"var": "xs"}, {">": [{"var": ""}, 0]}]}), &d), json!(true));
+    assert_eq!(
+        run(
+            json!({"reduce": [[], {"var": "current"}, {"var": "xs"}]}),
+            &d
+        ),
+        json!({"var": "xs"})
+    );
+    assert_eq!(
+        run(json!({"all": [{"var": "xs"}, {">": [{"var": ""}, 0]}]}), &d),
+        json!(true)
+    );
     assert_eq!(run(json!({"all": [[], true]}), &d), json!(false));
     assert!(apply(&json!({"all": [null, true]}), &d).is_err());
-    assert_eq!(run(json!({"none": [{"var": "xs"}, {">": [{"var": ""}, 5]}]}), &d), json!(true));
-    assert_eq!(run(json!({"some": [{"var": "xs"}, {">": [{"var": ""}, 2]}]}), &d), json!(true));
-    assert_eq!(run(json!({"missing": ["xs", "nope", "pie.filling", "pie.crust"]}), &d), json!(["nope", "pie.crust"]));
-    assert_eq!(run(json!({"missing_some": [1, ["nope", "xs"]]}), &d), json!([]));
-    assert_eq!(run(json!({"missing_some": [2, ["nope", "xs"]]}), &d), json!(["nope"]));
+    assert_eq!(
+        run(
+            json!({"none": [{"var": "xs"}, {">": [{"var": ""}, 5]}]}),
+            &d
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        run(
+            json!({"some": [{"var": "xs"}, {">": [{"var": ""}, 2]}]}),
+            &d
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        run(
+            json!({"missing": ["xs", "nope", "pie.filling", "pie.crust"]}),
+            &d
+        ),
+        json!(["nope", "pie.crust"])
+    );
+    assert_eq!(
+        run(json!({"missing_some": [1, ["nope", "xs"]]}), &d),
+        json!([])
+    );
+    assert_eq!(
+        run(json!({"missing_some": [2, ["nope", "xs"]]}), &d),
+        json!(["nope"])
+    );
 }
 
 #[test]
@@ -176,21 +248,35 @@ fn literals_arrays_and_errors() {
     assert_eq!(run(json!({"x": 1, "y": 2}), &d), json!({"x": 1, "y": 2}));
     assert_eq!(run(json!([{"var": "a"}, 2]), &d), json!([1, 2]));
     assert_eq!(run(json!({"var": "a"}), &d), json!(1));
-    assert_eq!(apply(&json!({"foo": [1]}), &d), Err(Error("Unrecognized operation foo".into())));
+    assert_eq!(
+        apply(&json!({"foo": [1]}), &d),
+        Err(Error("Unrecognized operation foo".into()))
+    );
     assert!(apply(&json!({"method": ["abc", "toUpperCase"]}), &d).is_err());
     assert!(validate(&json!({"and": [{"method": []}]})).is_err());
     assert!(validate(&json!({"and": [{"==": [1, {"var": "a"}]}]})).is_ok());
     let mut deep = json!(true);
     for _ in 0..200 {
-        deep = Value::Object(Map::from_iter([("!".to_string(), Value::Array(vec![deep]))]));
+        deep = Value::Object(Map::from_iter([(
+            "!".to_string(),
+            Value::Array(vec![deep]),
+        )]));
     }
     assert!(apply(&deep, &d).is_err());
     assert!(validate(&deep).is_err());
 }
 
 fn rule_file(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/../../tests/fixtures/runregistry/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let body: String = text.lines().filter(|l| !l.trim_start().starts_with("//") && !l.starts_with('/')).collect::<Vec<_>>().join("\n");
+    let text = std::fs::read_to_string(format!(
+        "{}/../../tests/fixtures/runregistry/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let body: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//") && !l.starts_with('/'))
+        .collect::<Vec<_>>()
+        .join("\n");
     serde_json::from_str(&body).unwrap()
 }
 
@@ -206,7 +292,10 @@ fn the_real_rule_fails_on_the_sample_context_for_the_documented_causes() {
     assert!(found.contains(&json!({"==": [{"var": "lumisection.oms.fpix_ready"}, true]})));
     assert!(!found.contains(&json!({"==": [{"var": "lumisection.rr.dc-lowlumi"}, "BAD"]})));
     assert!(!found.contains(&json!({"==": [{"var": "lumisection.rr.tracker-pixel"}, "GOOD"]})));
-    assert!(found.iter().all(|c| !c.to_string().contains("run.oms.")), "{found:?}");
+    assert!(
+        found.iter().all(|c| !c.to_string().contains("run.oms.")),
+        "{found:?}"
+    );
     // Top-level: one tuple for the `and`, false, whose children each carry their own verdict.
     assert_eq!(tree[0][1], json!({"resulted_value": false}));
     assert_eq!(tree[0][0]["and"][0][1], json!({"resulted_value": true}));
@@ -216,7 +305,16 @@ fn the_real_rule_fails_on_the_sample_context_for_the_documented_causes() {
 fn the_test_rule_with_run_name_never_passes() {
     let rule = rule_file("json_logic_json__test.jsonc");
     let mut d = context();
-    for key in ["csc-csc", "l1t-l1tmu", "hlt-hlt", "tracker-strip", "tracker-track", "ecal-ecal", "ecal-es", "hcal-hcal"] {
+    for key in [
+        "csc-csc",
+        "l1t-l1tmu",
+        "hlt-hlt",
+        "tracker-strip",
+        "tracker-track",
+        "ecal-ecal",
+        "ecal-es",
+        "hcal-hcal",
+    ] {
         d["lumisection"]["rr"][key] = json!("GOOD");
     }
     assert!(!passes(&rule, &d).unwrap());
@@ -229,23 +327,42 @@ fn the_test_rule_with_run_name_never_passes() {
 #[test]
 fn explanation_marks_non_true_results_false_and_skips_if() {
     let d = json!({"a": "GOOD"});
-    let tree = explain(&json!([{"var": "a"}, {"if": [true, 1]}, {"or": [{"==": [{"var": "a"}, "GOOD"]}, false]}]), &d).unwrap();
-    assert_eq!(tree, json!([
-        [{"var": "a"}, {"resulted_value": false}],
-        [{"or": [[{"==": [{"var": "a"}, "GOOD"]}, {"resulted_value": true}]]}, {"resulted_value": true}]
-    ]));
+    let tree = explain(
+        &json!([{"var": "a"}, {"if": [true, 1]}, {"or": [{"==": [{"var": "a"}, "GOOD"]}, false]}]),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(
+        tree,
+        json!([
+            [{"var": "a"}, {"resulted_value": false}],
+            [{"or": [[{"==": [{"var": "a"}, "GOOD"]}, {"resulted_value": true}]]}, {"resulted_value": true}]
+        ])
+    );
     assert!(causes(&tree).iter().all(|c| c == &json!({"var": "a"})));
-    let rules = json!([{"var": "a"}, {"if": [true, 1]}, {"or": [{"==": [{"var": "a"}, "GOOD"]}, false]}]);
+    let rules =
+        json!([{"var": "a"}, {"if": [true, 1]}, {"or": [{"==": [{"var": "a"}, "GOOD"]}, false]}]);
     assert_eq!(causes_of(&rules, &d).unwrap(), causes(&tree));
     let nested = json!({"and": [{"or": [false, {"==": [{"var": "a"}, "BAD"]}]}, {"var": "a"}, {"and": [true, 0]}]});
-    assert_eq!(causes_of(&nested, &d).unwrap(), causes(&explain(&nested, &d).unwrap()));
-    assert_eq!(causes_of(&nested, &d).unwrap(), vec![json!({"==": [{"var": "a"}, "BAD"]}), json!({"var": "a"})]);
+    assert_eq!(
+        causes_of(&nested, &d).unwrap(),
+        causes(&explain(&nested, &d).unwrap())
+    );
+    assert_eq!(
+        causes_of(&nested, &d).unwrap(),
+        vec![json!({"==": [{"var": "a"}, "BAD"]}), json!({"var": "a"})]
+    );
     // Literals have no keys, so they are never causes (Object.entries of a primitive is empty).
 }
 
 #[test]
 fn stringify_matches_js() {
-    assert_eq!(js_stringify(&json!({"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]})), r#"{"==":[{"var":"lumisection.rr.dt-dt"},"GOOD"]}"#);
-    assert_eq!(js_stringify(&serde_json::from_str::<Value>(r#"[1.0, 3.7, -0.5]"#).unwrap()), "[1,3.7,-0.5]");
+    assert_eq!(
+        js_stringify(&json!({"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]})),
+        r#"{"==":[{"var":"lumisection.rr.dt-dt"},"GOOD"]}"#
+    );
+    assert_eq!(
+        js_stringify(&serde_json::from_str::<Value>(r#"[1.0, 3.7, -0.5]"#).unwrap()),
+        "[1,3.7,-0.5]"
+    );
 }
-

@@ -78,7 +78,11 @@ impl Val {
             Val::Bool(b) => b.to_string(),
             Val::Num(n) => number_to_string(*n),
             Val::Str(s) => s.clone(),
-            Val::Arr(items) => items.iter().map(Val::join_part).collect::<Vec<_>>().join(","),
+            Val::Arr(items) => items
+                .iter()
+                .map(Val::join_part)
+                .collect::<Vec<_>>()
+                .join(","),
             Val::Obj(_) => "[object Object]".into(),
         }
     }
@@ -114,7 +118,9 @@ pub fn loose_eq(a: &Val, b: &Val) -> bool {
         (Val::Str(x), Val::Str(y)) => x == y,
         (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::Num(x), Val::Str(s)) | (Val::Str(s), Val::Num(x)) => *x == string_to_number(s),
-        (Val::Bool(x), other) | (other, Val::Bool(x)) => loose_eq(&Val::Num(f64::from(u8::from(*x))), other),
+        (Val::Bool(x), other) | (other, Val::Bool(x)) => {
+            loose_eq(&Val::Num(f64::from(u8::from(*x))), other)
+        }
         (x, y) if !x.is_primitive() && !y.is_primitive() => false,
         (x, y) => loose_eq(&x.to_primitive(), &y.to_primitive()),
     }
@@ -153,7 +159,12 @@ pub fn parse_float(v: &Val) -> f64 {
         return sign * f64::INFINITY;
     }
     let bytes = rest.as_bytes();
-    let digits = |from: usize| bytes[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let int_len = digits(0);
     let mut end = int_len;
     let mut frac_len = 0;
@@ -173,7 +184,10 @@ pub fn parse_float(v: &Val) -> f64 {
             end += 1 + sign_len + exp_len;
         }
     }
-    rest[..end].parse::<f64>().map(|n| sign * n).unwrap_or(f64::NAN)
+    rest[..end]
+        .parse::<f64>()
+        .map(|n| sign * n)
+        .unwrap_or(f64::NAN)
 }
 
 /// `Number(string)`: whitespace-trimmed; empty is 0; decimal, `Infinity` or `0x`/`0o`/`0b` literals; else NaN.
@@ -182,15 +196,27 @@ fn string_to_number(s: &str) -> f64 {
     if t.is_empty() {
         return 0.0;
     }
-    for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
         if let Some(digits) = t.strip_prefix(prefix) {
-            return u64::from_str_radix(digits, radix).map(|n| n as f64).unwrap_or(f64::NAN);
+            return u64::from_str_radix(digits, radix)
+                .map(|n| n as f64)
+                .unwrap_or(f64::NAN);
         }
     }
     match t {
         "Infinity" | "+Infinity" => f64::INFINITY,
         "-Infinity" => f64::NEG_INFINITY,
-        _ if t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) => {
+        _ if t
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) =>
+        {
             t.parse::<f64>().unwrap_or(f64::NAN)
         }
         _ => f64::NAN,
@@ -202,7 +228,11 @@ pub fn number_to_string(n: f64) -> String {
     if n.is_nan() {
         "NaN".into()
     } else if n.is_infinite() {
-        if n > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else if n == n.trunc() && n.abs() < 1e21 {
         format!("{}", n as i128)
     } else {
@@ -215,7 +245,9 @@ pub fn number_to_json(n: f64) -> Value {
     if n.is_finite() && n == n.trunc() && n.abs() < 9.007_199_254_740_992e15 {
         Value::Number(Number::from(n as i64))
     } else {
-        Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+        Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 

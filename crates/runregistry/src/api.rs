@@ -36,15 +36,47 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/datasets_filtered_ordered", Access::Public),
     ("POST", "/lumisections/rr_lumisections", Access::Public),
     ("POST", "/lumisections/oms_lumisections", Access::Public),
-    ("POST", "/lumisections/rr_lumisection_ranges", Access::Public),
-    ("POST", "/lumisections/oms_lumisection_ranges", Access::Public),
-    ("POST", "/lumisections/joint_lumisection_ranges", Access::Public),
-    ("POST", "/lumisections/rr_lumisection_ranges_by_component", Access::Public),
-    ("POST", "/lumisections/oms_lumisection_ranges_by_dcs_bit", Access::Public),
+    (
+        "POST",
+        "/lumisections/rr_lumisection_ranges",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/lumisections/oms_lumisection_ranges",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/lumisections/joint_lumisection_ranges",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/lumisections/rr_lumisection_ranges_by_component",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/lumisections/oms_lumisection_ranges_by_dcs_bit",
+        Access::Public,
+    ),
     ("POST", "/lumisections/get_data_of_json", Access::Public),
-    ("POST", "/lumisections/get_luminosity_of_json_with_dataset_names", Access::Public),
-    ("POST", "/lumisections/get_rr_lumisection_history", Access::Public),
-    ("POST", "/lumisections/get_oms_lumisection_history", Access::Public),
+    (
+        "POST",
+        "/lumisections/get_luminosity_of_json_with_dataset_names",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/lumisections/get_rr_lumisection_history",
+        Access::Public,
+    ),
+    (
+        "POST",
+        "/lumisections/get_oms_lumisection_history",
+        Access::Public,
+    ),
     ("POST", "/datasets/get_dataset_history", Access::Public),
     ("POST", "/versions/get_versions", Access::Public),
     ("POST", "/json_portal/json", Access::Public),
@@ -78,12 +110,18 @@ pub struct Response {
 
 impl From<RrError> for Response {
     fn from(e: RrError) -> Self {
-        Response { status: e.status, body: Some(e.body) }
+        Response {
+            status: e.status,
+            body: Some(e.body),
+        }
     }
 }
 
 fn ok(body: Value) -> RrResult<Response> {
-    Ok(Response { status: 200, body: Some(body) })
+    Ok(Response {
+        status: 200,
+        body: Some(body),
+    })
 }
 
 /// Largest request body accepted.
@@ -99,7 +137,8 @@ pub struct Api<'a> {
 
 /// Matches a path against a pattern; returns the captures in order.
 fn match_route<'p>(pattern: &str, path: &'p str) -> Option<Vec<&'p str>> {
-    let (mut pattern_steps, mut path_steps) = (pattern.split('/'), path.trim_end_matches('/').split('/'));
+    let (mut pattern_steps, mut path_steps) =
+        (pattern.split('/'), path.trim_end_matches('/').split('/'));
     let mut captures = Vec::new();
     loop {
         match (pattern_steps.next(), path_steps.next()) {
@@ -113,23 +152,30 @@ fn match_route<'p>(pattern: &str, path: &'p str) -> Option<Vec<&'p str>> {
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> RrResult<T> {
     let text = if body.is_empty() { &b"{}"[..] } else { body };
-    serde_json::from_slice(text).map_err(|e| RrError::bad_request(format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(text)
+        .map_err(|e| RrError::bad_request(format!("Invalid JSON body: {e}")))
 }
 
 fn run_number(text: &str) -> RrResult<u64> {
-    text.parse().map_err(|_| RrError::bad_request(format!("{text} is not a run number")))
+    text.parse()
+        .map_err(|_| RrError::bad_request(format!("{text} is not a run number")))
 }
 
 fn field_run(body: &Value) -> RrResult<u64> {
     body.get("run_number")
-        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
         .ok_or_else(|| RrError::bad_request("run_number is required"))
 }
 
 fn field_dataset(body: &Value, default: Option<&str>) -> RrResult<String> {
     match body.get("dataset_name").and_then(Value::as_str) {
         Some(name) => Ok(name.to_owned()),
-        None => default.map(str::to_owned).ok_or_else(|| RrError::bad_request("dataset_name is required")),
+        None => default
+            .map(str::to_owned)
+            .ok_or_else(|| RrError::bad_request("dataset_name is required")),
     }
 }
 
@@ -144,12 +190,17 @@ impl Api<'_> {
 
     fn dispatch(&self, request: &Request) -> RrResult<Response> {
         if request.body.len() > MAX_BODY {
-            return Err(RrError { status: 413, body: json!({"err": "Request body too large"}) });
+            return Err(RrError {
+                status: 413,
+                body: json!({"err": "Request body too large"}),
+            });
         }
         let method = request.method.to_ascii_uppercase();
         let mut path_known = false;
         for (route_method, pattern, access) in ROUTES {
-            let Some(captures) = match_route(pattern, request.path) else { continue };
+            let Some(captures) = match_route(pattern, request.path) else {
+                continue;
+            };
             path_known = true;
             if *route_method != method {
                 continue;
@@ -158,7 +209,11 @@ impl Api<'_> {
             let actor = match access {
                 Access::Public => None,
                 Access::Identified => match &identity {
-                    Identity::Anonymous => return Err(RrError::unauthorized("You must be logged in to use the JSON portal")),
+                    Identity::Anonymous => {
+                        return Err(RrError::unauthorized(
+                            "You must be logged in to use the JSON portal",
+                        ))
+                    }
                     Identity::Service => Some(Actor::service()),
                     Identity::User { email, .. } => Some(Actor::user(email)),
                 },
@@ -169,81 +224,213 @@ impl Api<'_> {
                 _ => Vec::new(),
             };
             let header_comment = (request.headers)("comment").unwrap_or_default();
-            return self.route(&method, pattern, &captures, request.body, actor.as_ref(), &egroups, &header_comment);
+            return self.route(
+                &method,
+                pattern,
+                &captures,
+                request.body,
+                actor.as_ref(),
+                &egroups,
+                &header_comment,
+            );
         }
         if path_known {
-            return Err(RrError { status: 405, body: json!({"err": format!("{method} is not allowed on {}", request.path)}) });
+            return Err(RrError {
+                status: 405,
+                body: json!({"err": format!("{method} is not allowed on {}", request.path)}),
+            });
         }
         Err(RrError::not_found(format!("No route {}", request.path)))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn route(&self, method: &str, pattern: &str, captures: &[&str], raw: &[u8], actor: Option<&Actor>, egroups: &[String], header_comment: &str) -> RrResult<Response> {
+    fn route(
+        &self,
+        method: &str,
+        pattern: &str,
+        captures: &[&str],
+        raw: &[u8],
+        actor: Option<&Actor>,
+        egroups: &[String],
+        header_comment: &str,
+    ) -> RrResult<Response> {
         let r = &self.registry;
         let actor = || actor.ok_or_else(|| RrError::unauthorized("Identity required"));
-        let body: Value = if method == "GET" { Value::Null } else { parse(raw)? };
-        let run_and_dataset = |default: Option<&str>| -> RrResult<(u64, String)> { Ok((field_run(&body)?, field_dataset(&body, default)?)) };
+        let body: Value = if method == "GET" {
+            Value::Null
+        } else {
+            parse(raw)?
+        };
+        let run_and_dataset = |default: Option<&str>| -> RrResult<(u64, String)> {
+            Ok((field_run(&body)?, field_dataset(&body, default)?))
+        };
         match pattern {
             "/runs/:run" => ok(ls::run(r, run_number(captures[0])?)?),
             "/runs_lastupdated_50" => ok(ls::runs_last_updated(r)?),
-            "/get_all_dataset_names_of_run/:run" => ok(ls::dataset_names(r, run_number(captures[0])?)?),
+            "/get_all_dataset_names_of_run/:run" => {
+                ok(ls::dataset_names(r, run_number(captures[0])?)?)
+            }
             "/run_with_history/:run" => ok(history::run_with_history(r, run_number(captures[0])?)?),
             "/runs_filtered_ordered" => ok(listing::runs_filtered_ordered(r, &body)?),
             "/datasets_filtered_ordered" => ok(listing::datasets_filtered_ordered(r, &body)?),
-            "/lumisections/rr_lumisections" => { let (run, name) = run_and_dataset(None)?; ok(ls::rr_lumisections(r, run, &name)?) }
-            "/lumisections/oms_lumisections" => { let (run, name) = run_and_dataset(Some(ONLINE))?; ok(ls::oms_lumisections(r, run, &name)?) }
-            "/lumisections/rr_lumisection_ranges" => { let (run, name) = run_and_dataset(None)?; ok(ls::rr_lumisection_ranges(r, run, &name)?) }
-            "/lumisections/oms_lumisection_ranges" => { let (run, name) = run_and_dataset(Some(ONLINE))?; ok(ls::oms_lumisection_ranges(r, run, &name)?) }
-            "/lumisections/joint_lumisection_ranges" => { let (run, name) = run_and_dataset(None)?; ok(ls::joint_lumisection_ranges(r, run, &name)?) }
-            "/lumisections/rr_lumisection_ranges_by_component" => { let (run, name) = run_and_dataset(None)?; ok(ls::rr_lumisection_ranges_by_component(r, run, &name)?) }
-            "/lumisections/oms_lumisection_ranges_by_dcs_bit" => { let (run, name) = run_and_dataset(Some(ONLINE))?; ok(ls::oms_lumisection_ranges_by_dcs_bit(r, run, &name)?) }
+            "/lumisections/rr_lumisections" => {
+                let (run, name) = run_and_dataset(None)?;
+                ok(ls::rr_lumisections(r, run, &name)?)
+            }
+            "/lumisections/oms_lumisections" => {
+                let (run, name) = run_and_dataset(Some(ONLINE))?;
+                ok(ls::oms_lumisections(r, run, &name)?)
+            }
+            "/lumisections/rr_lumisection_ranges" => {
+                let (run, name) = run_and_dataset(None)?;
+                ok(ls::rr_lumisection_ranges(r, run, &name)?)
+            }
+            "/lumisections/oms_lumisection_ranges" => {
+                let (run, name) = run_and_dataset(Some(ONLINE))?;
+                ok(ls::oms_lumisection_ranges(r, run, &name)?)
+            }
+            "/lumisections/joint_lumisection_ranges" => {
+                let (run, name) = run_and_dataset(None)?;
+                ok(ls::joint_lumisection_ranges(r, run, &name)?)
+            }
+            "/lumisections/rr_lumisection_ranges_by_component" => {
+                let (run, name) = run_and_dataset(None)?;
+                ok(ls::rr_lumisection_ranges_by_component(r, run, &name)?)
+            }
+            "/lumisections/oms_lumisection_ranges_by_dcs_bit" => {
+                let (run, name) = run_and_dataset(Some(ONLINE))?;
+                ok(ls::oms_lumisection_ranges_by_dcs_bit(r, run, &name)?)
+            }
             "/lumisections/get_data_of_json" => ok(ls::get_data_of_json(r, &body)?),
-            "/lumisections/get_luminosity_of_json_with_dataset_names" => ok(ls::luminosity_of_json(r, &body)?),
-            "/lumisections/get_rr_lumisection_history" => { let (run, name) = run_and_dataset(None)?; ok(history::lumisection_history(r, Target::RrLs, run, &name)?) }
-            "/lumisections/get_oms_lumisection_history" => { let (run, name) = run_and_dataset(Some(ONLINE))?; ok(history::lumisection_history(r, Target::OmsLs, run, &name)?) }
-            "/datasets/get_dataset_history" => { let (run, name) = run_and_dataset(None)?; ok(history::dataset_history(r, run, &name)?) }
+            "/lumisections/get_luminosity_of_json_with_dataset_names" => {
+                ok(ls::luminosity_of_json(r, &body)?)
+            }
+            "/lumisections/get_rr_lumisection_history" => {
+                let (run, name) = run_and_dataset(None)?;
+                ok(history::lumisection_history(r, Target::RrLs, run, &name)?)
+            }
+            "/lumisections/get_oms_lumisection_history" => {
+                let (run, name) = run_and_dataset(Some(ONLINE))?;
+                ok(history::lumisection_history(r, Target::OmsLs, run, &name)?)
+            }
+            "/datasets/get_dataset_history" => {
+                let (run, name) = run_and_dataset(None)?;
+                ok(history::dataset_history(r, run, &name)?)
+            }
             "/versions/get_versions" => {
-                let number = |k: &str, d: u64| body.get(k).and_then(Value::as_u64).unwrap_or(d) as usize;
+                let number =
+                    |k: &str, d: u64| body.get(k).and_then(Value::as_u64).unwrap_or(d) as usize;
                 ok(r.versions_page(number("page", 0), number("page_size", 20))?)
             }
             "/versions/revert" => {
-                let version = body.get("atomic_version").and_then(Value::as_i64).ok_or_else(|| RrError::bad_request("atomic_version is required"))?;
-                ok(history::revert(r, actor()?, version, user_comment(&body).unwrap_or(""))?)
+                let version = body
+                    .get("atomic_version")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| RrError::bad_request("atomic_version is required"))?;
+                ok(history::revert(
+                    r,
+                    actor()?,
+                    version,
+                    user_comment(&body).unwrap_or(""),
+                )?)
             }
             "/lumisections/edit_rr_lumisections" | "/lumisections/edit_oms_lumisections" => {
                 let (run, name) = run_and_dataset(None)?;
-                let component = body.get("component").and_then(Value::as_str).ok_or_else(|| RrError::bad_request("component is required"))?;
-                let edit: RangeEdit = serde_json::from_value(body.get("new_lumisection_range").cloned().unwrap_or(Value::Null))
-                    .map_err(|_| RrError::bad_request("new_lumisection_range must be {start, end, status, comment?, cause?}"))?;
+                let component = body
+                    .get("component")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| RrError::bad_request("component is required"))?;
+                let edit: RangeEdit = serde_json::from_value(
+                    body.get("new_lumisection_range")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                )
+                .map_err(|_| {
+                    RrError::bad_request(
+                        "new_lumisection_range must be {start, end, status, comment?, cause?}",
+                    )
+                })?;
                 if pattern.ends_with("rr_lumisections") {
-                    ok(runs::edit_rr_lumisections(r, actor()?, run, &name, component, &edit, user_comment(&body))?)
+                    ok(runs::edit_rr_lumisections(
+                        r,
+                        actor()?,
+                        run,
+                        &name,
+                        component,
+                        &edit,
+                        user_comment(&body),
+                    )?)
                 } else {
-                    ok(runs::edit_oms_lumisections(r, actor()?, run, &name, component, &edit, user_comment(&body))?)
+                    ok(runs::edit_oms_lumisections(
+                        r,
+                        actor()?,
+                        run,
+                        &name,
+                        component,
+                        &edit,
+                        user_comment(&body),
+                    )?)
                 }
             }
             "/runs/move_run/:from/:to" => {
-                let offline: Vec<String> = serde_json::from_value(body.get("offline_datasets").cloned().unwrap_or(json!([])))
-                    .map_err(|_| RrError::bad_request("offline_datasets must be a list of names"))?;
-                ok(runs::move_run(r, actor()?, field_run(&body)?, captures[0], captures[1], &offline, user_comment(&body))?)
+                let offline: Vec<String> = serde_json::from_value(
+                    body.get("offline_datasets").cloned().unwrap_or(json!([])),
+                )
+                .map_err(|_| RrError::bad_request("offline_datasets must be a list of names"))?;
+                ok(runs::move_run(
+                    r,
+                    actor()?,
+                    field_run(&body)?,
+                    captures[0],
+                    captures[1],
+                    &offline,
+                    user_comment(&body),
+                )?)
             }
-            "/manual_run_edit/:run/:attribute" => ok(runs::manual_run_edit(r, actor()?, run_number(captures[0])?, captures[1], &body, user_comment(&body))?),
+            "/manual_run_edit/:run/:attribute" => ok(runs::manual_run_edit(
+                r,
+                actor()?,
+                run_number(captures[0])?,
+                captures[1],
+                &body,
+                user_comment(&body),
+            )?),
             "/runs" | "/automatic_run_update/:run" => {
-                let mut input: RunInput = serde_json::from_value(strip_version(body)).map_err(|e| RrError::bad_request(format!("Invalid run: {e}")))?;
+                let mut input: RunInput = serde_json::from_value(strip_version(body))
+                    .map_err(|e| RrError::bad_request(format!("Invalid run: {e}")))?;
                 if let Some(run) = captures.first() {
                     input.run_number = run_number(run)?;
                 }
                 match runs::automatic_run_update(r, actor()?, input, header_comment)? {
                     Some(run) => ok(run),
-                    None => Ok(Response { status: 204, body: None }),
+                    None => Ok(Response {
+                        status: 204,
+                        body: None,
+                    }),
                 }
             }
             "/ingest" => {
                 let list = body.get("runs").cloned().unwrap_or(body);
-                let runs: Vec<RunInput> = serde_json::from_value(list).map_err(|e| RrError::bad_request(format!("Invalid runs: {e}")))?;
-                let report = ingest(r, actor()?, if header_comment.is_empty() { "bulk ingest" } else { header_comment }, runs)?;
+                let runs: Vec<RunInput> = serde_json::from_value(list)
+                    .map_err(|e| RrError::bad_request(format!("Invalid runs: {e}")))?;
+                let report = ingest(
+                    r,
+                    actor()?,
+                    if header_comment.is_empty() {
+                        "bulk ingest"
+                    } else {
+                        header_comment
+                    },
+                    runs,
+                )?;
                 match report.atomic_version {
-                    Some(v) => ok(json!({"atomic_version": v, "events": report.events, "runs": report.runs})),
-                    None => Ok(Response { status: 204, body: None }),
+                    Some(v) => ok(
+                        json!({"atomic_version": v, "events": report.events, "runs": report.runs}),
+                    ),
+                    None => Ok(Response {
+                        status: 204,
+                        body: None,
+                    }),
                 }
             }
             "/json_portal/generate" => {
@@ -255,7 +442,9 @@ impl Api<'_> {
                 let status = jobs::run(r, id)?;
                 ok(json!({"id": id, "data": job["data"], "status": status}))
             }
-            "/json_portal/json" if method == "DELETE" => ok(jobs::delete(r, json_id(&body)?, actor()?, egroups)?),
+            "/json_portal/json" if method == "DELETE" => {
+                ok(jobs::delete(r, json_id(&body)?, actor()?, egroups)?)
+            }
             "/json_portal/json" => {
                 let (status, body) = jobs::poll(r, json_id(&body)?)?;
                 Ok(Response { status, body })
@@ -272,7 +461,9 @@ impl Api<'_> {
 }
 
 fn json_id(body: &Value) -> RrResult<i64> {
-    body.get("id_json").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())).ok_or_else(|| RrError::bad_request("id_json is required"))
+    body.get("id_json")
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+        .ok_or_else(|| RrError::bad_request("id_json is required"))
 }
 
 /// The cron body may carry `atomic_version`, which the store assigns itself.

@@ -15,27 +15,49 @@ pub type RrResult<T> = Result<T, RrError>;
 
 impl RrError {
     pub fn bad_request(msg: impl Into<String>) -> Self {
-        Self { status: 400, body: json!({"err": msg.into()}) }
+        Self {
+            status: 400,
+            body: json!({"err": msg.into()}),
+        }
     }
     pub fn not_found(msg: impl Into<String>) -> Self {
-        Self { status: 404, body: json!({"err": msg.into()}) }
+        Self {
+            status: 404,
+            body: json!({"err": msg.into()}),
+        }
     }
     pub fn conflict(msg: impl Into<String>) -> Self {
-        Self { status: 409, body: json!({"message": msg.into()}) }
+        Self {
+            status: 409,
+            body: json!({"message": msg.into()}),
+        }
     }
     pub fn unauthorized(msg: impl Into<String>) -> Self {
-        Self { status: 401, body: json!({"message": msg.into()}) }
+        Self {
+            status: 401,
+            body: json!({"message": msg.into()}),
+        }
     }
     pub fn forbidden(msg: impl Into<String>) -> Self {
-        Self { status: 403, body: json!({"message": msg.into()}) }
+        Self {
+            status: 403,
+            body: json!({"message": msg.into()}),
+        }
     }
     pub fn internal(msg: impl Into<String>) -> Self {
-        Self { status: 500, body: json!({"err": msg.into()}) }
+        Self {
+            status: 500,
+            body: json!({"err": msg.into()}),
+        }
     }
 
     /// The message text, whichever key holds it.
     pub fn message(&self) -> &str {
-        self.body.get("err").or_else(|| self.body.get("message")).and_then(Value::as_str).unwrap_or("")
+        self.body
+            .get("err")
+            .or_else(|| self.body.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 

@@ -34,13 +34,31 @@ fn base_context(run: &RunState, dataset: &DatasetState) -> Value {
 /// Fills the `lumisection` part for `ls`; with `only`, just the keys a segment-evaluated rule reads.
 fn set_lumisection(data: &mut Value, dataset: &DatasetState, ls: u32, only: Option<&Reads>) {
     let oms: Map<String, Value> = match only {
-        Some(reads) => reads.oms.iter().filter_map(|k| Some((k.clone(), value_at(dataset.oms.get(k)?, ls)?.clone()))).collect(),
-        None => dataset.oms.iter().filter_map(|(k, spans)| value_at(spans, ls).map(|v| (k.clone(), v.clone()))).collect(),
+        Some(reads) => reads
+            .oms
+            .iter()
+            .filter_map(|k| Some((k.clone(), value_at(dataset.oms.get(k)?, ls)?.clone())))
+            .collect(),
+        None => dataset
+            .oms
+            .iter()
+            .filter_map(|(k, spans)| value_at(spans, ls).map(|v| (k.clone(), v.clone())))
+            .collect(),
     };
-    let status = |k: &String, spans: &Vec<Span>| value_at(spans, ls).map(|t| (k.clone(), t.get("status").cloned().unwrap_or(Value::Null)));
+    let status = |k: &String, spans: &Vec<Span>| {
+        value_at(spans, ls).map(|t| (k.clone(), t.get("status").cloned().unwrap_or(Value::Null)))
+    };
     let rr: Map<String, Value> = match only {
-        Some(reads) if !reads.all_rr => reads.rr.iter().filter_map(|k| status(k, dataset.rr.get(k)?)).collect(),
-        _ => dataset.rr.iter().filter_map(|(k, spans)| status(k, spans)).collect(),
+        Some(reads) if !reads.all_rr => reads
+            .rr
+            .iter()
+            .filter_map(|k| status(k, dataset.rr.get(k)?))
+            .collect(),
+        _ => dataset
+            .rr
+            .iter()
+            .filter_map(|(k, spans)| status(k, spans))
+            .collect(),
     };
     data["lumisection"] = json!({"lumisection_number": ls, "oms": oms, "rr": rr});
 }
@@ -57,7 +75,9 @@ pub fn similar_to(pattern: &str) -> RrResult<Regex> {
             '%' => regex.push_str(".*"),
             '_' => regex.push('.'),
             '|' | '(' | ')' | '[' | ']' | '*' | '+' | '?' | '{' | '}' => regex.push(c),
-            '\\' => regex.push_str(&regex_lite::escape(&chars.next().map(String::from).unwrap_or_default())),
+            '\\' => regex.push_str(&regex_lite::escape(
+                &chars.next().map(String::from).unwrap_or_default(),
+            )),
             other => regex.push_str(&regex_lite::escape(&other.to_string())),
         }
     }
@@ -71,7 +91,11 @@ pub fn similar_to(pattern: &str) -> RrResult<Regex> {
 /// Non-deleted datasets whose name matches the filter, by run number.
 pub fn matching_datasets(registry: &Registry, filter: &str) -> RrResult<Vec<(u64, String)>> {
     let regex = similar_to(filter)?;
-    Ok(registry.dataset_keys()?.into_iter().filter(|(_, name)| regex.is_match(name)).collect())
+    Ok(registry
+        .dataset_keys()?
+        .into_iter()
+        .filter(|(_, name)| regex.is_match(name))
+        .collect())
 }
 
 /// Which parts of the context a rule reads.
@@ -157,16 +181,22 @@ struct Losses {
 fn lumi_over(spans: Option<&Vec<Span>>, a: u32, b: u32) -> f64 {
     let Some(spans) = spans else { return 0.0 };
     let first = spans.partition_point(|s| s.1 < a);
-    spans[first..].iter().take_while(|s| s.0 <= b).map(|Span(s, e, v)| f64::from(e.min(&b) - s.max(&a) + 1) * lumi_value(v)).sum()
+    spans[first..]
+        .iter()
+        .take_while(|s| s.0 <= b)
+        .map(|Span(s, e, v)| f64::from(e.min(&b) - s.max(&a) + 1) * lumi_value(v))
+        .sum()
 }
 
 /// The segments of a dataset: LS with RR and OMS data, split wherever a value the rule reads changes.
 fn segments(dataset: &DatasetState, reads: &Reads) -> Vec<[u32; 2]> {
     let mut cuts: BTreeSet<u32> = BTreeSet::new();
-    let mut add_cuts = |spans: &[Span]| spans.iter().for_each(|s| {
-        cuts.insert(s.0);
-        cuts.insert(s.1 + 1);
-    });
+    let mut add_cuts = |spans: &[Span]| {
+        spans.iter().for_each(|s| {
+            cuts.insert(s.0);
+            cuts.insert(s.1 + 1);
+        })
+    };
     for (key, spans) in &dataset.rr {
         if reads.all_rr || reads.rr.contains(key) {
             add_cuts(spans);
@@ -182,7 +212,11 @@ fn segments(dataset: &DatasetState, reads: &Reads) -> Vec<[u32; 2]> {
         let mut start = *a;
         while start <= *b {
             let next_cut = cuts.range(start + 1..).next().copied().unwrap_or(u32::MAX);
-            let end = if reads.per_ls { start } else { b.min(&(next_cut - 1)).to_owned() };
+            let end = if reads.per_ls {
+                start
+            } else {
+                b.min(&(next_cut - 1)).to_owned()
+            };
             // Keep only the part that also has OMS data.
             let mut ls = start;
             while ls <= end {
@@ -207,34 +241,53 @@ fn num(n: f64) -> Value {
 }
 
 fn ranges_json(map: &BTreeMap<String, Vec<[u32; 2]>>) -> Value {
-    Value::Object(map.iter().map(|(k, r)| (k.clone(), json!(union(r.iter().copied())))).collect())
+    Value::Object(
+        map.iter()
+            .map(|(k, r)| (k.clone(), json!(union(r.iter().copied()))))
+            .collect(),
+    )
 }
 
 /// Generates the golden JSON for `rule` over the datasets matching `dataset_filter`: every field of the
 /// GeneratedJson row except its id and job metadata. `progress` gets values in [0, 1] after each dataset.
-pub fn generate(registry: &Registry, rule: &Value, dataset_filter: &str, progress: &mut dyn FnMut(f64)) -> RrResult<Map<String, Value>> {
+pub fn generate(
+    registry: &Registry,
+    rule: &Value,
+    dataset_filter: &str,
+    progress: &mut dyn FnMut(f64),
+) -> RrResult<Map<String, Value>> {
     jsonlogic::validate(rule).map_err(|e| RrError::bad_request(e.to_string()))?;
     let runregistry_version = registry.latest_version()?;
     let matched = matching_datasets(registry, dataset_filter)?;
     let reads = Reads::of(rule);
-    let [mut json_out, mut json_named, mut anti, mut anti_named]: [BTreeMap<String, Vec<[u32; 2]>>; 4] = Default::default();
-    let (mut total_rec, mut total_del, mut in_rec, mut in_del, mut lost_rec, mut lost_del) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let [mut json_out, mut json_named, mut anti, mut anti_named]: [BTreeMap<String, Vec<[u32; 2]>>;
+        4] = Default::default();
+    let (mut total_rec, mut total_del, mut in_rec, mut in_del, mut lost_rec, mut lost_del) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut losses = Losses::default();
     let mut runs_seen = BTreeSet::new();
     let mut run_cache: Option<RunState> = None;
     for (done, (run_number, name)) in matched.iter().enumerate() {
-        let Some(dataset) = registry.dataset(*run_number, name)?.filter(|d| !d.deleted) else { continue };
-        if run_cache.as_ref().is_none_or(|r| r.run_number != *run_number) {
+        let Some(dataset) = registry.dataset(*run_number, name)?.filter(|d| !d.deleted) else {
+            continue;
+        };
+        if run_cache
+            .as_ref()
+            .is_none_or(|r| r.run_number != *run_number)
+        {
             run_cache = registry.run(*run_number)?;
         }
-        let Some(run) = run_cache.as_ref().filter(|r| !r.deleted) else { continue };
+        let Some(run) = run_cache.as_ref().filter(|r| !r.deleted) else {
+            continue;
+        };
         runs_seen.insert(*run_number);
         let (run_key, named_key) = (run_number.to_string(), format!("{run_number}-{name}"));
         let mut data = base_context(run, &dataset);
         let only = (!reads.per_ls).then_some(&reads);
         for [a, b] in segments(&dataset, &reads) {
             set_lumisection(&mut data, &dataset, a, only);
-            let passed = jsonlogic::passes(rule, &data).map_err(|e| RrError::bad_request(format!("Rule evaluation failed: {e}")))?;
+            let passed = jsonlogic::passes(rule, &data)
+                .map_err(|e| RrError::bad_request(format!("Rule evaluation failed: {e}")))?;
             let rec = lumi_over(dataset.oms.get("recorded"), a, b);
             let del = lumi_over(dataset.oms.get("delivered"), a, b);
             total_rec += rec;
@@ -243,30 +296,50 @@ pub fn generate(registry: &Registry, rule: &Value, dataset_filter: &str, progres
                 in_rec += rec;
                 in_del += del;
                 json_out.entry(run_key.clone()).or_default().push([a, b]);
-                json_named.entry(named_key.clone()).or_default().push([a, b]);
+                json_named
+                    .entry(named_key.clone())
+                    .or_default()
+                    .push([a, b]);
                 continue;
             }
             lost_rec += rec;
             lost_del += del;
             anti.entry(run_key.clone()).or_default().push([a, b]);
-            anti_named.entry(named_key.clone()).or_default().push([a, b]);
+            anti_named
+                .entry(named_key.clone())
+                .or_default()
+                .push([a, b]);
             let found = causes_of(rule, &data).map_err(|e| RrError::bad_request(e.to_string()))?;
             let combination = js_stringify(&Value::Array(found.clone()));
             *losses.combination.entry(combination.clone()).or_default() += rec;
             for cause in &found {
                 *losses.quantity.entry(js_stringify(cause)).or_default() += rec;
             }
-            losses.responsible.entry(combination).or_default().entry(named_key.clone()).or_default().push([a, b]);
+            losses
+                .responsible
+                .entry(combination)
+                .or_default()
+                .entry(named_key.clone())
+                .or_default()
+                .push([a, b]);
         }
         progress((done + 1) as f64 / matched.len() as f64);
     }
     let (min_run, max_run) = (matched.first().map(|m| m.0), matched.last().map(|m| m.0));
     let (mut range_rec, mut range_del) = (0.0, 0.0);
     if let (Some(lo), Some(hi)) = (min_run, max_run) {
-        for run_number in registry.run_numbers()?.into_iter().filter(|r| (lo..=hi).contains(r)) {
+        for run_number in registry
+            .run_numbers()?
+            .into_iter()
+            .filter(|r| (lo..=hi).contains(r))
+        {
             if let Some(cache) = registry.cache(run_number, ONLINE)? {
-                range_rec += cache["brilcalc_recorded_luminosity"].as_f64().unwrap_or(0.0);
-                range_del += cache["brilcalc_delivered_luminosity"].as_f64().unwrap_or(0.0);
+                range_rec += cache["brilcalc_recorded_luminosity"]
+                    .as_f64()
+                    .unwrap_or(0.0);
+                range_del += cache["brilcalc_delivered_luminosity"]
+                    .as_f64()
+                    .unwrap_or(0.0);
             }
         }
     }
@@ -275,9 +348,15 @@ pub fn generate(registry: &Registry, rule: &Value, dataset_filter: &str, progres
     row.insert("json_logic".into(), rule.clone());
     row.insert("runregistry_version".into(), json!(runregistry_version));
     row.insert("generated_json".into(), ranges_json(&json_out));
-    row.insert("generated_json_with_dataset_names".into(), ranges_json(&json_named));
+    row.insert(
+        "generated_json_with_dataset_names".into(),
+        ranges_json(&json_named),
+    );
     row.insert("generated_anti_json".into(), ranges_json(&anti));
-    row.insert("generated_anti_json_with_dataset_names".into(), ranges_json(&anti_named));
+    row.insert(
+        "generated_anti_json_with_dataset_names".into(),
+        ranges_json(&anti_named),
+    );
     row.insert("min_run_number".into(), json!(min_run));
     row.insert("max_run_number".into(), json!(max_run));
     row.insert("total_recorded_luminosity".into(), num(total_rec));
@@ -286,14 +365,34 @@ pub fn generate(registry: &Registry, rule: &Value, dataset_filter: &str, progres
     row.insert("delivered_luminosity_in_json".into(), num(in_del));
     row.insert("total_recorded_luminosity_lost".into(), num(lost_rec));
     row.insert("total_delivered_luminosity_lost".into(), num(lost_del));
-    row.insert("total_recorded_luminosity_from_run_range".into(), num(range_rec));
-    row.insert("total_delivered_luminosity_from_run_range".into(), num(range_del));
-    let sums = |m: &BTreeMap<String, f64>| Value::Object(m.iter().map(|(k, v)| (k.clone(), num(*v))).collect());
-    row.insert("rules_flagged_false_quantity_luminosity".into(), sums(&losses.quantity));
-    row.insert("rules_flagged_false_combination_luminosity".into(), sums(&losses.combination));
+    row.insert(
+        "total_recorded_luminosity_from_run_range".into(),
+        num(range_rec),
+    );
+    row.insert(
+        "total_delivered_luminosity_from_run_range".into(),
+        num(range_del),
+    );
+    let sums = |m: &BTreeMap<String, f64>| {
+        Value::Object(m.iter().map(|(k, v)| (k.clone(), num(*v))).collect())
+    };
+    row.insert(
+        "rules_flagged_false_quantity_luminosity".into(),
+        sums(&losses.quantity),
+    );
+    row.insert(
+        "rules_flagged_false_combination_luminosity".into(),
+        sums(&losses.combination),
+    );
     row.insert(
         "runs_lumisections_responsible_for_rule".into(),
-        Value::Object(losses.responsible.iter().map(|(k, m)| (k.clone(), ranges_json(m))).collect()),
+        Value::Object(
+            losses
+                .responsible
+                .iter()
+                .map(|(k, m)| (k.clone(), ranges_json(m)))
+                .collect(),
+        ),
     );
     row.insert("runs_evaluated".into(), json!(runs_seen.len()));
     Ok(row)
@@ -309,24 +408,40 @@ mod tests {
         assert!(r.is_match("/PromptReco/Collisions2018A/DQM"));
         assert!(!r.is_match("/PromptReco/Collisions2018C/DQM"));
         let r = similar_to("/ReReco/Run2018__UL2019/DQM").unwrap();
-        assert!(r.is_match("/ReReco/Run2018A_UL2019/DQM") && r.is_match("/ReReco/Run2018BxUL2019/DQM"));
+        assert!(
+            r.is_match("/ReReco/Run2018A_UL2019/DQM") && r.is_match("/ReReco/Run2018BxUL2019/DQM")
+        );
         let r = similar_to("%Reco%").unwrap();
         assert!(r.is_match("/ReReco/x") && !r.is_match("online"));
-        assert!(similar_to("a.b").unwrap().is_match("a.b") && !similar_to("a.b").unwrap().is_match("axb"));
+        assert!(
+            similar_to("a.b").unwrap().is_match("a.b")
+                && !similar_to("a.b").unwrap().is_match("axb")
+        );
         assert!(similar_to("(").is_err());
     }
 
     #[test]
     fn reads_decide_between_segments_and_per_ls() {
-        let reads = Reads::of(&json!({"and": [{"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}, {"var": "lumisection.oms.cms_active"}, {">": [{"var": "run.oms.energy"}, 1]}]}));
+        let reads = Reads::of(
+            &json!({"and": [{"==": [{"var": "lumisection.rr.dt-dt"}, "GOOD"]}, {"var": "lumisection.oms.cms_active"}, {">": [{"var": "run.oms.energy"}, 1]}]}),
+        );
         assert!(!reads.per_ls);
         assert_eq!(reads.rr, BTreeSet::from(["dt-dt".to_string()]));
         assert_eq!(reads.oms, BTreeSet::from(["cms_active".to_string()]));
-        for per_ls in [json!({"var": "lumisection.lumisection_number"}), json!({">": [{"var": "lumisection.oms.recorded"}, 0]}),
-                       json!({"var": [{"cat": ["lumi", "section"]}]}), json!({"missing": ["a"]}), json!({"var": ""})] {
+        for per_ls in [
+            json!({"var": "lumisection.lumisection_number"}),
+            json!({">": [{"var": "lumisection.oms.recorded"}, 0]}),
+            json!({"var": [{"cat": ["lumi", "section"]}]}),
+            json!({"missing": ["a"]}),
+            json!({"var": ""}),
+        ] {
             assert!(Reads::of(&per_ls).per_ls, "{per_ls}");
         }
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/runregistry/sample_json_logic__runregistry_backend.txt")).unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/runregistry/sample_json_logic__runregistry_backend.txt"
+        ))
+        .unwrap();
         let real: Value = serde_json::from_str(text.split_once('\n').unwrap().1).unwrap();
         let reads = Reads::of(&real);
         assert!(!reads.per_ls);

@@ -31,7 +31,11 @@ pub fn dataset_history(registry: &Registry, run_number: u64, name: &str) -> RrRe
     })
 }
 
-fn flattened(registry: &Registry, events: &[Event], fill: impl Fn(&Event, &mut Map<String, Value>)) -> RrResult<Value> {
+fn flattened(
+    registry: &Registry,
+    events: &[Event],
+    fill: impl Fn(&Event, &mut Map<String, Value>),
+) -> RrResult<Value> {
     let versions = registry.versions_of(events)?;
     let rows = events.iter().map(|event| {
         let mut row = Map::new();
@@ -44,7 +48,10 @@ fn flattened(registry: &Registry, events: &[Event], fill: impl Fn(&Event, &mut M
         row.insert("deleted".into(), json!(event.deleted.unwrap_or(false)));
         row.insert("by".into(), json!(version.map(|v| v.by.as_str())));
         row.insert("comment".into(), json!(version.map(|v| v.comment.as_str())));
-        row.insert("createdAt".into(), json!(version.map(|v| v.created_at.as_str())));
+        row.insert(
+            "createdAt".into(),
+            json!(version.map(|v| v.created_at.as_str())),
+        );
         Value::Object(row)
     });
     Ok(Value::Array(rows.collect()))
@@ -52,7 +59,12 @@ fn flattened(registry: &Registry, events: &[Event], fill: impl Fn(&Event, &mut M
 
 /// `get_rr_lumisection_history` / `get_oms_lumisection_history`: one row per event and contiguous LS
 /// range, ordered by `manual_change, version`.
-pub fn lumisection_history(registry: &Registry, target: Target, run_number: u64, name: &str) -> RrResult<Value> {
+pub fn lumisection_history(
+    registry: &Registry,
+    target: Target,
+    run_number: u64,
+    name: &str,
+) -> RrResult<Value> {
     let mut events = registry.entity_events(target, run_number, name)?;
     events.sort_by_key(|e| (e.manual_change, e.version));
     let versions = registry.versions_of(&events)?;
@@ -72,9 +84,16 @@ pub fn lumisection_history(registry: &Registry, target: Target, run_number: u64,
 
 /// `POST /versions/revert`: one new Version by `actor` whose manual events set, for every attribute
 /// version `atomic_version` set, the value the state would have without that version's events.
-pub fn revert(registry: &Registry, actor: &Actor, atomic_version: i64, comment: &str) -> RrResult<Value> {
+pub fn revert(
+    registry: &Registry,
+    actor: &Actor,
+    atomic_version: i64,
+    comment: &str,
+) -> RrResult<Value> {
     if comment.trim().is_empty() {
-        return Err(RrError::bad_request("A comment is required to revert a version"));
+        return Err(RrError::bad_request(
+            "A comment is required to revert a version",
+        ));
     }
     let version = registry
         .version(atomic_version)?
@@ -82,7 +101,10 @@ pub fn revert(registry: &Registry, actor: &Actor, atomic_version: i64, comment: 
     let mut reverted: BTreeMap<(Target, u64, String), Vec<Event>> = BTreeMap::new();
     for id in &version.events {
         if let Some(event) = registry.event(*id)? {
-            reverted.entry((event.target, event.run_number, event.name.clone())).or_default().push(event);
+            reverted
+                .entry((event.target, event.run_number, event.name.clone()))
+                .or_default()
+                .push(event);
         }
     }
     let mut compensations = Vec::new();
@@ -91,14 +113,28 @@ pub fn revert(registry: &Registry, actor: &Actor, atomic_version: i64, comment: 
         if *target == Target::OmsLs && name != ONLINE {
             all.extend(registry.entity_events(Target::OmsLs, *run_number, ONLINE)?);
         }
-        let without: Vec<Event> = all.iter().filter(|e| e.atomic_version != atomic_version).cloned().collect();
+        let without: Vec<Event> = all
+            .iter()
+            .filter(|e| e.atomic_version != atomic_version)
+            .cloned()
+            .collect();
         let mut event = Event::new(*target, *run_number, name);
         match target {
             Target::Run => {
                 let (now, before) = (fold_run(*run_number, &all), fold_run(*run_number, &without));
                 for e in undone {
-                    compensate(&mut event.oms_metadata, &e.oms_metadata, &now.oms_attributes, &before.oms_attributes);
-                    compensate(&mut event.rr_metadata, &e.rr_metadata, &now.rr_attributes, &before.rr_attributes);
+                    compensate(
+                        &mut event.oms_metadata,
+                        &e.oms_metadata,
+                        &now.oms_attributes,
+                        &before.oms_attributes,
+                    );
+                    compensate(
+                        &mut event.rr_metadata,
+                        &e.rr_metadata,
+                        &now.rr_attributes,
+                        &before.rr_attributes,
+                    );
                     if e.deleted.is_some() && now.deleted != before.deleted {
                         event.deleted = Some(before.deleted);
                     }
@@ -107,18 +143,32 @@ pub fn revert(registry: &Registry, actor: &Actor, atomic_version: i64, comment: 
             Target::Dataset => {
                 let attrs = |events: &[Event]| {
                     let mut m = Map::new();
-                    crate::state::ordered(events, false).into_iter().for_each(|e| m.extend(e.dataset_metadata.clone()));
+                    crate::state::ordered(events, false)
+                        .into_iter()
+                        .for_each(|e| m.extend(e.dataset_metadata.clone()));
                     m
                 };
                 let (now, before) = (attrs(&all), attrs(&without));
                 for e in undone {
-                    compensate(&mut event.dataset_metadata, &e.dataset_metadata, &now, &before);
+                    compensate(
+                        &mut event.dataset_metadata,
+                        &e.dataset_metadata,
+                        &now,
+                        &before,
+                    );
                 }
             }
             Target::RrLs | Target::OmsLs => {
                 let manual_priority = *target == Target::RrLs;
-                let (now, before) = (LsColumns::fold(&all, manual_priority), LsColumns::fold(&without, manual_priority));
-                let absent = if manual_priority { empty_triplet() } else { Value::Null };
+                let (now, before) = (
+                    LsColumns::fold(&all, manual_priority),
+                    LsColumns::fold(&without, manual_priority),
+                );
+                let absent = if manual_priority {
+                    empty_triplet()
+                } else {
+                    Value::Null
+                };
                 event.ranges = compensate_ls(undone, &now, &before, &absent)?;
             }
         }
@@ -126,10 +176,17 @@ pub fn revert(registry: &Registry, actor: &Actor, atomic_version: i64, comment: 
     }
     let reason = format!("revert of version {atomic_version}: {comment}");
     let new = registry.record_with(actor, &reason, compensations, true)?;
-    Ok(json!({"atomic_version": new.atomic_version, "reverted": atomic_version, "events": new.events.len()}))
+    Ok(
+        json!({"atomic_version": new.atomic_version, "reverted": atomic_version, "events": new.events.len()}),
+    )
 }
 
-fn compensate(out: &mut Map<String, Value>, set_by_version: &Map<String, Value>, now: &Map<String, Value>, before: &Map<String, Value>) {
+fn compensate(
+    out: &mut Map<String, Value>,
+    set_by_version: &Map<String, Value>,
+    now: &Map<String, Value>,
+    before: &Map<String, Value>,
+) {
     for key in set_by_version.keys() {
         let (current, previous) = (now.get(key), before.get(key));
         if current != previous {
@@ -138,8 +195,17 @@ fn compensate(out: &mut Map<String, Value>, set_by_version: &Map<String, Value>,
     }
 }
 
-fn compensate_ls(undone: &[Event], now: &LsColumns, before: &LsColumns, absent: &Value) -> RrResult<Vec<LsChange>> {
-    let touched = to_ranges(undone.iter().flat_map(|e| e.ranges.iter().flat_map(|c| c.start..=c.end)));
+fn compensate_ls(
+    undone: &[Event],
+    now: &LsColumns,
+    before: &LsColumns,
+    absent: &Value,
+) -> RrResult<Vec<LsChange>> {
+    let touched = to_ranges(
+        undone
+            .iter()
+            .flat_map(|e| e.ranges.iter().flat_map(|c| c.start..=c.end)),
+    );
     let last = touched.last().map_or(0, |r| r[1]) as usize;
     let mut per_ls = vec![Map::new(); last];
     for e in undone {
@@ -148,7 +214,10 @@ fn compensate_ls(undone: &[Event], now: &LsColumns, before: &LsColumns, absent: 
                 for key in change.values.keys() {
                     let previous = before.get(key, ls as u32);
                     if now.get(key, ls as u32) != previous {
-                        per_ls[ls - 1].insert(key.clone(), previous.cloned().unwrap_or_else(|| absent.clone()));
+                        per_ls[ls - 1].insert(
+                            key.clone(),
+                            previous.cloned().unwrap_or_else(|| absent.clone()),
+                        );
                     }
                 }
             }

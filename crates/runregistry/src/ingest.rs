@@ -5,7 +5,9 @@
 //! of a new run or all of it.
 
 use crate::error::{RrError, RrResult};
-use crate::model::{Actor, Event, Target, LUMI_KEYS, MAX_LUMISECTION, OMS_LS_ATTRIBUTES, RUN_STATES, STATUSES};
+use crate::model::{
+    Actor, Event, Target, LUMI_KEYS, MAX_LUMISECTION, OMS_LS_ATTRIBUTES, RUN_STATES, STATUSES,
+};
 use crate::ranges::diff_lumisections;
 use crate::state::{fold_run, LsColumns};
 use crate::store::{Registry, ONLINE};
@@ -60,15 +62,25 @@ pub struct IngestReport {
 }
 
 /// Validates a batch and writes it as one Version by `actor`.
-pub fn ingest(registry: &Registry, actor: &Actor, comment: &str, mut runs: Vec<RunInput>) -> RrResult<IngestReport> {
+pub fn ingest(
+    registry: &Registry,
+    actor: &Actor,
+    comment: &str,
+    mut runs: Vec<RunInput>,
+) -> RrResult<IngestReport> {
     if runs.len() > MAX_BATCH {
-        return Err(RrError::bad_request(format!("At most {MAX_BATCH} runs per batch")));
+        return Err(RrError::bad_request(format!(
+            "At most {MAX_BATCH} runs per batch"
+        )));
     }
     let mut seen = BTreeSet::new();
     for run in &mut runs {
         validate_run(run)?;
         if !seen.insert(run.run_number) {
-            return Err(RrError::bad_request(format!("Run {} appears twice in the batch", run.run_number)));
+            return Err(RrError::bad_request(format!(
+                "Run {} appears twice in the batch",
+                run.run_number
+            )));
         }
     }
     let mut events = Vec::new();
@@ -80,10 +92,18 @@ pub fn ingest(registry: &Registry, actor: &Actor, comment: &str, mut runs: Vec<R
     }
     let events: Vec<Event> = events.into_iter().filter(|e| !e.is_empty()).collect();
     if events.is_empty() {
-        return Ok(IngestReport { atomic_version: None, events: 0, runs: runs.len() });
+        return Ok(IngestReport {
+            atomic_version: None,
+            events: 0,
+            runs: runs.len(),
+        });
     }
     let version = registry.record(actor, comment, events)?;
-    Ok(IngestReport { atomic_version: Some(version.atomic_version), events: version.events.len(), runs: runs.len() })
+    Ok(IngestReport {
+        atomic_version: Some(version.atomic_version),
+        events: version.events.len(),
+        runs: runs.len(),
+    })
 }
 
 /// §2.3 guard: an automatic change to the RR side of a run that is no longer OPEN is refused and the
@@ -95,14 +115,28 @@ fn guard_signed_off_runs(registry: &Registry, events: &[Event]) -> RrResult<()> 
         .map(|e| e.run_number)
         .collect();
     for run_number in touched {
-        let Some(run) = registry.run(run_number)? else { continue };
-        let open = run.rr_attributes.get("state").and_then(Value::as_str).is_none_or(|s| s == "OPEN");
-        let flagged = run.rr_attributes.get("run_needs_to_be_updated_manually") == Some(&Value::Bool(true));
+        let Some(run) = registry.run(run_number)? else {
+            continue;
+        };
+        let open = run
+            .rr_attributes
+            .get("state")
+            .and_then(Value::as_str)
+            .is_none_or(|s| s == "OPEN");
+        let flagged =
+            run.rr_attributes.get("run_needs_to_be_updated_manually") == Some(&Value::Bool(true));
         if !open && !flagged {
             let mut flag = Event::new(Target::Run, run_number, "");
-            flag.rr_metadata.insert("run_needs_to_be_updated_manually".into(), Value::Bool(true));
-            registry.record(&Actor::service(), "automatic update refused: run is not OPEN", vec![flag])?;
-            return Err(RrError::conflict(format!("run {run_number} needs a manual update")));
+            flag.rr_metadata
+                .insert("run_needs_to_be_updated_manually".into(), Value::Bool(true));
+            registry.record(
+                &Actor::service(),
+                "automatic update refused: run is not OPEN",
+                vec![flag],
+            )?;
+            return Err(RrError::conflict(format!(
+                "run {run_number} needs a manual update"
+            )));
         }
     }
     Ok(())
@@ -111,7 +145,9 @@ fn guard_signed_off_runs(registry: &Registry, events: &[Event]) -> RrResult<()> 
 fn validate_run(run: &mut RunInput) -> RrResult<()> {
     let at = |what: &str| format!("run {}: {what}", run.run_number);
     if run.run_number == 0 {
-        return Err(RrError::bad_request("run_number must be a positive integer"));
+        return Err(RrError::bad_request(
+            "run_number must be a positive integer",
+        ));
     }
     validate_rr_attributes(&run.rr_attributes).map_err(|e| RrError::bad_request(at(&e)))?;
     normalise_oms(&mut run.oms_lumisections).map_err(|e| RrError::bad_request(at(&e)))?;
@@ -121,10 +157,14 @@ fn validate_run(run: &mut RunInput) -> RrResult<()> {
         let name = dataset.name.clone();
         validate_dataset_name(&name).map_err(|e| RrError::bad_request(at(&e)))?;
         if name == ONLINE || !names.insert(name.clone()) {
-            return Err(RrError::bad_request(at(&format!("dataset {name} is given twice"))));
+            return Err(RrError::bad_request(at(&format!(
+                "dataset {name} is given twice"
+            ))));
         }
-        normalise_oms(&mut dataset.oms_lumisections).map_err(|e| RrError::bad_request(at(&format!("{name}: {e}"))))?;
-        normalise_rr(&mut dataset.rr_lumisections).map_err(|e| RrError::bad_request(at(&format!("{name}: {e}"))))?;
+        normalise_oms(&mut dataset.oms_lumisections)
+            .map_err(|e| RrError::bad_request(at(&format!("{name}: {e}"))))?;
+        normalise_rr(&mut dataset.rr_lumisections)
+            .map_err(|e| RrError::bad_request(at(&format!("{name}: {e}"))))?;
     }
     Ok(())
 }
@@ -155,9 +195,14 @@ pub fn validate_rr_attributes(attributes: &Map<String, Value>) -> Result<(), Str
 fn normalise_oms(lumisections: &mut [Map<String, Value>]) -> Result<(), String> {
     check_length(lumisections.len())?;
     for (i, ls) in lumisections.iter_mut().enumerate() {
-        ls.retain(|k, _| OMS_LS_ATTRIBUTES.contains(&k.as_str()) || LUMI_KEYS.contains(&k.as_str()));
+        ls.retain(|k, _| {
+            OMS_LS_ATTRIBUTES.contains(&k.as_str()) || LUMI_KEYS.contains(&k.as_str())
+        });
         if let Some((k, _)) = ls.iter().find(|(_, v)| v.is_array() || v.is_object()) {
-            return Err(format!("OMS lumisection {}: {k} must be a boolean, number, string or null", i + 1));
+            return Err(format!(
+                "OMS lumisection {}: {k} must be a boolean, number, string or null",
+                i + 1
+            ));
         }
     }
     Ok(())
@@ -168,7 +213,8 @@ fn normalise_rr(lumisections: &mut [Map<String, Value>]) -> Result<(), String> {
     check_length(lumisections.len())?;
     for (i, ls) in lumisections.iter_mut().enumerate() {
         for (component, value) in ls.iter_mut() {
-            *value = triplet(value).map_err(|e| format!("RR lumisection {} {component}: {e}", i + 1))?;
+            *value =
+                triplet(value).map_err(|e| format!("RR lumisection {} {component}: {e}", i + 1))?;
         }
     }
     Ok(())
@@ -176,7 +222,10 @@ fn normalise_rr(lumisections: &mut [Map<String, Value>]) -> Result<(), String> {
 
 /// Validates and completes one `{status, comment, cause}` triplet.
 pub fn triplet(value: &Value) -> Result<Value, String> {
-    let status = value.get("status").and_then(Value::as_str).ok_or("status is required")?;
+    let status = value
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or("status is required")?;
     if !STATUSES.contains(&status) {
         return Err(format!("unknown status {status}"));
     }
@@ -198,13 +247,21 @@ fn check_length(n: usize) -> Result<(), String> {
 /// Events that bring a run (and its datasets) to the given input, emitting only what changed.
 fn run_events(registry: &Registry, actor: &Actor, run: &RunInput) -> RrResult<Vec<Event>> {
     let run_number = run.run_number;
-    let current = fold_run(run_number, &registry.entity_events(Target::Run, run_number, "")?);
+    let current = fold_run(
+        run_number,
+        &registry.entity_events(Target::Run, run_number, "")?,
+    );
     let is_new = current.version == 0;
     let mut run_event = Event::new(Target::Run, run_number, "");
     let mut rr_wanted = run.rr_attributes.clone();
     if is_new {
         run_event.deleted = Some(false);
-        for (k, v) in [("class", json!("")), ("significant", json!(false)), ("state", json!("OPEN")), ("stop_reason", json!(""))] {
+        for (k, v) in [
+            ("class", json!("")),
+            ("significant", json!(false)),
+            ("state", json!("OPEN")),
+            ("stop_reason", json!("")),
+        ] {
             rr_wanted.entry(k.to_string()).or_insert(v);
         }
     }
@@ -225,29 +282,53 @@ fn run_events(registry: &Registry, actor: &Actor, run: &RunInput) -> RrResult<Ve
 
 /// Events for one dataset: attributes, then the minimal RR and OMS LS diffs. An automatic writer diffs
 /// RR LS against the automatic state (version order), so a manual override is not re-emitted each cycle.
-pub fn dataset_events(registry: &Registry, actor: &Actor, run_number: u64, input: &DatasetInput) -> RrResult<Vec<Event>> {
+pub fn dataset_events(
+    registry: &Registry,
+    actor: &Actor,
+    run_number: u64,
+    input: &DatasetInput,
+) -> RrResult<Vec<Event>> {
     let name = input.name.as_str();
     let existing = registry.entity_events(Target::Dataset, run_number, name)?;
     let mut attributes = Map::new();
-    crate::state::ordered(&existing, false).into_iter().for_each(|e| attributes.extend(e.dataset_metadata.clone()));
+    crate::state::ordered(&existing, false)
+        .into_iter()
+        .for_each(|e| attributes.extend(e.dataset_metadata.clone()));
     let mut dataset_event = Event::new(Target::Dataset, run_number, name);
     if existing.is_empty() {
         dataset_event.deleted = Some(false);
     }
     dataset_event.dataset_metadata = changed(&attributes, &input.dataset_attributes);
     let known: BTreeSet<&String> = existing.iter().flat_map(|e| &e.datasets_in_gui).collect();
-    dataset_event.datasets_in_gui = input.datasets_in_gui.iter().filter(|g| !known.contains(g)).cloned().collect();
+    dataset_event.datasets_in_gui = input
+        .datasets_in_gui
+        .iter()
+        .filter(|g| !known.contains(g))
+        .cloned()
+        .collect();
     let mut events = vec![dataset_event];
     if !input.rr_lumisections.is_empty() {
-        let current = LsColumns::fold(&registry.entity_events(Target::RrLs, run_number, name)?, !actor.automatic);
+        let current = LsColumns::fold(
+            &registry.entity_events(Target::RrLs, run_number, name)?,
+            !actor.automatic,
+        );
         let mut event = Event::new(Target::RrLs, run_number, name);
-        event.ranges = diff_lumisections(&pad(current.per_ls(), input.rr_lumisections.len()), &input.rr_lumisections)?;
+        event.ranges = diff_lumisections(
+            &pad(current.per_ls(), input.rr_lumisections.len()),
+            &input.rr_lumisections,
+        )?;
         events.push(event);
     }
     if !input.oms_lumisections.is_empty() {
-        let current = LsColumns::fold(&registry.entity_events(Target::OmsLs, run_number, name)?, false);
+        let current = LsColumns::fold(
+            &registry.entity_events(Target::OmsLs, run_number, name)?,
+            false,
+        );
         let mut event = Event::new(Target::OmsLs, run_number, name);
-        event.ranges = diff_lumisections(&pad(current.per_ls(), input.oms_lumisections.len()), &input.oms_lumisections)?;
+        event.ranges = diff_lumisections(
+            &pad(current.per_ls(), input.oms_lumisections.len()),
+            &input.oms_lumisections,
+        )?;
         events.push(event);
     }
     Ok(events)
@@ -263,5 +344,9 @@ fn pad(mut current: Vec<Map<String, Value>>, wanted: usize) -> Vec<Map<String, V
 
 /// The keys of `wanted` whose values differ from `current`.
 pub fn changed(current: &Map<String, Value>, wanted: &Map<String, Value>) -> Map<String, Value> {
-    wanted.iter().filter(|(k, v)| current.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    wanted
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

@@ -34,7 +34,11 @@ pub struct Job {
     pub status: Status,
     pub progress: f64,
     pub attempts: u32,
-    #[serde(rename = "failedReason", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "failedReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub failed_reason: Option<String>,
     #[serde(rename = "createdAt")]
     pub created_at: String,
@@ -61,18 +65,23 @@ fn load(registry: &Registry, id: i64) -> RrResult<Option<Job>> {
 }
 
 fn save(registry: &Registry, job: &Job) -> RrResult<()> {
-    Ok(registry.store.set(&keys::job(job.id), &serde_json::to_vec(job)?)?)
+    Ok(registry
+        .store
+        .set(&keys::job(job.id), &serde_json::to_vec(job)?)?)
 }
 
 fn parse_rule(text: &str) -> RrResult<Value> {
-    let rule: Value = serde_json::from_str(text).map_err(|_| RrError::bad_request("JSON logic sent is not in json format"))?;
+    let rule: Value = serde_json::from_str(text)
+        .map_err(|_| RrError::bad_request("JSON logic sent is not in json format"))?;
     match &rule {
         Value::Object(map) if map.is_empty() => Err(RrError::bad_request("Empty json logic sent")),
         Value::Object(_) => {
             jsonlogic::validate(&rule).map_err(|e| RrError::bad_request(e.to_string()))?;
             Ok(rule)
         }
-        _ => Err(RrError::bad_request("JSON logic sent is not in json format")),
+        _ => Err(RrError::bad_request(
+            "JSON logic sent is not in json format",
+        )),
     }
 }
 
@@ -81,13 +90,22 @@ pub fn submit(registry: &Registry, actor: &Actor, body: &Value) -> RrResult<Valu
     let json_logic = match body.get("json_logic") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Object(_)) => body["json_logic"].to_string(),
-        _ => return Err(RrError::bad_request("JSON logic sent is not in json format")),
+        _ => {
+            return Err(RrError::bad_request(
+                "JSON logic sent is not in json format",
+            ))
+        }
     };
     parse_rule(&json_logic)?;
-    let filter = body.get("dataset_name_filter").and_then(Value::as_str).filter(|f| !f.is_empty());
+    let filter = body
+        .get("dataset_name_filter")
+        .and_then(Value::as_str)
+        .filter(|f| !f.is_empty());
     let filter = filter.ok_or_else(|| RrError::bad_request("No dataset name specified"))?;
     if matching_datasets(registry, filter)?.is_empty() {
-        return Err(RrError::bad_request("No datasets matched that dataset name"));
+        return Err(RrError::bad_request(
+            "No datasets matched that dataset name",
+        ));
     }
     let id = registry.store.increment(keys::JOB_COUNTER, 1)?;
     let job = Job {
@@ -96,8 +114,15 @@ pub fn submit(registry: &Registry, actor: &Actor, body: &Value) -> RrResult<Valu
             dataset_name_filter: filter.to_owned(),
             json_logic,
             created_by: actor.email.clone(),
-            tags: body.get("tags").and_then(Value::as_str).unwrap_or("").to_owned(),
-            official: body.get("official").and_then(Value::as_bool).unwrap_or(false),
+            tags: body
+                .get("tags")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            official: body
+                .get("official")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         },
         status: Status::Waiting,
         progress: 0.0,
@@ -118,14 +143,20 @@ pub fn run(registry: &Registry, id: i64) -> RrResult<Status> {
         save(registry, &job)?;
         match attempt(registry, &mut job) {
             Ok(row) => {
-                registry.store.set(&keys::generated(id), &serde_json::to_vec(&row)?)?;
+                registry
+                    .store
+                    .set(&keys::generated(id), &serde_json::to_vec(&row)?)?;
                 job.status = Status::Saved;
                 job.progress = 1.0;
                 job.failed_reason = None;
             }
             Err(e) => {
                 job.failed_reason = Some(e.message().to_owned());
-                job.status = if job.attempts >= MAX_ATTEMPTS || e.status < 500 { Status::Failed } else { Status::Waiting };
+                job.status = if job.attempts >= MAX_ATTEMPTS || e.status < 500 {
+                    Status::Failed
+                } else {
+                    Status::Waiting
+                };
             }
         }
         save(registry, &job)?;
@@ -138,14 +169,19 @@ fn attempt(registry: &Registry, job: &mut Job) -> RrResult<Value> {
     let mut last_saved = 0.0;
     let mut row = {
         let job_for_progress = &mut *job;
-        generate(registry, &rule, &job_for_progress.data.dataset_name_filter.clone(), &mut |p| {
-            // Progress is written in steps of 5 % so polling sees it move without a write per dataset.
-            if p - last_saved >= 0.05 && p < 1.0 {
-                last_saved = p;
-                job_for_progress.progress = p;
-                let _ = save(registry, job_for_progress);
-            }
-        })?
+        generate(
+            registry,
+            &rule,
+            &job_for_progress.data.dataset_name_filter.clone(),
+            &mut |p| {
+                // Progress is written in steps of 5 % so polling sees it move without a write per dataset.
+                if p - last_saved >= 0.05 && p < 1.0 {
+                    last_saved = p;
+                    job_for_progress.progress = p;
+                    let _ = save(registry, job_for_progress);
+                }
+            },
+        )?
     };
     let now = now_iso();
     row.insert("id".into(), json!(job.id));
@@ -181,7 +217,12 @@ pub fn poll(registry: &Registry, id: i64) -> RrResult<(u16, Option<Value>)> {
 
 /// `POST /json_portal/jsons`: failed, waiting and active queue entries, then saved rows (id DESC, at most 10).
 /// `filter` is `by_email` (with `email`), `official` or `all`; with `reference`, only saved rows below it.
-pub fn list(registry: &Registry, filter: &str, reference: Option<i64>, email: Option<&str>) -> RrResult<Value> {
+pub fn list(
+    registry: &Registry,
+    filter: &str,
+    reference: Option<i64>,
+    email: Option<&str>,
+) -> RrResult<Value> {
     let keep = |created_by: &str, official: bool| match filter {
         "by_email" => email == Some(created_by),
         "official" => official,
@@ -191,14 +232,23 @@ pub fn list(registry: &Registry, filter: &str, reference: Option<i64>, email: Op
     let mut queue: [Vec<Value>; 3] = Default::default(); // failed, waiting, active
     let mut saved = Vec::new();
     for id in (1..=last).rev() {
-        let Some(job) = load(registry, id)? else { continue };
+        let Some(job) = load(registry, id)? else {
+            continue;
+        };
         if !keep(&job.data.created_by, job.data.official) {
             continue;
         }
         if job.status == Status::Saved {
             if saved.len() < LIST_LIMIT && reference.is_none_or(|r| id < r) {
-                if let Some(mut row) = saved_row(registry, id)?.filter(|r| r["deleted"] != json!(true)) {
-                    for (k, v) in [("progress", json!(1)), ("active", json!(false)), ("waiting", json!(false)), ("failed", json!(false))] {
+                if let Some(mut row) =
+                    saved_row(registry, id)?.filter(|r| r["deleted"] != json!(true))
+                {
+                    for (k, v) in [
+                        ("progress", json!(1)),
+                        ("active", json!(false)),
+                        ("waiting", json!(false)),
+                        ("failed", json!(false)),
+                    ] {
                         row[k] = v;
                     }
                     saved.push(row);
@@ -231,14 +281,21 @@ pub fn list(registry: &Registry, filter: &str, reference: Option<i64>, email: Op
 
 /// `DELETE /json_portal/json`: soft delete by the creator or an expert.
 pub fn delete(registry: &Registry, id: i64, actor: &Actor, egroups: &[String]) -> RrResult<Value> {
-    let mut row = saved_row(registry, id)?.filter(|r| r["deleted"] != json!(true)).ok_or_else(|| RrError::not_found("JSON not found"))?;
+    let mut row = saved_row(registry, id)?
+        .filter(|r| r["deleted"] != json!(true))
+        .ok_or_else(|| RrError::not_found("JSON not found"))?;
     let is_creator = row["created_by"].as_str() == Some(actor.email.as_str());
     if !is_creator && !egroups.iter().any(|g| g == EXPERTS) {
-        return Err(RrError { status: 403, body: json!({"err": "Only the creator of a JSON or an expert can delete it"}) });
+        return Err(RrError {
+            status: 403,
+            body: json!({"err": "Only the creator of a JSON or an expert can delete it"}),
+        });
     }
     row["deleted"] = json!(true);
     row["updatedAt"] = json!(now_iso());
-    registry.store.set(&keys::generated(id), &serde_json::to_vec(&row)?)?;
+    registry
+        .store
+        .set(&keys::generated(id), &serde_json::to_vec(&row)?)?;
     Ok(json!({"deleted_json": row}))
 }
 

@@ -21,23 +21,45 @@ fn query(body: &Value) -> RrResult<Query> {
         return Err(RrError::bad_request("filter must be an object"));
     }
     let mut sortings = Vec::new();
-    for sorting in body.get("sortings").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-        let (Some(path), direction) = (sorting.get(0).and_then(Value::as_str), sorting.get(1).and_then(Value::as_str)) else {
-            return Err(RrError::bad_request("sortings must be [[path, \"ASC\"|\"DESC\"], …]"));
+    for sorting in body
+        .get("sortings")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let (Some(path), direction) = (
+            sorting.get(0).and_then(Value::as_str),
+            sorting.get(1).and_then(Value::as_str),
+        ) else {
+            return Err(RrError::bad_request(
+                "sortings must be [[path, \"ASC\"|\"DESC\"], …]",
+            ));
         };
         let descending = match direction.map(str::to_ascii_uppercase).as_deref() {
             None | Some("ASC") => false,
             Some("DESC") => true,
-            Some(other) => return Err(RrError::bad_request(format!("Unknown sort direction {other}"))),
+            Some(other) => {
+                return Err(RrError::bad_request(format!(
+                    "Unknown sort direction {other}"
+                )))
+            }
         };
         sortings.push((path.to_owned(), descending));
     }
-    let number = |key: &str, default: u64| body.get(key).and_then(Value::as_u64).unwrap_or(default) as usize;
+    let number =
+        |key: &str, default: u64| body.get(key).and_then(Value::as_u64).unwrap_or(default) as usize;
     let page_size = number("page_size", 50);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(RrError::bad_request(format!("page_size must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(RrError::bad_request(format!(
+            "page_size must be between 1 and {MAX_PAGE_SIZE}"
+        )));
     }
-    Ok(Query { filter, sortings, page: number("page", 0), page_size })
+    Ok(Query {
+        filter,
+        sortings,
+        page: number("page", 0),
+        page_size,
+    })
 }
 
 /// `POST /runs_filtered_ordered`.
@@ -45,7 +67,12 @@ pub fn runs_filtered_ordered(registry: &Registry, body: &Value) -> RrResult<Valu
     let q = query(body)?;
     let mut rows = Vec::new();
     for run_number in registry.run_numbers()? {
-        let (Some(run), Some(cache)) = (registry.run(run_number)?, registry.cache(run_number, ONLINE)?) else { continue };
+        let (Some(run), Some(cache)) = (
+            registry.run(run_number)?,
+            registry.cache(run_number, ONLINE)?,
+        ) else {
+            continue;
+        };
         if run.deleted {
             continue;
         }
@@ -68,14 +95,21 @@ pub fn datasets_filtered_ordered(registry: &Registry, body: &Value) -> RrResult<
     let mut rows = Vec::new();
     let mut run_cache = None;
     for (run_number, name) in registry.dataset_keys()? {
-        let Some(cache) = registry.cache(run_number, &name)? else { continue };
+        let Some(cache) = registry.cache(run_number, &name)? else {
+            continue;
+        };
         if cache["deleted"] == json!(true) {
             continue;
         }
-        if run_cache.as_ref().is_none_or(|r: &crate::state::RunState| r.run_number != run_number) {
+        if run_cache
+            .as_ref()
+            .is_none_or(|r: &crate::state::RunState| r.run_number != run_number)
+        {
             run_cache = registry.run(run_number)?;
         }
-        let Some(run) = run_cache.as_ref().filter(|r| !r.deleted) else { continue };
+        let Some(run) = run_cache.as_ref().filter(|r| !r.deleted) else {
+            continue;
+        };
         let view = json!({"run_number": run_number, "name": name, "dataset_attributes": cache["dataset_attributes"],
                           "datasets_in_gui": cache["datasets_in_gui"], "oms_attributes": run.oms_attributes,
                           "rr_attributes": run.rr_attributes, "triplet_summary": cache["triplet_summary"]});
@@ -87,39 +121,73 @@ pub fn datasets_filtered_ordered(registry: &Registry, body: &Value) -> RrResult<
             rows.push((view, row));
         }
     }
-    let (count, page) = sort_and_page(rows, &q, &[("run_number".into(), true), ("name".into(), false)]);
+    let (count, page) = sort_and_page(
+        rows,
+        &q,
+        &[("run_number".into(), true), ("name".into(), false)],
+    );
     Ok(json!({"datasets": page, "pages": count.div_ceil(q.page_size), "count": count}))
 }
 
-fn sort_and_page(mut rows: Vec<(Value, Value)>, q: &Query, defaults: &[(String, bool)]) -> (usize, Vec<Value>) {
+fn sort_and_page(
+    mut rows: Vec<(Value, Value)>,
+    q: &Query,
+    defaults: &[(String, bool)],
+) -> (usize, Vec<Value>) {
     let order: Vec<&(String, bool)> = q.sortings.iter().chain(defaults).collect();
     rows.sort_by(|(a, _), (b, _)| {
-        order.iter().map(|(path, desc)| compare_for_sort(path, a, b, *desc)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
+        order
+            .iter()
+            .map(|(path, desc)| compare_for_sort(path, a, b, *desc))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
     });
     let count = rows.len();
-    let page = rows.into_iter().skip(q.page.saturating_mul(q.page_size)).take(q.page_size).map(|(_, row)| row).collect();
+    let page = rows
+        .into_iter()
+        .skip(q.page.saturating_mul(q.page_size))
+        .take(q.page_size)
+        .map(|(_, row)| row)
+        .collect();
     (count, page)
 }
 
 /// Sort keys: `ls_duration` as an integer, `b_field` as a float, run numbers and triplet counts as numbers,
 /// other JSON attributes by their text. Nulls sort last ascending and first descending (PostgreSQL).
 fn compare_for_sort(path: &str, a: &Value, b: &Value, descending: bool) -> Ordering {
-    let path = if path.contains('-') && !path.starts_with("triplet_summary.") { format!("triplet_summary.{path}.GOOD") } else { path.to_owned() };
-    let numeric = matches!(path.as_str(), "run_number" | "oms_attributes.ls_duration" | "oms_attributes.b_field") || path.starts_with("triplet_summary.");
-    let (x, y) = (resolve(a, &path).filter(|v| !v.is_null()), resolve(b, &path).filter(|v| !v.is_null()));
+    let path = if path.contains('-') && !path.starts_with("triplet_summary.") {
+        format!("triplet_summary.{path}.GOOD")
+    } else {
+        path.to_owned()
+    };
+    let numeric = matches!(
+        path.as_str(),
+        "run_number" | "oms_attributes.ls_duration" | "oms_attributes.b_field"
+    ) || path.starts_with("triplet_summary.");
+    let (x, y) = (
+        resolve(a, &path).filter(|v| !v.is_null()),
+        resolve(b, &path).filter(|v| !v.is_null()),
+    );
     let ordering = match (x, y) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
         (Some(_), None) => Ordering::Less,
-        (Some(x), Some(y)) if numeric => number(x).partial_cmp(&number(y)).unwrap_or(Ordering::Equal),
+        (Some(x), Some(y)) if numeric => {
+            number(x).partial_cmp(&number(y)).unwrap_or(Ordering::Equal)
+        }
         (Some(x), Some(y)) => text(x).cmp(&text(y)),
     };
-    if descending { ordering.reverse() } else { ordering }
+    if descending {
+        ordering.reverse()
+    } else {
+        ordering
+    }
 }
 
 /// A dotted path into a row view (`None` when a step is missing).
 fn resolve<'v>(row: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(row, |current, step| current.get(step))
+    path.split('.')
+        .try_fold(row, |current, step| current.get(step))
 }
 
 fn text(v: &Value) -> String {
@@ -140,12 +208,28 @@ fn number(v: &Value) -> f64 {
 
 /// Evaluates a filter tree against a row view.
 pub fn matches(filter: &Value, row: &Value) -> RrResult<bool> {
-    let Value::Object(conditions) = filter else { return Ok(true) };
+    let Value::Object(conditions) = filter else {
+        return Ok(true);
+    };
     for (key, condition) in conditions {
         let ok = match key.as_str() {
-            "and" | "AND" => list(condition)?.iter().map(|f| matches(f, row)).collect::<RrResult<Vec<_>>>()?.into_iter().all(|b| b),
-            "or" | "OR" => list(condition)?.iter().map(|f| matches(f, row)).collect::<RrResult<Vec<_>>>()?.into_iter().any(|b| b),
-            path => holds(resolve(row, path), condition, path.starts_with("triplet_summary."))?,
+            "and" | "AND" => list(condition)?
+                .iter()
+                .map(|f| matches(f, row))
+                .collect::<RrResult<Vec<_>>>()?
+                .into_iter()
+                .all(|b| b),
+            "or" | "OR" => list(condition)?
+                .iter()
+                .map(|f| matches(f, row))
+                .collect::<RrResult<Vec<_>>>()?
+                .into_iter()
+                .any(|b| b),
+            path => holds(
+                resolve(row, path),
+                condition,
+                path.starts_with("triplet_summary."),
+            )?,
         };
         if !ok {
             return Ok(false);
@@ -155,7 +239,9 @@ pub fn matches(filter: &Value, row: &Value) -> RrResult<bool> {
 }
 
 fn list(condition: &Value) -> RrResult<&Vec<Value>> {
-    condition.as_array().ok_or_else(|| RrError::bad_request("and/or take an array of filters"))
+    condition
+        .as_array()
+        .ok_or_else(|| RrError::bad_request("and/or take an array of filters"))
 }
 
 /// Whether the attribute value satisfies a condition: a literal (`=`) or `{op: operand, …}`.
@@ -165,11 +251,23 @@ fn holds(value: Option<&Value>, condition: &Value, is_count: bool) -> RrResult<b
         Some(Value::Null) | None if is_count => Some(&zero),
         other => other,
     };
-    let Value::Object(ops) = condition else { return Ok(compare(value, "=", condition)?) };
+    let Value::Object(ops) = condition else {
+        return compare(value, "=", condition);
+    };
     for (op, operand) in ops {
         let ok = match op.as_str() {
-            "or" | "OR" => list(operand)?.iter().map(|c| holds(value, c, is_count)).collect::<RrResult<Vec<_>>>()?.into_iter().any(|b| b),
-            "and" | "AND" => list(operand)?.iter().map(|c| holds(value, c, is_count)).collect::<RrResult<Vec<_>>>()?.into_iter().all(|b| b),
+            "or" | "OR" => list(operand)?
+                .iter()
+                .map(|c| holds(value, c, is_count))
+                .collect::<RrResult<Vec<_>>>()?
+                .into_iter()
+                .any(|b| b),
+            "and" | "AND" => list(operand)?
+                .iter()
+                .map(|c| holds(value, c, is_count))
+                .collect::<RrResult<Vec<_>>>()?
+                .into_iter()
+                .all(|b| b),
             op => compare(value, op, operand)?,
         };
         if !ok {
@@ -183,13 +281,20 @@ fn holds(value: Option<&Value>, condition: &Value, is_count: bool) -> RrResult<b
 fn compare(value: Option<&Value>, op: &str, operand: &Value) -> RrResult<bool> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return match op {
-            "=" | "<>" | ">" | "<" | ">=" | "<=" | "like" | "LIKE" | "notlike" | "NOTLIKE" | "contains" => Ok(false),
-            other => Err(RrError::bad_request(format!("Unknown filter operator {other}"))),
+            "=" | "<>" | ">" | "<" | ">=" | "<=" | "like" | "LIKE" | "notlike" | "NOTLIKE"
+            | "contains" => Ok(false),
+            other => Err(RrError::bad_request(format!(
+                "Unknown filter operator {other}"
+            ))),
         };
     };
     let ordering = || {
         let (x, y) = (number(value), number(operand));
-        if x.is_nan() || y.is_nan() { Some(text(value).cmp(&text(operand))) } else { x.partial_cmp(&y) }
+        if x.is_nan() || y.is_nan() {
+            Some(text(value).cmp(&text(operand)))
+        } else {
+            x.partial_cmp(&y)
+        }
     };
     Ok(match op {
         "=" => ordering() == Some(Ordering::Equal),
@@ -202,15 +307,30 @@ fn compare(value: Option<&Value>, op: &str, operand: &Value) -> RrResult<bool> {
         "notlike" => !like(&text(value), &text(operand), true),
         // The original's quirk: the uppercase NOTLIKE is case-sensitive.
         "NOTLIKE" => !like(&text(value), &text(operand), false),
-        "contains" => value.as_array().is_some_and(|items| items.iter().any(|i| text(i) == text(operand))),
-        other => return Err(RrError::bad_request(format!("Unknown filter operator {other}"))),
+        "contains" => value
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| text(i) == text(operand))),
+        other => {
+            return Err(RrError::bad_request(format!(
+                "Unknown filter operator {other}"
+            )))
+        }
     })
 }
 
 /// SQL `LIKE` with `%` and `_`.
 pub fn like(value: &str, pattern: &str, case_insensitive: bool) -> bool {
-    let fold = |s: &str| if case_insensitive { s.to_lowercase() } else { s.to_owned() };
-    let (v, p): (Vec<char>, Vec<char>) = (fold(value).chars().collect(), fold(pattern).chars().collect());
+    let fold = |s: &str| {
+        if case_insensitive {
+            s.to_lowercase()
+        } else {
+            s.to_owned()
+        }
+    };
+    let (v, p): (Vec<char>, Vec<char>) = (
+        fold(value).chars().collect(),
+        fold(pattern).chars().collect(),
+    );
     // Iterative wildcard matching with backtracking to the last `%`.
     let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
     while i < v.len() {
@@ -245,15 +365,25 @@ mod tests {
         assert!(t(json!({"run_number": {">": 316000, "<=": "316701"}})));
         assert!(!t(json!({"run_number": {"<>": 316701}})));
         assert!(t(json!({"rr_attributes.class": {"like": "%collisions%"}})));
-        assert!(!t(json!({"rr_attributes.class": {"NOTLIKE": "%Collisions%"}})));
-        assert!(t(json!({"rr_attributes.class": {"NOTLIKE": "%collisions%"}})));
-        assert!(!t(json!({"rr_attributes.class": {"notlike": "%collisions%"}})));
+        assert!(!t(
+            json!({"rr_attributes.class": {"NOTLIKE": "%Collisions%"}})
+        ));
+        assert!(t(
+            json!({"rr_attributes.class": {"NOTLIKE": "%collisions%"}})
+        ));
+        assert!(!t(
+            json!({"rr_attributes.class": {"notlike": "%collisions%"}})
+        ));
         assert!(t(json!({"rr_attributes.significant": true})));
         assert!(t(json!({"triplet_summary.dt-dt.GOOD": {">": 0}})));
         assert!(!t(json!({"triplet_summary.csc-csc.GOOD": {">": 0}})));
         assert!(t(json!({"triplet_summary.csc-csc.GOOD": 0})));
-        assert!(t(json!({"or": [{"run_number": 1}, {"oms_attributes.b_field": {">=": 3.7}}]})));
-        assert!(!t(json!({"and": [{"run_number": 316701}, {"oms_attributes.energy": {"<": 100}}]})));
+        assert!(t(
+            json!({"or": [{"run_number": 1}, {"oms_attributes.b_field": {">=": 3.7}}]})
+        ));
+        assert!(!t(
+            json!({"and": [{"run_number": 316701}, {"oms_attributes.energy": {"<": 100}}]})
+        ));
         assert!(t(json!({"run_number": {"or": [{"=": 1}, {"=": 316701}]}})));
         assert!(!t(json!({"oms_attributes.missing": {"=": 1}})));
         assert!(!t(json!({"oms_attributes.missing": {"<>": 1}})));
@@ -262,7 +392,11 @@ mod tests {
 
     #[test]
     fn like_patterns() {
-        assert!(like("/PromptReco/Collisions2018A/DQM", "%Collisions2018_/DQM", false));
+        assert!(like(
+            "/PromptReco/Collisions2018A/DQM",
+            "%Collisions2018_/DQM",
+            false
+        ));
         assert!(!like("abc", "a_", false));
         assert!(like("abc", "%", false) && like("", "%", false) && !like("", "_", false));
         assert!(like("ABC", "a%c", true) && !like("ABC", "a%c", false));

@@ -4,7 +4,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// Every status an RR lumisection component can have.
-pub const STATUSES: &[&str] = &["GOOD", "BAD", "STANDBY", "EXCLUDED", "NOTSET", "EMPTY", "NO VALUE FOUND"];
+pub const STATUSES: &[&str] = &[
+    "GOOD",
+    "BAD",
+    "STANDBY",
+    "EXCLUDED",
+    "NOTSET",
+    "EMPTY",
+    "NO VALUE FOUND",
+];
 
 /// Run and dataset states.
 pub const RUN_STATES: &[&str] = &["OPEN", "SIGNOFF", "COMPLETED"];
@@ -14,24 +22,90 @@ pub const WAITING_DQM_GUI: &str = "waiting dqm gui";
 
 /// Components that must be certified on every LS before an online run can be signed off.
 pub const CERTIFIABLE_ONLINE: &[&str] = &[
-    "castor-castor", "cms-cms", "csc-csc", "ctpps-ctpps", "dt-dt", "ecal-ecal", "ecal-es", "hcal-hcal", "hlt-hlt",
-    "l1t-l1t", "l1t-l1tcalo", "l1t-l1tmu", "lumi-lumi", "rpc-rpc", "tracker-pixel", "tracker-strip",
+    "castor-castor",
+    "cms-cms",
+    "csc-csc",
+    "ctpps-ctpps",
+    "dt-dt",
+    "ecal-ecal",
+    "ecal-es",
+    "hcal-hcal",
+    "hlt-hlt",
+    "l1t-l1t",
+    "l1t-l1tcalo",
+    "l1t-l1tmu",
+    "lumi-lumi",
+    "rpc-rpc",
+    "tracker-pixel",
+    "tracker-strip",
 ];
 
 /// Components certified offline.
 pub const CERTIFIABLE_OFFLINE: &[&str] = &[
-    "btag-btag", "castor-castor", "cms-cms", "csc-csc", "ctpps-ctpps", "dc-lowlumi", "dt-dt", "ecal-ecal", "ecal-es",
-    "egamma-egamma", "hcal-hcal", "hlt-hlt", "jetmet-jetmet", "l1t-l1t", "l1t-l1tmu", "l1t-l1tcalo", "lumi-lumi",
-    "muon-muon", "rpc-rpc", "tau-tau", "tracker-track", "tracker-pixel", "tracker-strip",
+    "btag-btag",
+    "castor-castor",
+    "cms-cms",
+    "csc-csc",
+    "ctpps-ctpps",
+    "dc-lowlumi",
+    "dt-dt",
+    "ecal-ecal",
+    "ecal-es",
+    "egamma-egamma",
+    "hcal-hcal",
+    "hlt-hlt",
+    "jetmet-jetmet",
+    "l1t-l1t",
+    "l1t-l1tmu",
+    "l1t-l1tcalo",
+    "lumi-lumi",
+    "muon-muon",
+    "rpc-rpc",
+    "tau-tau",
+    "tracker-track",
+    "tracker-pixel",
+    "tracker-strip",
 ];
 
 /// The 38 stored OMS lumisection attributes (36 DCS bits, 2 prescale fields).
 pub const OMS_LS_ATTRIBUTES: &[&str] = &[
-    "rp_time_ready", "cscp_ready", "physics_flag", "dt0_ready", "beam1_present", "bpix_ready", "ho_ready", "dtp_ready",
-    "tecm_ready", "tibtid_ready", "fpix_ready", "rpc_ready", "rp_sect_56_ready", "castor_ready", "esp_ready",
-    "eep_ready", "hbhea_ready", "ebm_ready", "dtm_ready", "eem_ready", "esm_ready", "tecp_ready", "ebp_ready",
-    "hf_ready", "rp_sect_45_ready", "cscm_ready", "cms_active", "zdc_ready", "hbheb_ready", "tob_ready",
-    "beam1_stable", "hbhec_ready", "beam2_stable", "beam2_present", "gemp_ready", "gemm_ready", "prescale_index",
+    "rp_time_ready",
+    "cscp_ready",
+    "physics_flag",
+    "dt0_ready",
+    "beam1_present",
+    "bpix_ready",
+    "ho_ready",
+    "dtp_ready",
+    "tecm_ready",
+    "tibtid_ready",
+    "fpix_ready",
+    "rpc_ready",
+    "rp_sect_56_ready",
+    "castor_ready",
+    "esp_ready",
+    "eep_ready",
+    "hbhea_ready",
+    "ebm_ready",
+    "dtm_ready",
+    "eem_ready",
+    "esm_ready",
+    "tecp_ready",
+    "ebp_ready",
+    "hf_ready",
+    "rp_sect_45_ready",
+    "cscm_ready",
+    "cms_active",
+    "zdc_ready",
+    "hbheb_ready",
+    "tob_ready",
+    "beam1_stable",
+    "hbhec_ready",
+    "beam2_stable",
+    "beam2_present",
+    "gemp_ready",
+    "gemm_ready",
+    "prescale_index",
     "prescale_name",
 ];
 
@@ -146,16 +220,24 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(email: &str) -> Self {
-        Actor { email: email.to_owned(), automatic: false }
+        Actor {
+            email: email.to_owned(),
+            automatic: false,
+        }
     }
     pub fn service() -> Self {
-        Actor { email: "auto@auto".to_owned(), automatic: true }
+        Actor {
+            email: "auto@auto".to_owned(),
+            automatic: true,
+        }
     }
 }
 
 /// The current time as ISO 8601 UTC with milliseconds (what Sequelize stores in `createdAt`).
 pub fn now_iso() -> String {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = since.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

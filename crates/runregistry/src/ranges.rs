@@ -73,7 +73,10 @@ pub fn covered(spans: &[Span]) -> Vec<[u32; 2]> {
 /// Minimal writes: compares a new LS list with the current one (index 0 is LS 1) and returns, for
 /// every maximal run of consecutive LS with the same changed attributes, one `{start, end, …changed}`.
 /// Every changed range is emitted, including twins that are not adjacent.
-pub fn diff_lumisections(current: &[Map<String, Value>], new: &[Map<String, Value>]) -> RrResult<Vec<LsChange>> {
+pub fn diff_lumisections(
+    current: &[Map<String, Value>],
+    new: &[Map<String, Value>],
+) -> RrResult<Vec<LsChange>> {
     if new.len() < current.len() {
         return Err(RrError::bad_request("Lumisections cannot be deleted"));
     }
@@ -82,8 +85,11 @@ pub fn diff_lumisections(current: &[Map<String, Value>], new: &[Map<String, Valu
     let mut previous_ls_changed = false;
     for (i, new_ls) in new.iter().enumerate() {
         let old_ls = current.get(i).unwrap_or(&empty);
-        let changed: Map<String, Value> =
-            new_ls.iter().filter(|(k, v)| old_ls.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let changed: Map<String, Value> = new_ls
+            .iter()
+            .filter(|(k, v)| old_ls.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let ls = i as u32 + 1;
         if changed.is_empty() {
             previous_ls_changed = false;
@@ -91,7 +97,11 @@ pub fn diff_lumisections(current: &[Map<String, Value>], new: &[Map<String, Valu
         }
         match changes.last_mut() {
             Some(last) if previous_ls_changed && last.values == changed => last.end = ls,
-            _ => changes.push(LsChange { start: ls, end: ls, values: changed }),
+            _ => changes.push(LsChange {
+                start: ls,
+                end: ls,
+                values: changed,
+            }),
         }
         previous_ls_changed = true;
     }
@@ -131,13 +141,20 @@ mod tests {
         assert_eq!(to_ranges([]), Vec::<[u32; 2]>::new());
         assert_eq!(to_ranges([7]), vec![[7, 7]]);
         assert_eq!(from_ranges(&[[1, 3], [5, 5]]), vec![1, 2, 3, 5]);
-        assert_eq!(union([[5, 9], [1, 2], [3, 4], [20, 21], [8, 12]]), vec![[1, 12], [20, 21]]);
+        assert_eq!(
+            union([[5, 9], [1, 2], [3, 4], [20, 21], [8, 12]]),
+            vec![[1, 12], [20, 21]]
+        );
     }
 
     #[test]
     fn every_run_of_the_2018_golden_json_round_trips() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/runregistry/golden_json_2018_example__test_previous_json.json");
-        let golden: Map<String, Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/runregistry/golden_json_2018_example__test_previous_json.json"
+        );
+        let golden: Map<String, Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(golden.len(), 477);
         let mut total = 0;
         for (run, ranges) in &golden {
@@ -151,9 +168,22 @@ mod tests {
 
     #[test]
     fn compress_and_lookup_spans() {
-        let col = vec![Some(json!("GOOD")), Some(json!("GOOD")), None, Some(json!("GOOD")), Some(json!("BAD"))];
+        let col = vec![
+            Some(json!("GOOD")),
+            Some(json!("GOOD")),
+            None,
+            Some(json!("GOOD")),
+            Some(json!("BAD")),
+        ];
         let spans = compress(&col);
-        assert_eq!(spans, vec![Span(1, 2, json!("GOOD")), Span(4, 4, json!("GOOD")), Span(5, 5, json!("BAD"))]);
+        assert_eq!(
+            spans,
+            vec![
+                Span(1, 2, json!("GOOD")),
+                Span(4, 4, json!("GOOD")),
+                Span(5, 5, json!("BAD"))
+            ]
+        );
         assert_eq!(value_at(&spans, 2), Some(&json!("GOOD")));
         assert_eq!(value_at(&spans, 3), None);
         assert_eq!(value_at(&spans, 5), Some(&json!("BAD")));
@@ -162,7 +192,10 @@ mod tests {
     }
 
     fn oms_sample() -> Vec<Map<String, Value>> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/runregistry/oms_lumisections_run328645.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/runregistry/oms_lumisections_run328645.json"
+        );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -180,17 +213,32 @@ mod tests {
     fn minimal_write_diff_on_the_oms_example() {
         let base = oms_sample();
         assert_eq!(base.len(), 94);
-        assert!(base.iter().all(|ls| ls["cscp_ready"] == json!(false)), "the vectors assume cscp_ready is false");
+        assert!(
+            base.iter().all(|ls| ls["cscp_ready"] == json!(false)),
+            "the vectors assume cscp_ready is false"
+        );
         for ls in [5, 1, 94] {
             let diff = changed_at(&base, &[(ls, json!({"cscp_ready": true}))]);
-            assert_eq!(serde_json::to_value(&diff).unwrap(), json!([{"start": ls, "end": ls, "cscp_ready": true}]));
+            assert_eq!(
+                serde_json::to_value(&diff).unwrap(),
+                json!([{"start": ls, "end": ls, "cscp_ready": true}])
+            );
         }
-        let diff = changed_at(&base, &[(3, json!({"cscp_ready": true, "dtp_ready": true})), (6, json!({"ebm_ready": false, "hf_ready": false}))]);
+        let diff = changed_at(
+            &base,
+            &[
+                (3, json!({"cscp_ready": true, "dtp_ready": true})),
+                (6, json!({"ebm_ready": false, "hf_ready": false})),
+            ],
+        );
         assert_eq!(
             serde_json::to_value(&diff).unwrap(),
             json!([{"start": 3, "end": 3, "cscp_ready": true, "dtp_ready": true}, {"start": 6, "end": 6, "ebm_ready": false, "hf_ready": false}])
         );
-        assert_eq!(diff_lumisections(&base, &base[..93]).unwrap_err().message(), "Lumisections cannot be deleted");
+        assert_eq!(
+            diff_lumisections(&base, &base[..93]).unwrap_err().message(),
+            "Lumisections cannot be deleted"
+        );
         assert!(diff_lumisections(&base, &base).unwrap().is_empty());
     }
 
@@ -202,13 +250,25 @@ mod tests {
         new[2] = x("b");
         new[4] = x("b");
         let diff = diff_lumisections(&base, &new).unwrap();
-        assert_eq!(diff.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(), vec![(3, 3), (5, 5)]);
+        assert_eq!(
+            diff.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(),
+            vec![(3, 3), (5, 5)]
+        );
         new[3] = x("b");
         let diff = diff_lumisections(&base, &new).unwrap();
-        assert_eq!(diff.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(), vec![(3, 5)]);
+        assert_eq!(
+            diff.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>(),
+            vec![(3, 5)]
+        );
         // A longer new list adds its extra LS as changes.
         new.push(x("c"));
-        assert_eq!(diff_lumisections(&base, &new).unwrap().last().map(|c| (c.start, c.end)), Some((7, 7)));
+        assert_eq!(
+            diff_lumisections(&base, &new)
+                .unwrap()
+                .last()
+                .map(|c| (c.start, c.end)),
+            Some((7, 7))
+        );
     }
 
     #[test]
@@ -217,7 +277,11 @@ mod tests {
         let b = json!({"s": 2}).as_object().unwrap().clone();
         assert_eq!(
             merge_equal(&[a.clone(), a.clone(), b, a]),
-            vec![json!({"start": 1, "end": 2, "s": 1}), json!({"start": 3, "end": 3, "s": 2}), json!({"start": 4, "end": 4, "s": 1})]
+            vec![
+                json!({"start": 1, "end": 2, "s": 1}),
+                json!({"start": 3, "end": 3, "s": 2}),
+                json!({"start": 4, "end": 4, "s": 1})
+            ]
         );
     }
 }

@@ -3,7 +3,10 @@
 
 use crate::error::{RrError, RrResult};
 use crate::ingest::{self, dataset_events, DatasetInput, RunInput};
-use crate::model::{Actor, Event, LsChange, Target, CERTIFIABLE_OFFLINE, MAX_LUMISECTION, OMS_LS_ATTRIBUTES, RUN_STATES, WAITING_DQM_GUI};
+use crate::model::{
+    Actor, Event, LsChange, Target, CERTIFIABLE_OFFLINE, MAX_LUMISECTION, OMS_LS_ATTRIBUTES,
+    RUN_STATES, WAITING_DQM_GUI,
+};
 use crate::state::RunState;
 use crate::store::{Registry, ONLINE};
 use serde_json::{json, Map, Value};
@@ -28,7 +31,10 @@ fn run_or_404(registry: &Registry, run_number: u64) -> RrResult<RunState> {
 }
 
 fn state_of(run: &RunState) -> &str {
-    run.rr_attributes.get("state").and_then(Value::as_str).unwrap_or("OPEN")
+    run.rr_attributes
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or("OPEN")
 }
 
 fn check_range(edit: &RangeEdit) -> RrResult<()> {
@@ -49,43 +55,75 @@ fn comment_text(builtin: &str, user: Option<&str>) -> String {
 /// `PUT /lumisections/edit_rr_lumisections`: sets one component over an LS range; returns the event with the
 /// ranges actually emitted (only LS whose triplet changes).
 pub fn edit_rr_lumisections(
-    registry: &Registry, actor: &Actor, run_number: u64, dataset: &str, component: &str, edit: &RangeEdit, comment: Option<&str>,
+    registry: &Registry,
+    actor: &Actor,
+    run_number: u64,
+    dataset: &str,
+    component: &str,
+    edit: &RangeEdit,
+    comment: Option<&str>,
 ) -> RrResult<Value> {
     check_range(edit)?;
     if component.is_empty() || component.len() > 100 {
         return Err(RrError::bad_request("A component is required"));
     }
-    let status = edit.status.as_str().ok_or_else(|| RrError::bad_request("Status is required"))?;
+    let status = edit
+        .status
+        .as_str()
+        .ok_or_else(|| RrError::bad_request("Status is required"))?;
     if status == "BAD" && edit.comment.trim().chars().count() < 3 {
-        return Err(RrError::bad_request("A BAD lumisection needs a comment of at least 3 characters"));
+        return Err(RrError::bad_request(
+            "A BAD lumisection needs a comment of at least 3 characters",
+        ));
     }
-    let triplet = ingest::triplet(&json!({"status": status, "comment": edit.comment, "cause": edit.cause})).map_err(RrError::bad_request)?;
+    let triplet =
+        ingest::triplet(&json!({"status": status, "comment": edit.comment, "cause": edit.cause}))
+            .map_err(RrError::bad_request)?;
     let run = run_or_404(registry, run_number)?;
     if dataset == ONLINE && state_of(&run) != "OPEN" {
-        return Err(RrError::bad_request("Online lumisections can only be edited while the run is OPEN"));
+        return Err(RrError::bad_request(
+            "Online lumisections can only be edited while the run is OPEN",
+        ));
     }
-    let current = registry.dataset(run_number, dataset)?.ok_or_else(|| RrError::not_found(format!("Dataset {dataset} of run {run_number} not found")))?;
+    let current = registry.dataset(run_number, dataset)?.ok_or_else(|| {
+        RrError::not_found(format!("Dataset {dataset} of run {run_number} not found"))
+    })?;
     let mut changes = Vec::new();
     let spans = current.rr.get(component).map(Vec::as_slice).unwrap_or(&[]);
     for ls in edit.start..=edit.end {
         if crate::ranges::value_at(spans, ls) != Some(&triplet) {
             match changes.last_mut() {
                 Some(LsChange { end, .. }) if *end + 1 == ls => *end = ls,
-                _ => changes.push(LsChange { start: ls, end: ls, values: Map::from_iter([(component.to_owned(), triplet.clone())]) }),
+                _ => changes.push(LsChange {
+                    start: ls,
+                    end: ls,
+                    values: Map::from_iter([(component.to_owned(), triplet.clone())]),
+                }),
             }
         }
     }
     let mut event = Event::new(Target::RrLs, run_number, dataset);
     event.ranges = changes;
-    let builtin = format!("edit of {component} in lumisections {}-{} of run {run_number} {dataset}", edit.start, edit.end);
+    let builtin = format!(
+        "edit of {component} in lumisections {}-{} of run {run_number} {dataset}",
+        edit.start, edit.end
+    );
     let version = registry.record(actor, &comment_text(&builtin, comment), vec![event.clone()])?;
-    Ok(json!({"atomic_version": version.atomic_version, "version": version.events.first(), "run_number": run_number,
-              "name": dataset, "ranges": event.ranges}))
+    Ok(
+        json!({"atomic_version": version.atomic_version, "version": version.events.first(), "run_number": run_number,
+              "name": dataset, "ranges": event.ranges}),
+    )
 }
 
 /// `PUT /lumisections/edit_oms_lumisections`: sets one DCS bit over an LS range (`false` allowed).
 pub fn edit_oms_lumisections(
-    registry: &Registry, actor: &Actor, run_number: u64, dataset: &str, bit: &str, edit: &RangeEdit, comment: Option<&str>,
+    registry: &Registry,
+    actor: &Actor,
+    run_number: u64,
+    dataset: &str,
+    bit: &str,
+    edit: &RangeEdit,
+    comment: Option<&str>,
 ) -> RrResult<Value> {
     check_range(edit)?;
     if !OMS_LS_ATTRIBUTES.contains(&bit) {
@@ -99,32 +137,55 @@ pub fn edit_oms_lumisections(
     };
     let explanation = comment.unwrap_or(&edit.comment);
     if explanation.trim().chars().count() < 3 {
-        return Err(RrError::bad_request("A comment of at least 3 characters is required"));
+        return Err(RrError::bad_request(
+            "A comment of at least 3 characters is required",
+        ));
     }
     run_or_404(registry, run_number)?;
-    let current = registry.dataset(run_number, dataset)?.ok_or_else(|| RrError::not_found(format!("Dataset {dataset} of run {run_number} not found")))?;
+    let current = registry.dataset(run_number, dataset)?.ok_or_else(|| {
+        RrError::not_found(format!("Dataset {dataset} of run {run_number} not found"))
+    })?;
     let spans = current.oms.get(bit).map(Vec::as_slice).unwrap_or(&[]);
     let mut changes: Vec<LsChange> = Vec::new();
     for ls in edit.start..=edit.end {
         if crate::ranges::value_at(spans, ls) != Some(&Value::Bool(value)) {
             match changes.last_mut() {
                 Some(LsChange { end, .. }) if *end + 1 == ls => *end = ls,
-                _ => changes.push(LsChange { start: ls, end: ls, values: Map::from_iter([(bit.to_owned(), Value::Bool(value))]) }),
+                _ => changes.push(LsChange {
+                    start: ls,
+                    end: ls,
+                    values: Map::from_iter([(bit.to_owned(), Value::Bool(value))]),
+                }),
             }
         }
     }
     let mut event = Event::new(Target::OmsLs, run_number, dataset);
     event.ranges = changes;
-    let builtin = format!("edit of {bit} in lumisections {}-{} of run {run_number} {dataset}", edit.start, edit.end);
-    let version = registry.record(actor, &comment_text(&builtin, Some(explanation)), vec![event.clone()])?;
-    Ok(json!({"atomic_version": version.atomic_version, "version": version.events.first(), "run_number": run_number,
-              "name": dataset, "ranges": event.ranges}))
+    let builtin = format!(
+        "edit of {bit} in lumisections {}-{} of run {run_number} {dataset}",
+        edit.start, edit.end
+    );
+    let version = registry.record(
+        actor,
+        &comment_text(&builtin, Some(explanation)),
+        vec![event.clone()],
+    )?;
+    Ok(
+        json!({"atomic_version": version.atomic_version, "version": version.events.first(), "run_number": run_number,
+              "name": dataset, "ranges": event.ranges}),
+    )
 }
 
 /// `POST /runs/move_run/:from_state/:to_state`. `offline_datasets` are created (state `waiting dqm gui`,
 /// RR LS copied from online) on a move to SIGNOFF or COMPLETED, when they do not exist yet.
 pub fn move_run(
-    registry: &Registry, actor: &Actor, run_number: u64, from: &str, to: &str, offline_datasets: &[String], comment: Option<&str>,
+    registry: &Registry,
+    actor: &Actor,
+    run_number: u64,
+    from: &str,
+    to: &str,
+    offline_datasets: &[String],
+    comment: Option<&str>,
 ) -> RrResult<Value> {
     if !RUN_STATES.contains(&to) || !RUN_STATES.contains(&from) {
         return Err(RrError::bad_request(format!("Unknown run state {to}")));
@@ -132,24 +193,46 @@ pub fn move_run(
     let run = run_or_404(registry, run_number)?;
     let current = state_of(&run);
     if current != from {
-        return Err(RrError::conflict(format!("Run {run_number} is {current}, not {from}")));
+        return Err(RrError::conflict(format!(
+            "Run {run_number} is {current}, not {from}"
+        )));
     }
     if current == to {
-        return Err(RrError::bad_request(format!("Run {run_number} is already {to}")));
+        return Err(RrError::bad_request(format!(
+            "Run {run_number} is already {to}"
+        )));
     }
-    if run.rr_attributes.get("class").and_then(Value::as_str).unwrap_or("").is_empty() {
-        return Err(RrError::bad_request("The class of the run must not be empty"));
+    if run
+        .rr_attributes
+        .get("class")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
+        return Err(RrError::bad_request(
+            "The class of the run must not be empty",
+        ));
     }
     let online = registry.dataset(run_number, ONLINE)?;
-    let lumisections = online.as_ref().map(|d| d.rr_lumisections()).unwrap_or_default();
+    let lumisections = online
+        .as_ref()
+        .map(|d| d.rr_lumisections())
+        .unwrap_or_default();
     if lumisections.is_empty() {
-        return Err(RrError::bad_request(format!("Run {run_number} has no lumisections")));
+        return Err(RrError::bad_request(format!(
+            "Run {run_number} has no lumisections"
+        )));
     }
     for component in crate::model::CERTIFIABLE_ONLINE {
         for (i, ls) in lumisections.iter().enumerate() {
-            let status = ls.get(*component).and_then(|t| t.get("status")).and_then(Value::as_str);
+            let status = ls
+                .get(*component)
+                .and_then(|t| t.get("status"))
+                .and_then(Value::as_str);
             if let None | Some("" | "EMPTY" | "NO VALUE FOUND") = status {
-                let shown = status.filter(|s| !s.is_empty() && *s != "EMPTY").unwrap_or("empty");
+                let shown = status
+                    .filter(|s| !s.is_empty() && *s != "EMPTY")
+                    .unwrap_or("empty");
                 return Err(RrError::bad_request(format!(
                     "There is a {shown} lumisection at position {} of this run in component {component}. Please change this lumisection before moving the run.",
                     i + 1
@@ -164,21 +247,34 @@ pub fn move_run(
         let existing = registry.dataset_names(run_number)?;
         for name in offline_datasets.iter().filter(|n| !existing.contains(n)) {
             ingest::validate_dataset_name(name).map_err(RrError::bad_request)?;
-            let mut attributes = Map::from_iter([("global_state".to_string(), json!(WAITING_DQM_GUI))]);
+            let mut attributes =
+                Map::from_iter([("global_state".to_string(), json!(WAITING_DQM_GUI))]);
             for workspace in workspaces() {
                 attributes.insert(format!("{workspace}_state"), json!(WAITING_DQM_GUI));
             }
-            let input = DatasetInput { name: name.clone(), dataset_attributes: attributes, rr_lumisections: lumisections.clone(), ..Default::default() };
+            let input = DatasetInput {
+                name: name.clone(),
+                dataset_attributes: attributes,
+                rr_lumisections: lumisections.clone(),
+                ..Default::default()
+            };
             events.extend(dataset_events(registry, actor, run_number, &input)?);
         }
     }
-    let version = registry.record(actor, &comment_text(&format!("move run from {from} to {to}"), comment), events)?;
+    let version = registry.record(
+        actor,
+        &comment_text(&format!("move run from {from} to {to}"), comment),
+        events,
+    )?;
     Ok(json!({"run_number": run_number, "state": to, "atomic_version": version.atomic_version}))
 }
 
 /// The offline workspaces (the part before `-` of the offline components).
 fn workspaces() -> Vec<&'static str> {
-    let mut names: Vec<&str> = CERTIFIABLE_OFFLINE.iter().filter_map(|c| c.split('-').next()).collect();
+    let mut names: Vec<&str> = CERTIFIABLE_OFFLINE
+        .iter()
+        .filter_map(|c| c.split('-').next())
+        .collect();
     names.sort_unstable();
     names.dedup();
     names
@@ -186,38 +282,66 @@ fn workspaces() -> Vec<&'static str> {
 
 /// `PUT /manual_run_edit/:run/:attribute`: changes exactly `attribute` of `rr_attributes`, only while OPEN.
 /// The body is either `{attribute: value}` or the bare value.
-pub fn manual_run_edit(registry: &Registry, actor: &Actor, run_number: u64, attribute: &str, body: &Value, comment: Option<&str>) -> RrResult<Value> {
+pub fn manual_run_edit(
+    registry: &Registry,
+    actor: &Actor,
+    run_number: u64,
+    attribute: &str,
+    body: &Value,
+    comment: Option<&str>,
+) -> RrResult<Value> {
     if !matches!(attribute, "class" | "stop_reason" | "significant") {
-        return Err(RrError::bad_request(format!("Attribute {attribute} cannot be edited")));
+        return Err(RrError::bad_request(format!(
+            "Attribute {attribute} cannot be edited"
+        )));
     }
     let run = run_or_404(registry, run_number)?;
     if state_of(&run) != "OPEN" {
-        return Err(RrError::bad_request("Run attributes can only be edited while the run is OPEN"));
+        return Err(RrError::bad_request(
+            "Run attributes can only be edited while the run is OPEN",
+        ));
     }
     let value = body.get(attribute).cloned().unwrap_or_else(|| body.clone());
     let wanted = Map::from_iter([(attribute.to_owned(), value)]);
     ingest::validate_rr_attributes(&wanted).map_err(RrError::bad_request)?;
     let mut event = Event::new(Target::Run, run_number, "");
     event.rr_metadata = ingest::changed(&run.rr_attributes, &wanted);
-    let version = registry.record(actor, &comment_text(&format!("manual edit of {attribute}"), comment), vec![event])?;
+    let version = registry.record(
+        actor,
+        &comment_text(&format!("manual edit of {attribute}"), comment),
+        vec![event],
+    )?;
     let run = run_or_404(registry, run_number)?;
-    Ok(json!({"run_number": run_number, "rr_attributes": run.rr_attributes, "oms_attributes": run.oms_attributes,
-              "version": run.version, "atomic_version": version.atomic_version}))
+    Ok(
+        json!({"run_number": run_number, "rr_attributes": run.rr_attributes, "oms_attributes": run.oms_attributes,
+              "version": run.version, "atomic_version": version.atomic_version}),
+    )
 }
 
 /// `PUT /automatic_run_update/:run` and `POST /runs` (cron): OMS attribute changes count only when the
 /// incoming `end_time` is set, OMS LS only when the stored `end_time` is set or RR LS change while OPEN;
 /// RR changes to a run that is not OPEN are refused with 409 (§7a). `None`: nothing changed (204).
-pub fn automatic_run_update(registry: &Registry, actor: &Actor, mut input: RunInput, comment: &str) -> RrResult<Option<Value>> {
+pub fn automatic_run_update(
+    registry: &Registry,
+    actor: &Actor,
+    mut input: RunInput,
+    comment: &str,
+) -> RrResult<Option<Value>> {
     let stored = registry.run(input.run_number)?;
     if let Some(run) = &stored {
-        let incoming_ended = input.oms_attributes.get("end_time").is_some_and(|v| !v.is_null());
+        let incoming_ended = input
+            .oms_attributes
+            .get("end_time")
+            .is_some_and(|v| !v.is_null());
         if !incoming_ended {
             input.oms_attributes.clear();
         }
-        let stored_ended = run.oms_attributes.get("end_time").is_some_and(|v| !v.is_null());
+        let stored_ended = run
+            .oms_attributes
+            .get("end_time")
+            .is_some_and(|v| !v.is_null());
         let open = state_of(run) == "OPEN";
-        if !stored_ended && !(open && !input.rr_lumisections.is_empty()) {
+        if !stored_ended && (!open || input.rr_lumisections.is_empty()) {
             input.oms_lumisections.clear();
         }
     }

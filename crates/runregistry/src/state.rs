@@ -56,7 +56,13 @@ fn merge_into(target: &mut Map<String, Value>, delta: &Map<String, Value>) {
 
 /// Folds the events of one run.
 pub fn fold_run(run_number: u64, events: &[Event]) -> RunState {
-    let mut state = RunState { run_number, oms_attributes: Map::new(), rr_attributes: Map::new(), version: 0, deleted: false };
+    let mut state = RunState {
+        run_number,
+        oms_attributes: Map::new(),
+        rr_attributes: Map::new(),
+        version: 0,
+        deleted: false,
+    };
     for event in ordered(events, false) {
         merge_into(&mut state.oms_attributes, &event.oms_metadata);
         if let Some(deleted) = event.deleted {
@@ -102,7 +108,9 @@ impl LsColumns {
         if self.present.len() < len {
             self.present.resize(len, false);
         }
-        self.present[start as usize - 1..len].iter_mut().for_each(|p| *p = true);
+        self.present[start as usize - 1..len]
+            .iter_mut()
+            .for_each(|p| *p = true);
         for (key, value) in &change.values {
             let index = self.values.len() as u32;
             self.values.push(value.clone());
@@ -110,7 +118,9 @@ impl LsColumns {
             if column.len() < len {
                 column.resize(len, NO_VALUE);
             }
-            column[start as usize - 1..len].iter_mut().for_each(|cell| *cell = index);
+            column[start as usize - 1..len]
+                .iter_mut()
+                .for_each(|cell| *cell = index);
         }
     }
 
@@ -153,7 +163,12 @@ impl LsColumns {
                     continue;
                 }
                 match spans.last_mut() {
-                    Some(Span(_, end, value)) if *end + 1 == ls && (cell == last_cell || *value == self.values[cell as usize]) => *end = ls,
+                    Some(Span(_, end, value))
+                        if *end + 1 == ls
+                            && (cell == last_cell || *value == self.values[cell as usize]) =>
+                    {
+                        *end = ls
+                    }
                     _ => spans.push(Span(ls, ls, self.values[cell as usize].clone())),
                 }
                 last_cell = cell;
@@ -164,13 +179,25 @@ impl LsColumns {
     }
 
     fn present_ranges(&self) -> Vec<[u32; 2]> {
-        crate::ranges::to_ranges(self.present.iter().enumerate().filter(|(_, p)| **p).map(|(i, _)| i as u32 + 1))
+        crate::ranges::to_ranges(
+            self.present
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| **p)
+                .map(|(i, _)| i as u32 + 1),
+        )
     }
 }
 
 /// Folds one dataset: its own dataset events, RR LS events, and OMS LS events (for an offline
 /// dataset, the online OMS events merged with its own strictly by version).
-pub fn fold_dataset(run_number: u64, name: &str, dataset_events: &[Event], rr_events: &[Event], oms_events: &[Event]) -> DatasetState {
+pub fn fold_dataset(
+    run_number: u64,
+    name: &str,
+    dataset_events: &[Event],
+    rr_events: &[Event],
+    oms_events: &[Event],
+) -> DatasetState {
     let mut attributes = Map::new();
     let mut in_gui: Vec<String> = Vec::new();
     let mut deleted = false;
@@ -187,7 +214,13 @@ pub fn fold_dataset(run_number: u64, name: &str, dataset_events: &[Event], rr_ev
     }
     let rr = LsColumns::fold(rr_events, true);
     let oms = LsColumns::fold(oms_events, false);
-    let version = dataset_events.iter().chain(rr_events).chain(oms_events).map(|e| e.version).max().unwrap_or(0);
+    let version = dataset_events
+        .iter()
+        .chain(rr_events)
+        .chain(oms_events)
+        .map(|e| e.version)
+        .max()
+        .unwrap_or(0);
     DatasetState {
         run_number,
         name: name.to_owned(),
@@ -216,7 +249,15 @@ impl DatasetState {
     pub fn rr_lumisections(&self) -> Vec<Map<String, Value>> {
         (1..=self.last_rr_ls())
             .map(|ls| {
-                self.rr.iter().map(|(k, spans)| (k.clone(), value_at(spans, ls).cloned().unwrap_or_else(empty_triplet))).collect()
+                self.rr
+                    .iter()
+                    .map(|(k, spans)| {
+                        (
+                            k.clone(),
+                            value_at(spans, ls).cloned().unwrap_or_else(empty_triplet),
+                        )
+                    })
+                    .collect()
             })
             .collect()
     }
@@ -225,10 +266,16 @@ impl DatasetState {
     pub fn oms_lumisections(&self) -> Vec<Map<String, Value>> {
         (1..=self.last_oms_ls())
             .map(|ls| {
-                let row: Map<String, Value> =
-                    self.oms.iter().filter_map(|(k, spans)| value_at(spans, ls).map(|v| (k.clone(), v.clone()))).collect();
+                let row: Map<String, Value> = self
+                    .oms
+                    .iter()
+                    .filter_map(|(k, spans)| value_at(spans, ls).map(|v| (k.clone(), v.clone())))
+                    .collect();
                 if row.is_empty() && !in_ranges(&self.oms_present, ls) {
-                    Map::from_iter([("err".to_string(), json!("No data available for this lumisection"))])
+                    Map::from_iter([(
+                        "err".to_string(),
+                        json!("No data available for this lumisection"),
+                    )])
                 } else {
                     row
                 }
@@ -247,18 +294,27 @@ impl DatasetState {
             for Span(a, b, triplet) in spans {
                 let n = u64::from(b - a + 1);
                 seen += n;
-                let status = triplet.get("status").and_then(Value::as_str).unwrap_or("EMPTY");
+                let status = triplet
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("EMPTY");
                 *counts.entry(status.to_owned()).or_default() += n;
                 for (field, list) in [("comment", &mut comments), ("cause", &mut causes)] {
-                    if let Some(text) = triplet.get(field).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                    if let Some(text) = triplet
+                        .get(field)
+                        .and_then(Value::as_str)
+                        .filter(|t| !t.is_empty())
+                    {
                         if !list.iter().any(|c| c == text) {
                             list.push(text.to_owned());
                         }
                     }
                 }
             }
-            *counts.entry("EMPTY".into()).or_default() += u64::from(last) - seen.min(u64::from(last));
-            let mut entry: Map<String, Value> = counts.into_iter().map(|(k, v)| (k, json!(v))).collect();
+            *counts.entry("EMPTY".into()).or_default() +=
+                u64::from(last) - seen.min(u64::from(last));
+            let mut entry: Map<String, Value> =
+                counts.into_iter().map(|(k, v)| (k, json!(v))).collect();
             entry.insert("comments".into(), json!(comments));
             entry.insert("causes".into(), json!(causes));
             triplets.insert(component.clone(), Value::Object(entry));
@@ -266,7 +322,11 @@ impl DatasetState {
         let last_oms = self.last_oms_ls();
         let mut dcs = Map::new();
         for (key, spans) in &self.oms {
-            if matches!(key.as_str(), "end_lumi" | "init_lumi" | "recorded_lumi" | "delivered_lumi") || key.ends_with("_per_lumi") {
+            if matches!(
+                key.as_str(),
+                "end_lumi" | "init_lumi" | "recorded_lumi" | "delivered_lumi"
+            ) || key.ends_with("_per_lumi")
+            {
                 continue;
             }
             let mut counts = [0u64; 4]; // TRUE, FALSE, NULL, EMPTY
@@ -293,14 +353,23 @@ impl DatasetState {
 
     /// Sum of a luminosity key over all LS, negatives and non-numbers counting as 0.
     pub fn lumi_sum(&self, key: &str) -> f64 {
-        self.oms.get(key).map_or(0.0, |spans| spans.iter().map(|Span(a, b, v)| f64::from(b - a + 1) * lumi_value(v)).sum())
+        self.oms.get(key).map_or(0.0, |spans| {
+            spans
+                .iter()
+                .map(|Span(a, b, v)| f64::from(b - a + 1) * lumi_value(v))
+                .sum()
+        })
     }
 }
 
 /// `max(0, +value || 0)`.
 pub fn lumi_value(value: &Value) -> f64 {
     let n = jsonlogic::Val::from_json(value).to_number();
-    if n.is_nan() { 0.0 } else { n.max(0.0) }
+    if n.is_nan() {
+        0.0
+    } else {
+        n.max(0.0)
+    }
 }
 
 pub fn in_ranges(ranges: &[[u32; 2]], ls: u32) -> bool {

@@ -47,7 +47,13 @@ impl<'a> Registry<'a> {
         self.record_with(actor, comment, events, !actor.automatic)
     }
 
-    pub(crate) fn record_with(&self, actor: &Actor, comment: &str, events: Vec<Event>, manual: bool) -> RrResult<Version> {
+    pub(crate) fn record_with(
+        &self,
+        actor: &Actor,
+        comment: &str,
+        events: Vec<Event>,
+        manual: bool,
+    ) -> RrResult<Version> {
         let mut events: Vec<Event> = events.into_iter().filter(|e| !e.is_empty()).collect();
         let atomic_version = self.store.increment(keys::VERSION_COUNTER, 1)?;
         let count = events.len() as i64;
@@ -55,13 +61,18 @@ impl<'a> Registry<'a> {
         let entities_before: BTreeSet<(Target, u64, String)> = events
             .iter()
             .map(|e| (e.target, e.run_number, e.name.clone()))
-            .filter(|(t, r, n)| log::len(self.store, &keys::entity_log(*t, *r, n)).map(|n| n == 0).unwrap_or(false))
+            .filter(|(t, r, n)| {
+                log::len(self.store, &keys::entity_log(*t, *r, n))
+                    .map(|n| n == 0)
+                    .unwrap_or(false)
+            })
             .collect();
         for (i, event) in events.iter_mut().enumerate() {
             event.version = last - count + 1 + i as i64;
             event.atomic_version = atomic_version;
             event.manual_change = manual;
-            self.store.set(&keys::event(event.version), &serde_json::to_vec(event)?)?;
+            self.store
+                .set(&keys::event(event.version), &serde_json::to_vec(event)?)?;
         }
         let version = Version {
             atomic_version,
@@ -70,9 +81,16 @@ impl<'a> Registry<'a> {
             created_at: now_iso(),
             events: events.iter().map(|e| e.version).collect(),
         };
-        self.store.set(&keys::version(atomic_version), &serde_json::to_vec(&version)?)?;
+        self.store.set(
+            &keys::version(atomic_version),
+            &serde_json::to_vec(&version)?,
+        )?;
         for event in &events {
-            log::append(self.store, &keys::entity_log(event.target, event.run_number, &event.name), &event.version.to_string())?;
+            log::append(
+                self.store,
+                &keys::entity_log(event.target, event.run_number, &event.name),
+                &event.version.to_string(),
+            )?;
         }
         self.refresh_touched(&events)?;
         // Indexes are published last, so a reader never finds a run or dataset before its records.
@@ -82,7 +100,11 @@ impl<'a> Registry<'a> {
                     log::append(self.store, keys::RUN_INDEX, &run_number.to_string())?;
                 }
                 Target::Dataset => {
-                    log::append(self.store, keys::DATASET_INDEX, &format!("{run_number}\t{name}"))?;
+                    log::append(
+                        self.store,
+                        keys::DATASET_INDEX,
+                        &format!("{run_number}\t{name}"),
+                    )?;
                     log::append(self.store, &keys::run_datasets_index(run_number), &name)?;
                 }
                 Target::RrLs | Target::OmsLs => {}
@@ -121,12 +143,22 @@ impl<'a> Registry<'a> {
     }
 
     /// Every event of one entity, in version order.
-    pub fn entity_events(&self, target: Target, run_number: u64, name: &str) -> RrResult<Vec<Event>> {
+    pub fn entity_events(
+        &self,
+        target: Target,
+        run_number: u64,
+        name: &str,
+    ) -> RrResult<Vec<Event>> {
         let ids = log::read_all(self.store, &keys::entity_log(target, run_number, name))?;
         let mut events = Vec::with_capacity(ids.len());
         for id in ids {
-            let id: i64 = id.parse().map_err(|_| RrError::internal("corrupt event log"))?;
-            events.push(self.event(id)?.ok_or_else(|| RrError::internal(format!("event {id} is missing")))?);
+            let id: i64 = id
+                .parse()
+                .map_err(|_| RrError::internal("corrupt event log"))?;
+            events.push(
+                self.event(id)?
+                    .ok_or_else(|| RrError::internal(format!("event {id} is missing")))?,
+            );
         }
         events.sort_by_key(|e| e.version);
         events.dedup_by_key(|e| e.version);
@@ -161,7 +193,10 @@ impl<'a> Registry<'a> {
 
     /// Every run number ever created, ascending.
     pub fn run_numbers(&self) -> RrResult<Vec<u64>> {
-        let mut runs: Vec<u64> = log::read_all(self.store, keys::RUN_INDEX)?.iter().filter_map(|r| r.parse().ok()).collect();
+        let mut runs: Vec<u64> = log::read_all(self.store, keys::RUN_INDEX)?
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
         runs.sort_unstable();
         runs.dedup();
         Ok(runs)
@@ -171,7 +206,11 @@ impl<'a> Registry<'a> {
     pub fn dataset_keys(&self) -> RrResult<Vec<(u64, String)>> {
         let mut all: Vec<(u64, String)> = log::read_all(self.store, keys::DATASET_INDEX)?
             .iter()
-            .filter_map(|entry| entry.split_once('\t').and_then(|(r, n)| Some((r.parse().ok()?, n.to_owned()))))
+            .filter_map(|entry| {
+                entry
+                    .split_once('\t')
+                    .and_then(|(r, n)| Some((r.parse().ok()?, n.to_owned())))
+            })
             .collect();
         all.sort();
         all.dedup();
@@ -207,10 +246,17 @@ impl<'a> Registry<'a> {
         if let (true, Some(folded)) = (written, state.into_inner()) {
             let cache = serde_json::to_vec(&folded.triplet_cache())?;
             // The cache only moves forward: a slower writer with an older fold leaves it alone.
-            update_with_retry(self.store, &keys::cache(run_number, name), MAX_REFRESH_ATTEMPTS, |old| {
-                let old_version = old.and_then(|b| serde_json::from_slice::<Value>(b).ok()).and_then(|v| v["version"].as_i64());
-                (old_version.unwrap_or(-1) <= folded.version).then(|| cache.clone())
-            })?;
+            update_with_retry(
+                self.store,
+                &keys::cache(run_number, name),
+                MAX_REFRESH_ATTEMPTS,
+                |old| {
+                    let old_version = old
+                        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                        .and_then(|v| v["version"].as_i64());
+                    (old_version.unwrap_or(-1) <= folded.version).then(|| cache.clone())
+                },
+            )?;
         }
         Ok(())
     }
@@ -223,7 +269,13 @@ impl<'a> Registry<'a> {
         if name != ONLINE {
             oms_events.extend(self.entity_events(Target::OmsLs, run_number, ONLINE)?);
         }
-        Ok(fold_dataset(run_number, name, &dataset_events, &rr_events, &oms_events))
+        Ok(fold_dataset(
+            run_number,
+            name,
+            &dataset_events,
+            &rr_events,
+            &oms_events,
+        ))
     }
 
     /// Read the record, fold (after the read, so the fold sees every event written before), CAS; retry on conflict.
@@ -239,7 +291,9 @@ impl<'a> Registry<'a> {
                 return Ok(true);
             }
         }
-        Err(RrError::internal(format!("{key} kept changing under concurrent writers")))
+        Err(RrError::internal(format!(
+            "{key} kept changing under concurrent writers"
+        )))
     }
 
     /// All versions, newest first, one page: `{versions, pages, count}`.
@@ -251,20 +305,26 @@ impl<'a> Registry<'a> {
         let mut versions = Vec::new();
         for v in (oldest + 1..=newest).rev() {
             if let Some(version) = self.version(v as i64)? {
-                versions.push(serde_json::json!({"atomic_version": version.atomic_version, "by": version.by,
-                    "comment": version.comment, "createdAt": version.created_at}));
+                versions.push(
+                    serde_json::json!({"atomic_version": version.atomic_version, "by": version.by,
+                    "comment": version.comment, "createdAt": version.created_at}),
+                );
             }
         }
-        Ok(serde_json::json!({"versions": versions, "pages": count.div_ceil(page_size), "count": count}))
+        Ok(
+            serde_json::json!({"versions": versions, "pages": count.div_ceil(page_size), "count": count}),
+        )
     }
 
     /// Versions of a set of events, read once each.
     pub fn versions_of(&self, events: &[Event]) -> RrResult<BTreeMap<i64, Version>> {
         let mut out = BTreeMap::new();
         for event in events {
-            if !out.contains_key(&event.atomic_version) {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                out.entry(event.atomic_version)
+            {
                 if let Some(v) = self.version(event.atomic_version)? {
-                    out.insert(event.atomic_version, v);
+                    slot.insert(v);
                 }
             }
         }
