@@ -72,6 +72,8 @@ struct State {
     wmstats_body: Option<Vec<u8>>,
     failures: Vec<Failure>,
     calls: Vec<Call>,
+    /// Sizes of the `fetch_many` batches asked for.
+    batches: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -199,8 +201,15 @@ impl FakeCmsweb {
             .collect()
     }
 
+    /// Sizes of the `fetch_many` batches since the last [`FakeCmsweb::clear_calls`].
+    pub fn batches(&self) -> Vec<usize> {
+        self.lock().batches.clone()
+    }
+
     pub fn clear_calls(&self) {
-        self.lock().calls.clear();
+        let mut state = self.lock();
+        state.calls.clear();
+        state.batches.clear();
     }
 
     pub fn last_seq(&self) -> String {
@@ -285,6 +294,11 @@ impl State {
 }
 
 impl Upstream for FakeCmsweb {
+    fn fetch_many(&self, calls: &[Call]) -> Vec<Result<Vec<u8>, UpstreamError>> {
+        self.lock().batches.push(calls.len());
+        calls.iter().map(|call| self.fetch(call)).collect()
+    }
+
     fn fetch(&self, call: &Call) -> Result<Vec<u8>, UpstreamError> {
         let mut state = self.lock();
         state.calls.push(call.clone());

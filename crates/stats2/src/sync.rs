@@ -22,6 +22,8 @@ use std::time::Instant;
 const SAME_OUTPUT_LIMIT: usize = 1000;
 /// DBS `min_ldate` slack, seconds.
 const DBS_OVERLAP: i64 = 300;
+/// Workflows whose upstream calls are fetched together ([`Upstream::fetch_many`]).
+const BATCH: usize = 200;
 /// Publish progress every this many workflows.
 const PROGRESS_EVERY: usize = 500;
 
@@ -156,12 +158,22 @@ impl<'a> Pass<'a> {
                     .push(format!("skipping invalid workflow id {name:?}"));
             }
         }
-        for name in &to_update {
-            if let Err(e) = self.update_one(name) {
-                self.report.warnings.push(format!("updating {name}: {e}"));
-                failed.insert(name.clone());
+        let to_update_list: Vec<&String> = to_update.iter().collect();
+        for chunk in to_update_list.chunks(BATCH) {
+            let calls = chunk
+                .iter()
+                .map(|name| Call::RequestDoc {
+                    name: (*name).clone(),
+                })
+                .collect();
+            self.cache.prefetch(calls);
+            for name in chunk {
+                if let Err(e) = self.update_one(name) {
+                    self.report.warnings.push(format!("updating {name}: {e}"));
+                    failed.insert((*name).clone());
+                }
+                self.tick(true)?;
             }
-            self.tick(true)?;
         }
 
         let mut to_recount = to_update.clone();
@@ -207,12 +219,19 @@ impl<'a> Pass<'a> {
                 .warnings
                 .push(format!("wmstats: {e} (treated as no active workflows)")),
         }
-        for name in to_recount.iter().filter(|n| !deleted.contains(*n)) {
-            if let Err(e) = self.recalculate_one(name) {
-                self.report.warnings.push(format!("recounting {name}: {e}"));
-                failed.insert(name.clone());
+        let to_recount: Vec<&String> = to_recount
+            .iter()
+            .filter(|n| !deleted.contains(*n))
+            .collect();
+        for chunk in to_recount.chunks(BATCH) {
+            self.prefetch_outputs(chunk);
+            for name in chunk {
+                if let Err(e) = self.recalculate_one(name) {
+                    self.report.warnings.push(format!("recounting {name}: {e}"));
+                    failed.insert((*name).clone());
+                }
+                self.tick(!to_update.contains(*name))?;
             }
-            self.tick(!to_update.contains(name))?;
         }
 
         self.report.failed_workflows = failed.into_iter().collect();
@@ -223,6 +242,17 @@ impl<'a> Pass<'a> {
             failed_workflows: self.report.failed_workflows.clone(),
         };
         store::save_settings(self.store, &next)
+    }
+
+    /// Asks DBS about the output datasets of these workflows in batches (best effort).
+    fn prefetch_outputs(&mut self, names: &[&String]) {
+        let mut datasets = Vec::new();
+        for name in names {
+            if let Ok(Some(stored)) = load_doc(self.store, name) {
+                datasets.extend(Index::OutputDataset.values(&stored.doc));
+            }
+        }
+        self.cache.prefetch_figures(&datasets);
     }
 
     fn update_one(&mut self, name: &str) -> Result<(), Error> {
@@ -296,7 +326,7 @@ fn update_one(
     if !valid_workflow_name(name) {
         return Err(Error::BadInput(format!("invalid workflow name {name:?}")));
     }
-    let raw = upstream::parse_request_doc(&cache.upstream().fetch(&Call::RequestDoc {
+    let raw = upstream::parse_request_doc(&cache.fetch(&Call::RequestDoc {
         name: name.to_owned(),
     })?)?;
     let mut doc = build_document(name, &raw, cache).map_err(Error::Derivation)?;

@@ -33,7 +33,7 @@ impl ParentMask {
 }
 
 /// One upstream request (spec §3).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Call {
     Changes {
         since: String,
@@ -189,6 +189,12 @@ impl std::error::Error for UpstreamError {}
 /// Performs one call and returns the 2xx body. Implementations retry transport errors themselves.
 pub trait Upstream {
     fn fetch(&self, call: &Call) -> Result<Vec<u8>, UpstreamError>;
+
+    /// Independent calls, answered in order; a client may run them concurrently (a pass batches
+    /// request documents and filesummaries this way).
+    fn fetch_many(&self, calls: &[Call]) -> Vec<Result<Vec<u8>, UpstreamError>> {
+        calls.iter().map(|call| self.fetch(call)).collect()
+    }
 }
 
 fn parse<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T, UpstreamError> {

@@ -88,6 +88,15 @@ fn first_pass_stores_everything_and_saves_the_opaque_sequence() {
         .fetched_requests()
         .iter()
         .any(|n| n.contains("_design")));
+    // Request documents and filesummaries are fetched in batches, datasets listed in one POST.
+    assert_eq!(fake.batches().first(), Some(&4), "{:?}", fake.batches());
+    assert_eq!(fake.count(CallKind::DbsDatasetList), 1);
+    assert_eq!(
+        fake.count(CallKind::DbsFileSummaries),
+        5,
+        "each dataset DBS knows, once: {:?}",
+        fake.calls()
+    );
     for name in [TASKCHAIN, RERECO, "wf_a_240101_000001_1"] {
         assert_eq!(history_len(&store, name), 1, "{name}");
     }
