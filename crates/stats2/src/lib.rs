@@ -1,4 +1,13 @@
 //! Stats2 as a library: builds slim workflow documents from ReqMgr2/DBS, keeps them and their indexes in a `KvStore`, syncs incrementally over an `Upstream` seam, and serves the views.
+//!
+//! Adapters stay thin:
+//! - the poller (scraper-host) runs [`sync::run_pass`] on a schedule, [`update_queue::process_update_requests`]
+//!   often, and [`callbacks::send_due`] after either, implementing [`upstream::Upstream`] and
+//!   [`callbacks::CallbackHttp`] over HTTPS;
+//! - view components call [`views::handle`] with the path below `/stats`, and serve `/plot/<wf>.png`
+//!   themselves from [`page::plot_target`] and [`page::history_series`].
+//!
+//! Every key is laid out in [`keys`].
 
 pub mod callbacks;
 pub mod dbs;
