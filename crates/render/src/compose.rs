@@ -291,7 +291,11 @@ fn ref_label(opts: &Options, k: usize, p: &Plot) -> String {
 }
 
 /// Title and stats box (its right edge at `right`); returns the bottom of the stats box (for the legend).
-fn header(c: &mut Canvas, ctx: &Ctx, main: &Plot, right: f32) -> f32 {
+fn header(c: &mut Canvas, ctx: &Ctx, main: &Plot, right: f32, f: &Frame) -> f32 {
+    if f.compact {
+        // The frame fills the canvas: no room for a title or stats box.
+        return 0.0;
+    }
     let stats = if ctx.look.stats { draw_stats(c, &ctx.sizes, main, right) } else { None };
     draw_title(c, &ctx.sizes, &main.title, stats.map_or(c.width(), |s| s.0));
     stats.map_or(0.0, |s| s.1)
@@ -325,7 +329,7 @@ fn draw_overlay_1d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     }
     draw1d::draw_lines(c, &f, &look.lines);
     axes::draw(c, &f, &xs, &ys, &ctx.sizes, look.grid);
-    let below = header(c, ctx, main, c.width() - 2.0);
+    let below = header(c, ctx, main, c.width() - 2.0, &f);
     let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_of(k + 1), false)).collect();
     draw_legend(c, &ctx.sizes, &f, &entries, below);
 }
@@ -359,7 +363,7 @@ fn draw_stacked(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     }
     draw1d::draw_lines(c, &f, &look.lines);
     axes::draw(c, &f, &xs, &ys, &ctx.sizes, look.grid);
-    let below = header(c, ctx, main, c.width() - 2.0);
+    let below = header(c, ctx, main, c.width() - 2.0, &f);
     let mut entries = vec![(main.name.clone(), lighten(BLACK), true)];
     entries.extend(refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), lighten(color_of(k + 1)), true)));
     draw_legend(c, &ctx.sizes, &f, &entries, below);
@@ -432,7 +436,7 @@ fn draw_ratio(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
         draw1d::draw_series(c, &f_low, r, &points, marker_radius(&ctx.sizes) * 0.7);
     }
     axes::draw(c, &f_low, &xs_low, &ys_low, &ctx.sizes, look.grid);
-    let below = header(c, ctx, main, c.width() - 2.0);
+    let below = header(c, ctx, main, c.width() - 2.0, &f_up);
     let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_of(k + 1), false)).collect();
     draw_legend(c, &ctx.sizes, &f_up, &entries, below);
 }
@@ -475,7 +479,7 @@ fn draw_2d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     }
     // With a colour bar the stats box ends at the frame, so the bar's labels stay visible.
     let right = if bar.is_some() && !f.compact { f.rect.x1 } else { c.width() - 2.0 };
-    let below = header(c, ctx, main, right);
+    let below = header(c, ctx, main, right, &f);
     let entries: Vec<_> = refs.iter().enumerate().map(|(k, r)| (ref_label(ctx.opts, k + 1, r), color_2d(k + 1), false)).collect();
     draw_legend(c, s, &f, &entries, below);
 }

@@ -61,6 +61,13 @@ fn gallery_matches_committed_images() {
         }
     }
     if update {
+        md.push_str(
+            "\n## JSROOT side by side\n\nThe same data drawn by JSROOT 7 (`tools/jsroot-compare.mjs`); stats agree to the \
+             last digit. Ours left, JSROOT right.\n\n| ours | JSROOT |\n|---|---|\n",
+        );
+        for name in ["th1f_600", "th1f_log", "th1f_charge", "th2f_colz"] {
+            md.push_str(&format!("| ![{name}](gallery/{name}.png) | ![jsroot {name}](gallery/jsroot_{name}.png) |\n"));
+        }
         std::fs::write(gallery_dir().join("../gallery.md"), md).unwrap();
     }
     assert!(failures.is_empty(), "{failures:#?}");

@@ -72,6 +72,14 @@ pub fn track_pt() -> Plot {
     fill1("TrackPt", "Track p_{T}", x, 5000, || -4.0 * r.uniform().max(1e-12).ln())
 }
 
+pub fn jet_pt() -> Plot {
+    let mut r = Rng::new(12);
+    let x = Axis::uniform(60, 0.0, 300.0).titled("p_{T} [GeV]");
+    let mut p = fill1("Pt", "Jet p_{T}", x, 3985, || 20.0 - 30.0 * r.uniform().max(1e-12).ln());
+    p.y.title = "Jets / 5 GeV".into();
+    p
+}
+
 pub fn efficiency() -> Plot {
     let mut r = Rng::new(5);
     let x = Axis::uniform(20, -2.5, 2.5).titled("#eta");
@@ -244,6 +252,10 @@ pub fn cases() -> Vec<Case> {
         c("ratio", "ref=ratiooverlay", NT, "w=600&h=400&ref=ratiooverlay&reflabel=run 123457&reflabel=simulation", vec![nt.clone(), nt2.clone(), third_tracks()]),
         c("stacked", "ref=stacked", NT, "w=600&h=400&ref=stacked&norm=false&reflabel=run 123457&reflabel=simulation", vec![nt.clone(), nt2.clone(), third_tracks()]),
         c("overlay_2d", "2-D overlay: reference as boxes", "Tracking/TrackParameters/GeneralProperties/TrackEtaPhi", "w=600&h=400&drawopts=col&reflabel=run 123457", vec![track_eta_phi(), ebot_like_eta_phi()]),
+        c("th1f_thumb", "Thumbnail 120×90: fewer ticks, labels still apart", NT, "w=120&h=90", vec![nt.clone()]),
+        c("th2f_thumb", "Thumbnail 100×75 colz", EBOT, "w=100&h=75", vec![ebot_occupancy()]),
+        c("th1f_tiny", "40×30: too small for text, frame and data only", NT, "w=40&h=30", vec![nt.clone()]),
+        c("th1f_800", "TH1F at 800×600 with errors", "JetMET/Jet/ak4PFJets/Pt", "w=800&h=600", vec![jet_pt()]),
         c("scalar_int", "Int scalar iRun", "Info/EventInfo/iRun", "", vec![scalar_int()]),
         c("scalar_float", "Float scalar reportSummary", "Tracking/EventInfo/reportSummary", "", vec![scalar_float()]),
         c("scalar_string", "String scalar, full value", "Edge/Names/string with spaces", "", vec![scalar_string()]),
