@@ -56,7 +56,13 @@ fn truncated_and_corrupted_files_never_panic() {
         let bytes = std::fs::read(format!("{CORPUS}/{name}")).unwrap();
         let offsets = (0..400).chain((400..bytes.len()).step_by(61));
         for n in offsets.clone() {
-            exercise(bytes[..n].to_vec());
+            let mut cut = bytes[..n].to_vec();
+            assert!(RootFile::open(cut.clone(), "cut").is_err(), "{name} cut at {n} opened");
+            // With fEND patched to the cut, the reader gets past the open and must fail further in.
+            if n >= 16 {
+                cut[12..16].copy_from_slice(&(n as i32).to_be_bytes());
+            }
+            exercise(cut);
         }
         for i in offsets {
             let mut bad = bytes.clone();
@@ -71,6 +77,12 @@ fn truncated_file_reports_where() {
     let bytes = std::fs::read(format!("{CORPUS}/root_legacy_zlib.root")).unwrap();
     let err = RootFile::open(bytes[..3000].to_vec(), "cut.root").err().expect("open must fail");
     assert!(err.message().starts_with("cut.root: "), "{err}");
+    assert!(err.message().contains("truncated"), "{err}");
+    // Cut inside the key list, with fEND patched: the error names the offset.
+    let mut cut = bytes[..bytes.len() - 200].to_vec();
+    let end = cut.len() as i32;
+    cut[12..16].copy_from_slice(&end.to_be_bytes());
+    let err = RootFile::open(cut, "cut.root").and_then(|f| f.list_recursive()).err().expect("listing must fail");
     assert!(err.message().contains("offset"), "{err}");
 }
 

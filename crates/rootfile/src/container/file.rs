@@ -79,6 +79,14 @@ impl<S: ByteSource> RootFile<S> {
     fn open_inner(source: S, name: &str) -> Result<Self> {
         let head_len = (HEADER_READ_LEN as u64).min(source.len()) as usize;
         let header = FileHeader::parse(&source.read_at(0, head_len)?)?;
+        // ROOT writes fEND when it closes the file: a shorter file was cut or never closed.
+        if source.len() < header.end {
+            return Err(Error::new(format!(
+                "file is truncated: {} bytes, but its header says it ends at {}",
+                source.len(),
+                header.end
+            )));
+        }
         let seek = header.top_directory_seek();
         let record = read_record(&source, seek)?;
         let keys = read_keys(&source, &record)?;

@@ -184,6 +184,38 @@ pub struct Histogram {
 
 impl Histogram {
     pub fn read(d: &mut Decoder, kind: HistKind) -> Result<Self> {
+        let h = Self::read_members(d, kind)?;
+        h.check_sizes().map_err(|what| d.error(format!("{}: {what}", kind.class_name())))?;
+        Ok(h)
+    }
+
+    /// Array sizes must agree with the axes: every bin loop is then bounded by bytes actually read.
+    fn check_sizes(&self) -> std::result::Result<(), String> {
+        let t = &self.th1;
+        let axes = [&t.xaxis, &t.yaxis, &t.zaxis];
+        let mut cells: i64 = 1;
+        for axis in &axes[..self.kind.dim as usize] {
+            if axis.nbins < 1 {
+                return Err(format!("axis {:?} has {} bins", axis.named.name, axis.nbins));
+            }
+            if !axis.xbins.is_empty() && axis.xbins.len() != axis.nbins as usize + 1 {
+                return Err(format!("axis {:?} has {} edges for {} bins", axis.named.name, axis.xbins.len(), axis.nbins));
+            }
+            cells = cells.saturating_mul(axis.nbins as i64 + 2);
+        }
+        let n = self.array.len();
+        if cells != t.ncells as i64 || n != t.ncells as usize {
+            return Err(format!("fNcells {} disagrees with the axes ({cells}) or the array ({n})", t.ncells));
+        }
+        let sizes_ok = |v: &[f64]| v.is_empty() || v.len() == n;
+        let profile_ok = self.profile.as_ref().is_none_or(|p| p.bin_entries.len() == n && sizes_ok(&p.bin_sumw2));
+        if !sizes_ok(&t.sumw2) || !profile_ok {
+            return Err(format!("fSumw2/fBinEntries/fBinSumw2 lengths disagree with fNcells {n}"));
+        }
+        Ok(())
+    }
+
+    fn read_members(d: &mut Decoder, kind: HistKind) -> Result<Self> {
         if kind.profile {
             let class = kind.class_name();
             let (min_v, max_v) = if kind.dim == 1 { (4, 7) } else { (5, 8) };
