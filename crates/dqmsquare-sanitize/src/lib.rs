@@ -1,0 +1,181 @@
+//! The DQM² Mirror sanitiser (spec §5): censors host names, e-mails, cookies, tokens and user names
+//! before anything is stored or served.
+//!
+//! The original's field rules (host, client, CMSSW version, run key) are plain functions; the free-text
+//! rules live in [`Sanitizer`], which also knows the configured machine lists (`FFF_*_MACHINES`).
+
+use regex_lite::{Captures, Regex};
+
+/// Censors one host name: `dqmfu-c2b01-45-01` → `dqmfu-c2b01-..`, `fu-c2f11-11-01.cms` → `fu..01`.
+/// A name without `-` has no parts worth keeping and becomes `..`.
+pub fn censor_host(name: &str) -> String {
+    let name = name.strip_suffix(".cms").unwrap_or(name);
+    if name.is_empty() {
+        return String::new();
+    }
+    if name.starts_with("dqm") {
+        let mut parts = name.split('-');
+        let first = parts.next().unwrap_or_default();
+        return match parts.next() {
+            Some(second) => format!("{first}-{second}-.."),
+            None => format!("{first}-.."),
+        };
+    }
+    match (name.split_once('-'), name.rsplit_once('-')) {
+        (Some((first, _)), Some((_, last))) => format!("{first}..{last}"),
+        _ => "..".to_owned(),
+    }
+}
+
+/// The short client name: the original tests for `_dqm_sourceclient-live` anywhere and then drops the last
+/// 22 characters (`ecalgpu_dqm_sourceclient-live` → `ecalgpu`; `hlt_dqm_clientPB-live` is unchanged).
+pub fn short_client(tag: &str) -> String {
+    const SUFFIX: &str = "_dqm_sourceclient-live";
+    if !tag.contains(SUFFIX) {
+        return tag.to_owned();
+    }
+    let keep = tag.chars().count().saturating_sub(SUFFIX.len());
+    tag.chars().take(keep).collect()
+}
+
+/// The CMSSW version of a client path: the first folder containing `CMSSW`, text after `CMSSW_`;
+/// `""` when there is none (the original crashes).
+pub fn cmssw_version(path: &str) -> String {
+    path.split('/')
+        .find(|folder| folder.contains("CMSSW"))
+        .and_then(|folder| folder.split_once("CMSSW_"))
+        .map(|(_, version)| version.to_owned())
+        .unwrap_or_default()
+}
+
+/// `runkey=cosmic_run` → `cosmic_run`.
+pub fn strip_runkey(item: &str) -> String {
+    item.strip_prefix("runkey=").unwrap_or(item).to_owned()
+}
+
+/// Escapes `<`, `>`, `&` and both quotes, for log text served inside HTML.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The free-text rules plus the configured machine names.
+#[derive(Debug, Clone)]
+pub struct Sanitizer {
+    /// Configured machine names without `.cms`, longest first so a longer name is never half-replaced.
+    machines: Vec<String>,
+    cookie: Regex,
+    bearer: Regex,
+    key_value: Regex,
+    jwt: Regex,
+    email: Regex,
+    user_path: Regex,
+    host: Regex,
+}
+
+impl Default for Sanitizer {
+    fn default() -> Self {
+        Sanitizer::new(std::iter::empty::<&str>())
+    }
+}
+
+impl Sanitizer {
+    /// `machines`: every name of `FFF_PLAYBACK_MACHINES` and `FFF_PRODUCTION_MACHINES` (with or without `.cms`).
+    pub fn new<I, S>(machines: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut machines: Vec<String> = machines
+            .into_iter()
+            .map(|m| m.as_ref().trim().trim_end_matches(".cms").to_ascii_lowercase())
+            .filter(|m| !m.is_empty())
+            .collect();
+        machines.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        machines.dedup();
+        // The patterns are constants, so a failure to compile is a programming error caught by every test.
+        let re = |pattern: &str| Regex::new(pattern).expect("sanitiser pattern compiles");
+        Sanitizer {
+            machines,
+            cookie: re(r"(?i)\b(cookie|set-cookie|authorization)\s*[:=]\s*[^\r\n]*"),
+            bearer: re(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
+            key_value: re(
+                r#"(?i)\b(access_token|refresh_token|token|secret|password|passwd|pwd|api[_-]?key|session(?:id)?|selenium-secret-secret)\s*[=:]\s*[^\s&;,'"]+"#,
+            ),
+            jwt: re(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"),
+            email: re(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+            user_path: re(
+                r"(/home/|/afs/cern\.ch/user/[^/\s]+/|/eos/user/[^/\s]+/|/eos/home-[^/\s]+/|/nfshome0/|/Users/)[^/\s]+/",
+            ),
+            host: re(r"\b(?:dqmfu|dqmrubu|dqm|fu|bu|ru)-[a-z0-9]+(?:-[0-9]{2}){1,2}(?:\.cms)?\b"),
+        }
+    }
+
+    /// Every free-text rule, in an order where an earlier rule never exposes what a later one hides:
+    /// whole cookie lines first, then tokens, then addresses, user names and host names.
+    pub fn clean_text(&self, text: &str) -> String {
+        let text = self.cookie.replace_all(text, "$1: <redacted>");
+        let text = self.bearer.replace_all(&text, "Bearer <redacted>");
+        let text = self.key_value.replace_all(&text, "$1=<redacted>");
+        let text = self.jwt.replace_all(&text, "<token>");
+        let text = self.email.replace_all(&text, "<email>");
+        let text = self.user_path.replace_all(&text, "${1}<user>/");
+        self.censor_hosts_in_text(&text)
+    }
+
+    /// Host names inside text: the configured machines (any case, with or without `.cms`), then the pattern.
+    pub fn censor_hosts_in_text(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for machine in &self.machines {
+            let censored = censor_host(machine);
+            text = replace_ignore_ascii_case(&text, &format!("{machine}.cms"), &censored);
+            text = replace_ignore_ascii_case(&text, machine, &censored);
+        }
+        self.host.replace_all(&text, |caps: &Captures| censor_host(&caps[0])).into_owned()
+    }
+
+    /// A served document id: the FU host segment (`…-host<name>-pid…`) is censored by the host rule,
+    /// and any other host name inside (BU ids) by the text rule.
+    pub fn censor_id(&self, id: &str) -> String {
+        let id = match id.find("-host") {
+            Some(start) => {
+                let host_start = start + "-host".len();
+                let host_end = id[host_start..].find("-pid").map_or(id.len(), |end| host_start + end);
+                format!("{}{}{}", &id[..host_start], censor_host(&id[host_start..host_end]), &id[host_end..])
+            }
+            None => id.to_owned(),
+        };
+        self.censor_hosts_in_text(&id)
+    }
+}
+
+/// Replaces every ASCII-case-insensitive occurrence of the lowercase `needle`.
+fn replace_ignore_ascii_case(text: &str, needle: &str, replacement: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if needle.is_empty() || !lower.contains(needle) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    while let Some(pos) = lower[rest..].find(needle) {
+        let at = rest + pos;
+        out.push_str(&text[rest..at]);
+        out.push_str(replacement);
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+#[cfg(test)]
+mod tests;
