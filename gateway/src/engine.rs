@@ -1,0 +1,84 @@
+//! The wasmtime engine (pooling allocator, epoch interruption) and the on-disk cache of compiled components.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the granularity of the request timeout and of yielding a busy guest.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Instance slots in the pool: the most requests that can run at the same time.
+const POOL_INSTANCES: u32 = 256;
+
+/// Builds the engine; `max_instance_memory` caps every linear memory of every instance.
+pub fn new_engine(max_instance_memory: usize) -> Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(POOL_INSTANCES)
+        .total_core_instances(POOL_INSTANCES * 4)
+        .total_memories(POOL_INSTANCES * 2)
+        .total_tables(POOL_INSTANCES * 4)
+        .total_stacks(POOL_INSTANCES)
+        .max_memories_per_component(4)
+        .max_memory_size(max_instance_memory);
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasmtime engine")?;
+    let ticker = engine.weak();
+    std::thread::Builder::new().name("epoch".into()).spawn(move || {
+        while let Some(engine) = ticker.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(EPOCH_TICK);
+        }
+    })?;
+    Ok(engine)
+}
+
+/// Whether a component came from the cache or was compiled now (the log says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Cached,
+    Compiled,
+}
+
+/// Loads `wasm` from `<cache_dir>/<sha256(wasm, engine settings)>.cwasm`, compiling and storing it on a miss.
+pub fn load_component(engine: &Engine, wasm: &Path, cache_dir: &Path) -> Result<(Component, Origin)> {
+    let bytes = std::fs::read(wasm).with_context(|| format!("reading component {}", wasm.display()))?;
+    let cached = cache_path(engine, &bytes, cache_dir);
+    if cached.is_file() {
+        // SAFETY: the file was written by `precompile_component` of an engine with the same compatibility
+        // hash (it is part of the name) and the state dir is ours; wasmtime re-checks the header anyway.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok((component, Origin::Cached));
+        }
+    }
+    let compiled = engine
+        .precompile_component(&bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling {}", wasm.display()))?;
+    std::fs::create_dir_all(cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
+    // Write then rename, so a concurrent or interrupted start never sees half a file.
+    let partial = cached.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&partial, &compiled).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &cached).with_context(|| format!("writing {}", cached.display()))?;
+    // SAFETY: `compiled` was produced just now by this engine.
+    let component = unsafe { Component::deserialize(engine, &compiled) }.map_err(anyhow::Error::from)?;
+    Ok((component, Origin::Compiled))
+}
+
+fn cache_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
+    let mut settings = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut settings);
+    let mut digest = Sha256::new();
+    digest.update(wasm);
+    digest.update(settings.finish().to_le_bytes());
+    let hex: String = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    cache_dir.join(format!("{hex}.cwasm"))
+}

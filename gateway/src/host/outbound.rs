@@ -1,0 +1,46 @@
+//! Outgoing wasi-http: only to the component's `allowed_outbound_hosts`, denied with `HTTP-request-denied`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use super::ComponentConfig;
+
+type SendResult = wasmtime_wasi_http::Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), Error>> + Send>)>;
+
+pub struct OutboundHooks {
+    component: Arc<ComponentConfig>,
+}
+
+impl OutboundHooks {
+    pub fn new(component: Arc<ComponentConfig>) -> Self {
+        Self { component }
+    }
+}
+
+impl WasiHttpHooks for OutboundHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+        if !self.component.outbound.allows_url(&uri.to_string()) {
+            eprintln!(
+                "A component tried to make an outbound network connection to disallowed destination '{scheme}://{authority}'. \
+                 (component {}: add it to allowed_outbound_hosts)",
+                self.component.id
+            );
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+        })
+    }
+}

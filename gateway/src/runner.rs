@@ -1,0 +1,127 @@
+//! Runs one request in a fresh instance of a pre-instantiated component, with the timeout and memory limits.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use kv_store::StoreManager;
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::WasiHttpView;
+
+use crate::host::{ComponentConfig, HostState};
+use crate::server::Limits;
+
+/// One component, ready to instantiate.
+pub struct Prepared {
+    pub pre: ProxyPre<HostState>,
+    pub config: Arc<ComponentConfig>,
+}
+
+/// Every component of the app plus the stores they share.
+pub struct Runner {
+    pub engine: Engine,
+    pub components: BTreeMap<String, Prepared>,
+    pub stores: Arc<StoreManager>,
+}
+
+/// Why a request got no response from its component: `message` goes to the client, `detail` to the log.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub detail: String,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Self { message: message.into(), detail: detail.to_string() }
+    }
+}
+
+impl Runner {
+    pub async fn run(&self, id: &str, req: Request<Full<Bytes>>, limits: &Limits) -> Result<Response<HyperOutgoingBody>, Failure> {
+        let Some(prepared) = self.components.get(id) else {
+            return Err(Failure::new("no such component", format!("no such component {id:?}")));
+        };
+        let state = HostState::new(prepared.config.clone(), self.stores.clone(), limits.max_instance_memory)
+            .map_err(|e| Failure::new("could not set up the component", format!("{e:#}")))?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
+        let deadline = Instant::now() + limits.request_timeout;
+        // Every tick the guest yields to the executor, so a busy guest never starves other requests; past the
+        // deadline it traps.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                wasmtime::bail!("request timed out");
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let setup = (|| -> wasmtime::Result<_> {
+            let req = req.map(|body| body.map_err(|never: std::convert::Infallible| -> wasmtime_wasi_http::Error { match never {} }));
+            let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+            let outparam = store.data_mut().http().new_response_outparam(sender)?;
+            Ok((incoming, outparam))
+        })();
+        let (incoming, outparam) = setup.map_err(|e| Failure::new("could not pass the request to the component", e))?;
+        let pre = prepared.pre.clone();
+        let timeout = limits.request_timeout;
+        let max_memory = limits.max_instance_memory;
+        let task = tokio::spawn(async move {
+            let result = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+            }
+            .await;
+            result.map_err(|err| describe(err, store.data().memory.exceeded, deadline, timeout, max_memory))
+        });
+
+        match tokio::time::timeout_at(deadline.into(), receiver).await {
+            Ok(Ok(Ok(response))) => {
+                // The guest may still fail while streaming the body; the client then sees it truncated.
+                tokio::spawn(async move {
+                    if let Ok(Err(failure)) = task.await {
+                        eprintln!("Component error after response started: {}", failure.detail);
+                    }
+                });
+                Ok(response)
+            }
+            Ok(Ok(Err(code))) => Err(Failure::new(format!("component returned an error: {code:?}"), format!("{code:?}"))),
+            // The guest dropped the outparam: it trapped, or returned without answering.
+            Ok(Err(_)) => Err(match task.await {
+                Ok(Err(failure)) => failure,
+                Ok(Ok(())) => Failure::new(NO_RESPONSE, NO_RESPONSE),
+                Err(join) => Failure::new("component task failed", join),
+            }),
+            Err(_) => {
+                task.abort();
+                Err(Failure::new(timed_out(timeout), "no response head before the deadline"))
+            }
+        }
+    }
+}
+
+const NO_RESPONSE: &str = "guest failed to produce a response prior to returning";
+
+fn timed_out(timeout: Duration) -> String {
+    format!("request timed out after {} ms", timeout.as_millis())
+}
+
+fn describe(err: wasmtime::Error, memory_exceeded: bool, deadline: Instant, timeout: Duration, max_memory: usize) -> Failure {
+    let detail = format!("{err:?}");
+    if memory_exceeded {
+        Failure::new(format!("component exceeded its memory limit of {max_memory} bytes"), detail)
+    } else if Instant::now() >= deadline {
+        Failure::new(timed_out(timeout), detail)
+    } else {
+        Failure::new(format!("component trapped: {}", err.root_cause()), detail)
+    }
+}
