@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `stats2/doc/<RequestName>` | the workflow document, compact JSON with sorted keys |
 //! | `stats2/idx/<index>/<value>` | workflow names with that index value, sorted, unique, one per line; past 4096 names split into `…#0`–`…#255` |
+//! | `stats2/all` | every stored workflow name, in the same list format (for unfiltered listings) |
 //! | `stats2/settings` | [`crate::store::Settings`] JSON: `since`, last DBS update time, failed workflows |
 //! | `stats2/status` | [`crate::sync::Progress`] JSON of the running or last pass |
 //! | `stats2/callbacks` | [`crate::callbacks::QueuedCallback`] JSON array still to be sent |
@@ -16,6 +17,7 @@
 use crate::document::Index;
 
 pub const DOC_PREFIX: &str = "stats2/doc/";
+pub const ALL_WORKFLOWS: &str = "stats2/all";
 pub const SETTINGS: &str = "stats2/settings";
 pub const STATUS: &str = "stats2/status";
 pub const CALLBACKS: &str = "stats2/callbacks";
@@ -47,9 +49,4 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// The workflow name of a document key, if `key` is one.
-pub fn workflow_of_doc_key(key: &str) -> Option<&str> {
-    key.strip_prefix(DOC_PREFIX)
 }

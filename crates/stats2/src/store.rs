@@ -86,6 +86,9 @@ pub fn save_doc(
     doc.insert("LastUpdate".into(), Value::from(now));
     let new_entries = index_entries(&doc);
     let old_entries = previous.map(|p| index_entries(&p.doc)).unwrap_or_default();
+    if previous.is_none() {
+        index_lists::add(store, keys::ALL_WORKFLOWS, name)?;
+    }
     for (index, value) in new_entries.difference(&old_entries) {
         index_lists::add(store, &keys::index(*index, value), name)?;
     }
@@ -115,6 +118,7 @@ pub fn delete_doc(store: &dyn KvStore, name: &str) -> Result<bool, Error> {
     for (index, value) in index_entries(&stored.doc) {
         index_lists::remove(store, &keys::index(index, &value), name)?;
     }
+    index_lists::remove(store, keys::ALL_WORKFLOWS, name)?;
     Ok(true)
 }
 
@@ -126,14 +130,7 @@ pub fn index_lookup(store: &dyn KvStore, index: Index, value: &str) -> Result<Ve
     index_lists::names(store, &keys::index(index, value))
 }
 
-/// Every stored workflow name, sorted. Scans all keys: only for unfiltered listings.
+/// Every stored workflow name, sorted (from the all-workflows list: the store is shared, so no key scan).
 pub fn all_workflow_names(store: &dyn KvStore) -> Result<Vec<String>, Error> {
-    let mut names: Vec<String> = store
-        .get_keys()?
-        .iter()
-        .filter_map(|k| keys::workflow_of_doc_key(k))
-        .map(str::to_owned)
-        .collect();
-    names.sort();
-    Ok(names)
+    index_lists::names(store, keys::ALL_WORKFLOWS)
 }

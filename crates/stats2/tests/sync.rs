@@ -216,6 +216,9 @@ fn changes_feed_deletes_ignores_design_docs_and_updates() {
             );
         }
     }
+    let all = stats2::index_lists::names(&store, stats2::keys::ALL_WORKFLOWS).unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(!all.contains(&RERECO.to_owned()));
     assert!(pass.failed_workflows.is_empty());
 }
 
