@@ -44,6 +44,7 @@
 mod axes;
 pub mod canvas;
 mod compose;
+mod decor;
 mod draw1d;
 mod draw2d;
 mod look;
