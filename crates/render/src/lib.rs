@@ -56,7 +56,7 @@ pub mod text;
 pub mod ticks;
 pub use compose::{render, render_message, render_not_found, render_overlay, RenderError, REF_COLORS};
 pub use look::DrawOpts;
-pub use model::{Axis, Kind, Plot, Stats};
+pub use model::{profile_bins, strip_flows, Axis, Kind, Plot, Stats};
 pub use options::{Dialect, Limits, Options, OptionsError, RefMode, Scale, MAX_SIZE};
 pub use palette::Palette;
 pub use rules::{Rules, RulesError, Style};

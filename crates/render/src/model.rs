@@ -245,3 +245,96 @@ impl Plot {
         p
     }
 }
+
+/// In-range cells of a ROOT-style bin array that includes under- and overflow cells
+/// (`(nx+2)·(ny+2)·(nz+2)`, x fastest; pass 0 for unused axes), in the order [`Plot::contents`] wants.
+pub fn strip_flows(cells: &[f64], nx: usize, ny: usize, nz: usize) -> Result<Vec<f64>, String> {
+    let with_flows = |n: usize| if n == 0 { 1 } else { n + 2 };
+    let (sx, sy, sz) = (with_flows(nx), with_flows(ny), with_flows(nz));
+    let expected = sx.checked_mul(sy).and_then(|v| v.checked_mul(sz)).ok_or("too many bins")?;
+    if cells.len() != expected {
+        return Err(format!("expected {expected} cells with under/overflow, got {}", cells.len()));
+    }
+    let first = |n: usize| usize::from(n > 0);
+    let count = |n: usize| n.max(1);
+    let mut out = Vec::with_capacity(count(nx) * count(ny) * count(nz));
+    for iz in first(nz)..first(nz) + count(nz) {
+        for iy in first(ny)..first(ny) + count(ny) {
+            let row = (iz * sy + iy) * sx;
+            out.extend_from_slice(&cells[row + first(nx)..row + first(nx) + count(nx)]);
+        }
+    }
+    Ok(out)
+}
+
+/// Mean and error of profile bins from ROOT's sums: Σw·y (`fArray`), Σw·y² (`fSumw2`), Σw
+/// (`fBinEntries`) and Σw² (`fBinSumw2`, empty = unweighted). The error is the error on the mean
+/// (ROOT's default error option): spread / √(effective entries).
+pub fn profile_bins(sum_wy: &[f64], sum_wy2: &[f64], sum_w: &[f64], sum_w2: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut means = Vec::with_capacity(sum_w.len());
+    let mut errors = Vec::with_capacity(sum_w.len());
+    for (i, &w) in sum_w.iter().enumerate() {
+        let (wy, wy2) = (sum_wy.get(i).copied().unwrap_or(0.0), sum_wy2.get(i).copied().unwrap_or(0.0));
+        if w == 0.0 || !w.is_finite() {
+            means.push(0.0);
+            errors.push(0.0);
+            continue;
+        }
+        let mean = wy / w;
+        let spread = (wy2 / w - mean * mean).abs().sqrt();
+        let w2 = sum_w2.get(i).copied().filter(|v| *v > 0.0).unwrap_or(w);
+        let neff = w * w / w2;
+        means.push(mean);
+        errors.push(if neff > 0.0 { spread / neff.sqrt() } else { 0.0 });
+    }
+    (means, errors)
+}
+
+impl Stats {
+    /// Moments from ROOT's running sums (fTsumw, fTsumwx, fTsumwx2, fTsumwy, fTsumwy2).
+    pub fn from_sums(sw: f64, swx: f64, swx2: f64, swy: f64, swy2: f64) -> Option<Stats> {
+        if sw == 0.0 || !sw.is_finite() {
+            return None;
+        }
+        let (mx, my) = (swx / sw, swy / sw);
+        let rms = |s2: f64, m: f64| (s2 / sw - m * m).abs().sqrt();
+        Some(Stats { mean: [mx, my], rms: [rms(swx2, mx), rms(swy2, my)] })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flows_are_stripped_in_x_fastest_order() {
+        // 2×2 with flows is a 4×4 grid; cell value = 10·iy + ix.
+        let cells: Vec<f64> = (0..16).map(|i| (10 * (i / 4) + i % 4) as f64).collect();
+        assert_eq!(strip_flows(&cells, 2, 2, 0).unwrap(), vec![11.0, 12.0, 21.0, 22.0]);
+        assert_eq!(strip_flows(&[9.0, 1.0, 2.0, 9.0], 2, 0, 0).unwrap(), vec![1.0, 2.0]);
+        assert!(strip_flows(&[1.0, 2.0], 2, 0, 0).is_err());
+        let cube = vec![1.0; 5 * 5 * 5];
+        assert_eq!(strip_flows(&cube, 3, 3, 3).unwrap().len(), 27);
+    }
+
+    #[test]
+    fn profile_means_and_errors() {
+        // Bin 0: y = 1, 3 (w = 1 each): mean 2, spread 1, error 1/√2. Bin 1 is empty.
+        let (m, e) = profile_bins(&[4.0, 0.0], &[10.0, 0.0], &[2.0, 0.0], &[]);
+        assert_eq!(m, vec![2.0, 0.0]);
+        assert!((e[0] - 0.5f64.sqrt()).abs() < 1e-12 && e[1] == 0.0);
+        // Bin 15 of the fixture's NumberOfRecHitsPerTrackVsEta (sums from json_ref_TProfile.json,
+        // mean and error as ROOT reports them in expected.json).
+        let (m, e) = profile_bins(&[2556.41906165636], &[37343.8530980712], &[177.0], &[]);
+        assert!((m[0] - 14.44304554608112).abs() < 1e-9 && (e[0] - 0.1159742872068213).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stats_from_sums_and_computed_moments_agree() {
+        let p = Plot::h1("h", "", Axis::uniform(2, 0.0, 2.0), vec![1.0, 3.0]);
+        let s = Stats::from_sums(4.0, 0.5 + 4.5, 0.25 + 3.0 * 2.25, 0.0, 0.0).unwrap();
+        let m = p.moments();
+        assert!((s.mean[0] - m.mean[0]).abs() < 1e-12 && (s.rms[0] - m.rms[0]).abs() < 1e-12);
+        assert_eq!(Stats::from_sums(0.0, 1.0, 1.0, 0.0, 0.0), None);
+    }
+}
