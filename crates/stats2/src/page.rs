@@ -100,7 +100,7 @@ pub fn history_series(doc: &Doc) -> Vec<(String, Vec<(i64, i64)>)> {
 /// component that links the render crate serves this route from [`history_series`].
 pub fn plot_target(path: &str) -> Option<String> {
     let name = path.strip_prefix("/plot/")?.strip_suffix(".png")?;
-    Some(crate::views::percent_decode(name)).filter(|n| crate::document::valid_workflow_name(n))
+    Some(crate::upstream::percent_decode(name)).filter(|n| crate::document::valid_workflow_name(n))
 }
 
 /// `GET /` and `GET /<page>`: the HTML table, 100 workflows per page.

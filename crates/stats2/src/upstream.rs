@@ -149,6 +149,83 @@ impl Call {
     }
 }
 
+impl Call {
+    /// The call an HTTP request stands for: the inverse of `method`/`path_and_query`/`body`, so a
+    /// fake cmsweb served over HTTP(S) can answer through [`crate::fake::FakeCmsweb`].
+    pub fn parse(method: &str, path_and_query: &str, body: Option<&[u8]>) -> Option<Call> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let params = parse_query(query);
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let valid_only = param("validFileOnly").as_deref() == Some("1");
+        if let Some(rest) = path
+            .strip_prefix(REQMGR_DB)
+            .and_then(|p| p.strip_prefix('/'))
+        {
+            return Some(match rest {
+                "_changes" => Call::Changes {
+                    since: param("since")?,
+                },
+                name => Call::RequestDoc {
+                    name: percent_decode(name),
+                },
+            });
+        }
+        if path == "/reqmgr2/data/request" {
+            let masks: Vec<&String> = params
+                .iter()
+                .filter(|(k, _)| k == "mask")
+                .map(|(_, v)| v)
+                .collect();
+            let mask = if masks.iter().any(|m| *m == "TotalInputLumis") {
+                ParentMask::TotalInputLumis
+            } else {
+                ParentMask::TotalInputEvents
+            };
+            return Some(Call::ParentLookup {
+                prep_id: param("prep_id")?,
+                mask,
+            });
+        }
+        if path == "/wmstatsserver/data/filtered_requests" {
+            return Some(Call::WmstatsActive);
+        }
+        let dbs = path.strip_prefix(DBS_READER)?;
+        Some(match (method, dbs) {
+            ("GET", "/datasets") => Call::DbsModifiedDatasets {
+                min_ldate: param("min_ldate")?.parse().ok()?,
+            },
+            ("POST", "/datasetlist") => {
+                #[derive(Deserialize)]
+                struct Body {
+                    dataset: Vec<String>,
+                }
+                let body: Body = serde_json::from_slice(body?).ok()?;
+                Call::DbsDatasetList {
+                    datasets: body.dataset,
+                }
+            }
+            ("GET", "/filesummaries") => Call::DbsFileSummaries {
+                dataset: param("dataset")?,
+                valid_only,
+            },
+            ("GET", "/files") => Call::DbsFiles {
+                dataset: param("dataset")?,
+                run: param("run_num")?,
+                lumi_list: param("lumi_list")?,
+                valid_only,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// Percent-encodes everything outside RFC 3986's unreserved set.
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -160,6 +237,40 @@ pub fn encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// `a=1&b=x%20y` as decoded pairs.
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Why an upstream call gave no usable answer.

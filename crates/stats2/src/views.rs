@@ -5,7 +5,7 @@ use crate::document::{name_timestamp, Doc, Index};
 use crate::page::list_page_html;
 use crate::store::{self, load_doc};
 use crate::update_queue::request_update;
-use crate::upstream::encode;
+use crate::upstream::{encode, parse_query, percent_decode};
 use crate::Error;
 use kv_api::KvStore;
 use serde_json::{json, Value};
@@ -160,40 +160,6 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-}
-
-/// `a=1&b=x%20y` as decoded pairs.
-pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Index filters whose results are ordered by the `YYMMDD_HHMMSS` part of the name (§7 Decision: whole result).

@@ -223,3 +223,70 @@ fn tokens_need_all_credentials_and_are_reused_for_three_quarters_of_their_life()
     assert_eq!(cache.get(Target::Prod, 1300), None, "75 % of 400 s elapsed");
     assert_eq!(cache.get(Target::Dev, 1001), None, "per audience");
 }
+
+#[test]
+fn every_call_parses_back_from_its_http_request() {
+    let calls = [
+        Call::Changes {
+            since: "123-g1AAAAF+/x=".into(),
+        },
+        Call::RequestDoc {
+            name: "pdmvserv_task_X__v1_T_230110_101500_4321".into(),
+        },
+        Call::ParentLookup {
+            prep_id: "ReReco-1".into(),
+            mask: ParentMask::TotalInputEvents,
+        },
+        Call::ParentLookup {
+            prep_id: "ReReco-1".into(),
+            mask: ParentMask::TotalInputLumis,
+        },
+        Call::WmstatsActive,
+        Call::DbsModifiedDatasets {
+            min_ldate: 1725199700,
+        },
+        Call::DbsDatasetList {
+            datasets: vec!["/A/B/AOD".into(), "/A/B/MINIAOD".into()],
+        },
+        Call::DbsFileSummaries {
+            dataset: "/A/B/AOD".into(),
+            valid_only: true,
+        },
+        Call::DbsFileSummaries {
+            dataset: "/A/B/AOD".into(),
+            valid_only: false,
+        },
+        Call::DbsFiles {
+            dataset: "/A/B/RAW".into(),
+            run: "382229".into(),
+            lumi_list: "[[1,245],[250,612]]".into(),
+            valid_only: false,
+        },
+    ];
+    for call in calls {
+        let body = call.body();
+        assert_eq!(
+            Call::parse(call.method(), &call.path_and_query(), body.as_deref()),
+            Some(call.clone()),
+            "{call:?}"
+        );
+    }
+    assert_eq!(Call::parse("GET", "/elsewhere", None), None);
+    assert_eq!(
+        Call::parse(
+            "POST",
+            "/dbs/prod/global/DBSReader/datasetlist",
+            Some(b"nope")
+        ),
+        None
+    );
+    assert_eq!(
+        parse_query("a=1&b=x%20y+z&c"),
+        [
+            ("a".into(), "1".into()),
+            ("b".into(), "x y z".into()),
+            ("c".into(), String::new())
+        ]
+    );
+    assert_eq!(percent_decode("%2Fa%2"), "/a%2");
+}
