@@ -56,6 +56,11 @@ pub trait KvStore {
     fn exists(&self, key: &str) -> KvResult<bool> {
         Ok(self.get(key)?.is_some())
     }
+    /// Reads several keys, answering in the order of `keys`. Hosts with a batch call (wasi:keyvalue/batch)
+    /// answer in one round trip, which matters inside components where every host call costs.
+    fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
     /// Every key of the store. Costly on a large store: hot paths use index keys instead.
     fn get_keys(&self) -> KvResult<Vec<String>>;
     /// Atomically adds `delta` to the i64 counter at `key` (missing counts as 0) and returns the new value.
@@ -150,6 +155,15 @@ mod tests {
         assert_eq!(store.get("nope").unwrap(), None);
         store.delete("nope").unwrap();
         assert!(!store.exists("nope").unwrap());
+    }
+
+    #[test]
+    fn get_many_answers_in_key_order() {
+        let store = MemoryStore::new();
+        store.set("b", b"2").unwrap();
+        store.set("a", b"1").unwrap();
+        let got = store.get_many(&["b", "missing", "a"]).unwrap();
+        assert_eq!(got, vec![Some(b"2".to_vec()), None, Some(b"1".to_vec())]);
     }
 
     #[test]

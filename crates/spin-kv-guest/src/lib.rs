@@ -7,7 +7,7 @@ use std::cell::OnceCell;
 
 use kv_api::{CasOutcome, KvError, KvResult, KvStore};
 use spin_sdk::key_value::{Error as SpinError, Store};
-use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store as wasi_store};
 
 /// One opened label. The wasi:keyvalue bucket for atomics is opened on first use, so components that only
 /// read pay for one `open`.
@@ -88,6 +88,14 @@ impl KvStore for SpinKvStore {
 
     fn get_keys(&self) -> KvResult<Vec<String>> {
         self.store.get_keys().map_err(from_spin)
+    }
+
+    /// One `wasi:keyvalue/batch.get-many` host call; the host may answer in any order or omit missing keys.
+    fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
+        let owned: Vec<String> = keys.iter().map(|key| (*key).to_owned()).collect();
+        let found: std::collections::HashMap<String, Option<Vec<u8>>> =
+            batch::get_many(self.bucket()?, &owned).map_err(from_wasi)?.into_iter().collect();
+        Ok(keys.iter().map(|key| found.get(*key).cloned().flatten()).collect())
     }
 
     fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
