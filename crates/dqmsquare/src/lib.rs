@@ -1,0 +1,41 @@
+//! DQM² Mirror: the store layout, the fff_dqmtools grabber logic, the mirror API and its pages, over kv-api.
+//!
+//! The grabber (in scraper-host), the robber and the mirror component are thin adapters over this crate:
+//! - [`store`]: the logical `runs`, `graphs`, `meta`, `hostnames`, `hoststatuses` tables as key layouts;
+//! - [`mapping`]: fff_dqmtools documents (and what the robber scrapes) onto those tables;
+//! - [`protocol`] and [`grabber`]: the sync protocol and the info and status loops over a [`grabber::SyncTransport`];
+//! - [`api`]: the mirror's routes (`/dqm/dqm-square/…`) as `Request → Reply`; [`pages`]: the runs and timeline pages.
+
+pub mod api;
+pub mod fake;
+pub mod grabber;
+pub mod mapping;
+pub mod model;
+pub mod pages;
+pub mod protocol;
+pub mod pyjson;
+pub mod seed;
+pub mod store;
+pub mod time;
+
+/// The two clusters; each has its own tables (the original's one database per mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Db {
+    Playback,
+    Production,
+}
+
+impl Db {
+    pub const ALL: [Db; 2] = [Db::Playback, Db::Production];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Db::Playback => "playback",
+            Db::Production => "production",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Db> {
+        Db::ALL.into_iter().find(|db| db.name() == name)
+    }
+}

@@ -1,0 +1,134 @@
+//! Instants as UNIX microseconds (PostgreSQL's precision), and their ISO form in Europe/Zurich.
+//!
+//! Only the Europe/Zurich rule the original serves is needed (CET, CEST from the last Sunday of March
+//! 01:00 UTC to the last Sunday of October 01:00 UTC; the EU rule since 1996), so no tz database is pulled in.
+
+/// The original's DEFAULT_DATETIME, 2012-03-03 10:10:10 Europe/Zurich.
+pub const DEFAULT_TIMESTAMP_US: i64 = 1_330_765_810_000_000;
+
+/// UNIX seconds (as fff_dqmtools sends them) to microseconds; `None` for NaN or out-of-range values.
+pub fn seconds_to_us(seconds: f64) -> Option<i64> {
+    let us = (seconds * 1e6).round();
+    (us.is_finite() && us.abs() < 1e17).then_some(us as i64)
+}
+
+/// Microseconds to UNIX seconds, the way Python's `datetime.timestamp()` computes them.
+pub fn us_to_seconds(us: i64) -> f64 {
+    us as f64 / 1e6
+}
+
+/// `2022-09-15T13:50:18.284412+02:00` (no fraction when it is zero, like Python's `isoformat`).
+pub fn zurich_iso(us: i64) -> String {
+    let offset_s = zurich_offset_seconds(us.div_euclid(1_000_000));
+    let local_us = us + offset_s * 1_000_000;
+    let (secs, micros) = (local_us.div_euclid(1_000_000), local_us.rem_euclid(1_000_000));
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let mut out = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
+    if micros != 0 {
+        out.push_str(&format!(".{micros:06}"));
+    }
+    out.push_str(&format!("+{:02}:00", offset_s / 3600));
+    out
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](+|-)HH:MM` (or `Z`) into microseconds.
+pub fn parse_iso(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let s = text.get(from..from + len)?;
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+    };
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d, h, mi, s) = (num(0, 4)?, num(5, 2)?, num(8, 2)?, num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let mut pos = 19;
+    let mut micros = 0;
+    if b.get(pos) == Some(&b'.') {
+        let digits = b[pos + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let frac = &text[pos + 1..pos + 1 + digits.min(6)];
+        micros = format!("{frac:0<6}").parse().ok()?;
+        pos += 1 + digits;
+    }
+    let offset_s = match b.get(pos) {
+        Some(b'Z') | None => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let value = num(pos + 1, 2)? * 3600 + num(pos + 4, 2)? * 60;
+            if *sign == b'-' { -value } else { value }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_s;
+    Some(secs * 1_000_000 + micros)
+}
+
+fn zurich_offset_seconds(unix_s: i64) -> i64 {
+    let (year, _, _) = civil_from_days(unix_s.div_euclid(86_400));
+    let start = last_sunday_utc_1am(year, 3);
+    let end = last_sunday_utc_1am(year, 10);
+    if (start..end).contains(&unix_s) { 7200 } else { 3600 }
+}
+
+fn last_sunday_utc_1am(year: i64, month: i64) -> i64 {
+    let last_day = days_from_civil(year, month, 31);
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday.
+    let weekday = (last_day + 4).rem_euclid(7);
+    (last_day - weekday) * 86_400 + 3600
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_round_trips_in_summer_and_winter() {
+        for text in ["2022-09-15T13:50:18.284412+02:00", "1970-01-01T00:59:59+01:00", "2012-03-03T10:10:10+01:00"] {
+            assert_eq!(zurich_iso(parse_iso(text).unwrap()), text);
+        }
+        assert_eq!(parse_iso("2012-03-03T10:10:10+01:00"), Some(DEFAULT_TIMESTAMP_US));
+        assert_eq!(parse_iso("1970-01-01T00:59:59+01:00"), Some(-1_000_000));
+    }
+
+    #[test]
+    fn daylight_saving_switches_on_the_last_sundays() {
+        // 2022-03-27 01:00 UTC and 2022-10-30 01:00 UTC.
+        assert!(zurich_iso(1_648_342_799_000_000).ends_with("+01:00"));
+        assert!(zurich_iso(1_648_342_800_000_000).ends_with("+02:00"));
+        assert!(zurich_iso(1_667_091_599_000_000).ends_with("+02:00"));
+        assert!(zurich_iso(1_667_091_600_000_000).ends_with("+01:00"));
+    }
+
+    #[test]
+    fn bad_iso_is_rejected() {
+        assert_eq!(parse_iso("yesterday"), None);
+        assert_eq!(parse_iso("2022-13-15T13:50:18+02:00"), None);
+        assert_eq!(parse_iso("2022-09-15T13:50:18~02:00"), None);
+    }
+}
