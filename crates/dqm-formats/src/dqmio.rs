@@ -65,6 +65,11 @@ impl<S: ByteSource> DqmioFile<S> {
         &self.rows
     }
 
+    /// Adds an index row (tests use it to build bad indices; merging several files' indices is another use).
+    pub fn push_row(&mut self, row: IndexRow) {
+        self.rows.push(row);
+    }
+
     /// Every `(run, lumi)` with at least one ME block, sorted.
     pub fn samples(&self) -> Vec<(u32, u32)> {
         let mut out: Vec<(u32, u32)> =

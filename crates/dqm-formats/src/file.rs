@@ -48,6 +48,9 @@ impl<S: ByteSource> DqmFile<S> {
     /// ROOT file is legacy, anything else is read as ROOTFilePB (gzipped or not).
     pub fn open(source: S, name: impl Into<String>) -> Result<Self> {
         let name = name.into();
+        if source.is_empty() {
+            return Err(Error::new(format!("{name}: empty file")));
+        }
         let magic = source.read_at(0, 4.min(source.len() as usize))?;
         if magic == b"root" {
             let file = RootFile::open(source, name)?;

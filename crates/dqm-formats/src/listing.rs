@@ -16,7 +16,8 @@ impl Listing {
 
     /// Sorts byte-wise by path (the order of the DQM GUI index).
     pub(crate) fn sort(&mut self) {
-        self.mes.sort_by(|a, b| a.path_string().cmp(&b.path_string()));
+        // Joined paths, not component lists: '/' sorts after ' ', '+', '-' and '.'.
+        self.mes.sort_by_cached_key(|m| m.path_string());
     }
 
     /// The ME whose `/`-joined path is `path`.
