@@ -79,7 +79,8 @@ fn is_half_step(step: f64) -> bool {
 }
 
 /// Ticks for a log axis over [min, max] (both > 0): decades, labelled every `every` decades,
-/// and the 2…9 multiples as minor ticks. Narrow ranges (under one decade) get labelled multiples.
+/// and the 2…9 multiples as minor ticks. Ranges of about one decade label multiples instead:
+/// all of 2…9 for `every == 1`, 2 and 5 for `every == 2`, none beyond.
 pub fn log(min: f64, max: f64, every: usize) -> Ticks {
     let (lo, hi) = (min.log10(), max.log10());
     if !(lo.is_finite() && hi.is_finite() && hi > lo) {
@@ -90,22 +91,23 @@ pub fn log(min: f64, max: f64, every: usize) -> Ticks {
     let mut minor = Vec::new();
     let inside = |v: f64| v >= min * (1.0 - 1e-9) && v <= max * (1.0 + 1e-9);
     let few_decades = d1 - d0 <= 1;
+    let labelled_multiple = |m: i32| few_decades && (every == 1 || every == 2 && (m == 2 || m == 5));
     for d in d0..=d1.min(d0 + 400) {
         let decade = 10f64.powi(d);
-        if inside(decade) && (d - d0) as usize % every.max(1) == 0 {
-            major.push((decade, decade_label(d)));
-        } else if inside(decade) {
-            major.push((decade, String::new()));
+        if inside(decade) {
+            let label = if (d - d0) as usize % every.max(1) == 0 || few_decades { decade_label(d) } else { String::new() };
+            major.push((decade, label));
         }
         if d1 - d0 <= 30 {
             for m in 2..10 {
                 let v = m as f64 * decade;
-                if inside(v) {
-                    if few_decades {
-                        major.push((v, plain_number(v)));
-                    } else {
-                        minor.push(v);
-                    }
+                if !inside(v) {
+                    continue;
+                }
+                if labelled_multiple(m) {
+                    major.push((v, plain_number(v)));
+                } else {
+                    minor.push(v);
                 }
             }
         }
@@ -208,6 +210,8 @@ mod tests {
         assert_eq!(wide.major[1].1, "");
         let narrow = log(2.0, 9.0, 1);
         assert_eq!(texts(&narrow), ["2", "3", "4", "5", "6", "7", "8", "9"]);
+        assert_eq!(texts(&log(1.0, 10.0, 2)), ["1", "2", "5", "10"]);
+        assert_eq!(texts(&log(1.0, 10.0, 3)), ["1", "10"]);
     }
 
     #[test]
