@@ -151,7 +151,10 @@ impl Sanitizer {
             Some(start) => {
                 let host_start = start + "-host".len();
                 let host_end = id[host_start..].find("-pid").map_or(id.len(), |end| host_start + end);
-                format!("{}{}{}", &id[..host_start], censor_host(&id[host_start..host_end]), &id[host_end..])
+                let host = &id[host_start..host_end];
+                // An id that is served already (its host holds `..`) stays as it is.
+                let censored = if host.contains("..") { host.to_owned() } else { censor_host(host) };
+                format!("{}{censored}{}", &id[..host_start], &id[host_end..])
             }
             None => id.to_owned(),
         };

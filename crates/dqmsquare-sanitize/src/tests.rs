@@ -106,6 +106,8 @@ fn served_ids_have_their_host_segment_censored() {
         "dqm-files-bu..01-analyze_files-run358792"
     );
     assert_eq!(s.censor_id("dqm-stats-fu-c2f11-11-03"), "dqm-stats-fu..03");
+    let served = "dqm-source-state-run358788-hostfu..01-pid039363";
+    assert_eq!(s.censor_id(served), served, "censoring a served id changes nothing");
 }
 
 #[test]

@@ -235,7 +235,7 @@ impl Mirror<'_> {
 
     fn get_logs(&self, db: Db, served_id: &str) -> Result<Reply, KvError> {
         let Some(row) = Tables::new(self.kv, db).run_row_by_served_id(served_id)? else {
-            return Ok(text_error(404, format!("No logs for {}", self.sanitizer.censor_id(&self.sanitizer.clean_text(served_id)))));
+            return Ok(text_error(404, format!("No logs for {}", self.sanitizer.clean_text(&self.sanitizer.censor_id(served_id)))));
         };
         let body = format!(
             "<pre>{}\n ... \n\n{}</pre>",
