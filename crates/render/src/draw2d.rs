@@ -42,7 +42,7 @@ pub fn z_extent(plot: &Plot) -> (f64, f64, f64) {
 pub fn z_range(plot: &Plot, look: &Look) -> (f64, f64) {
     let (lo, hi, pos) = z_extent(plot);
     let auto = if look.log[2] {
-        if pos.is_finite() { (pos, hi.max(pos * 10.0)) } else { (0.1, 10.0) }
+        if pos.is_finite() && hi > pos { (pos, hi * 1.1) } else if pos.is_finite() { (pos, pos * 10.0) } else { (0.1, 10.0) }
     } else if !lo.is_finite() {
         (0.0, 1.0)
     } else if lo == hi {

@@ -90,7 +90,7 @@ pub fn log(min: f64, max: f64, every: usize) -> Ticks {
     let mut major = Vec::new();
     let mut minor = Vec::new();
     let inside = |v: f64| v >= min * (1.0 - 1e-9) && v <= max * (1.0 + 1e-9);
-    let few_decades = d1 - d0 <= 1;
+    let few_decades = hi - lo <= 1.5;
     let labelled_multiple = |m: i32| few_decades && (every == 1 || every == 2 && (m == 2 || m == 5));
     for d in d0..=d1.min(d0 + 400) {
         let decade = 10f64.powi(d);
