@@ -5,6 +5,8 @@
 //! safe without transactions) is documented in [`schema`].
 
 pub mod archive;
+#[cfg(feature = "spin")]
+pub mod component;
 pub mod layouts;
 pub mod melist;
 pub mod objects;

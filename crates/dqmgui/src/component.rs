@@ -1,0 +1,39 @@
+//! The glue every `components/dqmgui-*` shares: build a [`Service`] from the component's environment and run one
+//! handler group. Environment: the `default` store, files mounted at `/data` (and layouts at `/layouts`), the
+//! component variables `admin_token` (empty or missing: writes are refused) and `host` (optional).
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use spin_kv_guest::SpinKvStore;
+use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use web_kit::{kv_failure, Reply, Request};
+
+use crate::register::DataRoot;
+use crate::routes::{Service, DEFAULT_HOST};
+
+/// A handler group of [`crate::routes`].
+pub type Group = fn(&Request, &Service) -> Reply;
+
+fn variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok()
+}
+
+/// Runs `group` for one request.
+pub fn serve(request: SpinRequest, group: Group) -> SpinResponse {
+    web_kit::spin::serve(request, |req| {
+        let store = match SpinKvStore::open_default() {
+            Ok(store) => store,
+            Err(e) => return kv_failure(&e),
+        };
+        let service = Service {
+            store: &store,
+            data: DataRoot::mounted("/data"),
+            admin_token: variable("admin_token").unwrap_or_default(),
+            host: variable("host").filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_owned()),
+            layouts_dir: PathBuf::from("/layouts"),
+            now: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        };
+        group(req, &service)
+    })
+}
