@@ -22,7 +22,12 @@ fn bench<T>(name: &str, budget: Duration, mut f: impl FnMut() -> T) {
     }
     times.sort_unstable();
     let median = times[times.len() / 2];
-    println!("{name:<55} median {:>10.3} µs   min {:>10.3} µs   ({} runs)", micros(median), micros(times[0]), times.len());
+    println!(
+        "{name:<55} median {:>10.3} µs   min {:>10.3} µs   ({} runs)",
+        micros(median),
+        micros(times[0]),
+        times.len()
+    );
 }
 
 fn micros(d: Duration) -> f64 {
@@ -30,29 +35,61 @@ fn micros(d: Duration) -> f64 {
 }
 
 fn open(path: &PathBuf) -> DqmFile<FileSource> {
-    DqmFile::open(FileSource::open(path).expect("open"), path.display().to_string()).expect("open DQM file")
+    DqmFile::open(
+        FileSource::open(path).expect("open"),
+        path.display().to_string(),
+    )
+    .expect("open DQM file")
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let budget = Duration::from_secs(2);
-    let legacy = fixtures().join("dqm/DQM_V0001_R000123456__ZeroBias__Run2024A-PromptReco-v1__DQMIO.root");
+    let legacy =
+        fixtures().join("dqm/DQM_V0001_R000123456__ZeroBias__Run2024A-PromptReco-v1__DQMIO.root");
     let dqmio = fixtures().join("dqm/DQMIO_R000123456_ZeroBias.root");
     let pb = fixtures().join("dqm/run123456_ls0003_streamDQMHistograms.pb");
     let big = fixtures().join("root-conformance/perf/root_10k.root");
 
-    bench("legacy 21 MEs: open + list", budget, || open(&legacy).list(123456, 0).unwrap().mes.len());
-    bench("DQMIO: open + list run 123456 lumi 0 (21 MEs)", budget, || open(&dqmio).list(123456, 0).unwrap().mes.len());
-    let file = open(&dqmio);
-    bench("DQMIO: list lumi 0 on an open file", budget, || file.list(123456, 0).unwrap().mes.len());
-    bench("PB: open + list (21 MEs)", budget, || open(&pb).list(123456, 0).unwrap().mes.len());
-    bench("root_10k: RootFile open + list_recursive (10,122 keys)", budget, || {
-        RootFile::open(FileSource::open(&big).unwrap(), "root_10k").unwrap().list_recursive().unwrap().len()
+    bench("legacy 21 MEs: open + list", budget, || {
+        open(&legacy).list(123456, 0).unwrap().mes.len()
     });
-    bench("root_10k: DqmFile open + legacy list (10,000 MEs)", budget, || open(&big).list(1, 0).unwrap().mes.len());
+    bench(
+        "DQMIO: open + list run 123456 lumi 0 (21 MEs)",
+        budget,
+        || open(&dqmio).list(123456, 0).unwrap().mes.len(),
+    );
+    let file = open(&dqmio);
+    bench("DQMIO: list lumi 0 on an open file", budget, || {
+        file.list(123456, 0).unwrap().mes.len()
+    });
+    bench("PB: open + list (21 MEs)", budget, || {
+        open(&pb).list(123456, 0).unwrap().mes.len()
+    });
+    bench(
+        "root_10k: RootFile open + list_recursive (10,122 keys)",
+        budget,
+        || {
+            RootFile::open(FileSource::open(&big).unwrap(), "root_10k")
+                .unwrap()
+                .list_recursive()
+                .unwrap()
+                .len()
+        },
+    );
+    bench(
+        "root_10k: DqmFile open + legacy list (10,000 MEs)",
+        budget,
+        || open(&big).list(1, 0).unwrap().mes.len(),
+    );
 
     let file = open(&legacy);
     let listing = file.list(123456, 0).unwrap();
-    let me = listing.find("Tracking/TrackParameters/GeneralProperties/NumberOfTracks").unwrap().clone();
-    bench("legacy: decode one TH1F from its location", budget, || file.decode(&me).unwrap());
+    let me = listing
+        .find("Tracking/TrackParameters/GeneralProperties/NumberOfTracks")
+        .unwrap()
+        .clone();
+    bench("legacy: decode one TH1F from its location", budget, || {
+        file.decode(&me).unwrap()
+    });
 }

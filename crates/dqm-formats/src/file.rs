@@ -54,11 +54,21 @@ impl<S: ByteSource> DqmFile<S> {
         let magic = source.read_at(0, 4.min(source.len() as usize))?;
         if magic == b"root" {
             let file = RootFile::open(source, name)?;
-            let is_dqmio = file.top().get("Indices").is_some_and(|k| k.class_name == "TTree");
-            return Ok(if is_dqmio { DqmFile::Dqmio(DqmioFile::open(file)?) } else { DqmFile::Legacy(file) });
+            let is_dqmio = file
+                .top()
+                .get("Indices")
+                .is_some_and(|k| k.class_name == "TTree");
+            return Ok(if is_dqmio {
+                DqmFile::Dqmio(DqmioFile::open(file)?)
+            } else {
+                DqmFile::Legacy(file)
+            });
         }
         if source.len() > MAX_INFLATED {
-            return Err(Error::new(format!("{name}: {} bytes is too large for a PB file", source.len())));
+            return Err(Error::new(format!(
+                "{name}: {} bytes is too large for a PB file",
+                source.len()
+            )));
         }
         let bytes = source.read_at(0, source.len() as usize)?;
         Ok(DqmFile::Protobuf(PbFile::open(bytes, name)?))
@@ -115,14 +125,27 @@ impl<S: ByteSource> DqmFile<S> {
             return Ok(Decoded::Scalar(value.clone()));
         }
         let object = match (self, &me.location) {
-            (DqmFile::Legacy(file), Location::Key { seek, .. }) => file.object(&legacy::key_at(file, *seek)?)?,
+            (DqmFile::Legacy(file), Location::Key { seek, .. }) => {
+                file.object(&legacy::key_at(file, *seek)?)?
+            }
             (DqmFile::Dqmio(file), Location::Tree { tree, entry }) => file.decode(tree, *entry)?,
-            (DqmFile::Protobuf(file), Location::Pb { offset, len }) => file.decode(*offset, *len)?,
-            (_, location) => return Err(Error::new(format!("{location:?} is not a location in a {} file", self.format().name()))),
+            (DqmFile::Protobuf(file), Location::Pb { offset, len }) => {
+                file.decode(*offset, *len)?
+            }
+            (_, location) => {
+                return Err(Error::new(format!(
+                    "{location:?} is not a location in a {} file",
+                    self.format().name()
+                )))
+            }
         };
         let class = object.class_name();
         if class != me.me_type.name() {
-            return Err(Error::new(format!("{}: expected a {}, decoded a {class}", me.path_string(), me.me_type)));
+            return Err(Error::new(format!(
+                "{}: expected a {}, decoded a {class}",
+                me.path_string(),
+                me.me_type
+            )));
         }
         Ok(Decoded::Object(object))
     }
@@ -131,7 +154,11 @@ impl<S: ByteSource> DqmFile<S> {
 /// The run in an online PB file name `run<digits>_ls…`, if it has one.
 pub fn run_from_pb_name(name: &str) -> Option<u32> {
     let base = name.rsplit('/').next()?;
-    let digits: String = base.strip_prefix("run")?.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = base
+        .strip_prefix("run")?
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
     digits.parse().ok()
 }
 
@@ -143,7 +170,10 @@ pub fn api_json(decoded: &Decoded, efficiency: bool) -> String {
     match decoded {
         Decoded::Object(object) => rootfile::json::to_json(object, &trailing),
         Decoded::Scalar(value) => {
-            let string = ObjString { object: Default::default(), string: scalar_text(value) };
+            let string = ObjString {
+                object: Default::default(),
+                string: scalar_text(value),
+            };
             rootfile::json::to_json(&Object::ObjString(string), &trailing)
         }
     }
@@ -173,12 +203,18 @@ mod tests {
     #[test]
     fn api_json_of_a_scalar() {
         let json = api_json(&Decoded::Scalar(Scalar::Int(123456)), false);
-        assert_eq!(json, r#"{"_typename": "TObjString", "fUniqueID": 0, "fBits": 0, "fString": "123456", "dqmProperties": {"efficiency": false}}"#);
+        assert_eq!(
+            json,
+            r#"{"_typename": "TObjString", "fUniqueID": 0, "fBits": 0, "fString": "123456", "dqmProperties": {"efficiency": false}}"#
+        );
     }
 
     #[test]
     fn pb_run_from_name() {
-        assert_eq!(run_from_pb_name("/a/run123456_ls0003_streamDQMHistograms.pb"), Some(123456));
+        assert_eq!(
+            run_from_pb_name("/a/run123456_ls0003_streamDQMHistograms.pb"),
+            Some(123456)
+        );
         assert_eq!(run_from_pb_name("x.pb"), None);
     }
 }

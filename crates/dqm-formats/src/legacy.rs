@@ -19,17 +19,32 @@ pub fn list<S: ByteSource>(file: &RootFile<S>, blacklist: &[&str]) -> Result<Lis
     };
     let dqm = file.directory(dqm)?;
     for run_key in dqm.latest_keys().into_iter().filter(|k| k.is_directory()) {
-        let Some(run) = run_key.name.strip_prefix("Run ").and_then(|n| n.trim().parse::<u32>().ok()) else {
+        let Some(run) = run_key
+            .name
+            .strip_prefix("Run ")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+        else {
             continue;
         };
         let run_dir = file.directory(run_key)?;
-        for sub_key in run_dir.latest_keys().into_iter().filter(|k| k.is_directory()) {
+        for sub_key in run_dir
+            .latest_keys()
+            .into_iter()
+            .filter(|k| k.is_directory())
+        {
             let sub_dir = file.directory(sub_key)?;
             // Only `<Subsystem>/Run summary/…` holds MEs; anything else in the run directory is ignored.
-            let Some(summary) = sub_dir.get("Run summary").filter(|k| k.is_directory()) else { continue };
+            let Some(summary) = sub_dir.get("Run summary").filter(|k| k.is_directory()) else {
+                continue;
+            };
             let summary = file.directory(summary)?;
             let mut path = vec![sub_key.name.clone()];
-            let mut walker = Walker { file, run, blacklist, out: &mut out };
+            let mut walker = Walker {
+                file,
+                run,
+                blacklist,
+                out: &mut out,
+            };
             walker.walk(&summary, &mut path, 0)?;
         }
     }
@@ -47,7 +62,10 @@ struct Walker<'a, S: ByteSource> {
 impl<S: ByteSource> Walker<'_, S> {
     fn walk(&mut self, dir: &Directory, path: &mut Vec<String>, depth: usize) -> Result<()> {
         if depth > rootfile::container::file::MAX_DEPTH {
-            return Err(Error::new(format!("{}: directories nested too deeply", self.file.name())));
+            return Err(Error::new(format!(
+                "{}: directories nested too deeply",
+                self.file.name()
+            )));
         }
         let keys = dir.latest_keys();
         let first_me = self.out.mes.len();
@@ -67,31 +85,60 @@ impl<S: ByteSource> Walker<'_, S> {
         // Scalars first, so that flags and qtests can find every ME of the directory.
         let mut flags = Vec::new();
         for key in tags {
-            let Some((name, tag)) = tags::parse(&key.name) else { continue };
+            let Some((name, tag)) = tags::parse(&key.name) else {
+                continue;
+            };
             match tag {
                 Tag::Int(v) => self.push(path, name.into(), MeType::Int, key, Some(Scalar::Int(v))),
-                Tag::Float(v) => self.push(path, name.into(), MeType::Float, key, Some(Scalar::Float(v))),
-                Tag::String(v) => self.push(path, name.into(), MeType::String, key, Some(Scalar::String(v.into()))),
+                Tag::Float(v) => self.push(
+                    path,
+                    name.into(),
+                    MeType::Float,
+                    key,
+                    Some(Scalar::Float(v)),
+                ),
+                Tag::String(v) => self.push(
+                    path,
+                    name.into(),
+                    MeType::String,
+                    key,
+                    Some(Scalar::String(v.into())),
+                ),
                 Tag::Efficiency | Tag::QTest(_) => flags.push((name, tag)),
-                Tag::Unknown => self.out.warn(format!("unknown tag key {:?} in {}", key.name, path.join("/"))),
+                Tag::Unknown => self.out.warn(format!(
+                    "unknown tag key {:?} in {}",
+                    key.name,
+                    path.join("/")
+                )),
             }
         }
         let dir_mes = first_me..self.out.mes.len();
-        let find = |mes: &[Me], name: &str| dir_mes.clone().find(|&i| mes[i].path.last().is_some_and(|n| n == name));
+        let find = |mes: &[Me], name: &str| {
+            dir_mes
+                .clone()
+                .find(|&i| mes[i].path.last().is_some_and(|n| n == name))
+        };
         for (name, tag) in flags {
             match tag {
                 Tag::Efficiency => match find(&self.out.mes, name) {
                     Some(i) => self.out.mes[i].efficiency = true,
-                    None => self.out.warn(format!("efficiency flag for missing ME {name:?} in {}", path.join("/"))),
+                    None => self.out.warn(format!(
+                        "efficiency flag for missing ME {name:?} in {}",
+                        path.join("/")
+                    )),
                 },
                 Tag::QTest(mut test) => {
-                    let split = tags::split_qtest_name(name, |me| find(&self.out.mes, me).is_some());
+                    let split =
+                        tags::split_qtest_name(name, |me| find(&self.out.mes, me).is_some());
                     match split.and_then(|(me, qt)| find(&self.out.mes, me).map(|i| (i, qt))) {
                         Some((i, qt)) => {
                             test.name = qt.to_string();
                             self.out.mes[i].qtests.push(test);
                         }
-                        None => self.out.warn(format!("qtest {name:?} for a missing ME in {}", path.join("/"))),
+                        None => self.out.warn(format!(
+                            "qtest {name:?} for a missing ME in {}",
+                            path.join("/")
+                        )),
                     }
                 }
                 _ => {}
@@ -100,14 +147,36 @@ impl<S: ByteSource> Walker<'_, S> {
         Ok(())
     }
 
-    fn push(&mut self, dirs: &[String], name: String, me_type: MeType, key: &KeyHeader, value: Option<Scalar>) {
+    fn push(
+        &mut self,
+        dirs: &[String],
+        name: String,
+        me_type: MeType,
+        key: &KeyHeader,
+        value: Option<Scalar>,
+    ) {
         let mut path = dirs.to_vec();
         path.push(name);
-        if path.iter().any(|c| self.blacklist.iter().any(|b| c.contains(b))) {
+        if path
+            .iter()
+            .any(|c| self.blacklist.iter().any(|b| c.contains(b)))
+        {
             return;
         }
-        let location = Location::Key { seek: key.seek_key, nbytes: key.nbytes as u32 };
-        self.out.mes.push(Me { path, me_type, run: self.run, lumi: 0, efficiency: false, qtests: Vec::new(), location, value });
+        let location = Location::Key {
+            seek: key.seek_key,
+            nbytes: key.nbytes as u32,
+        };
+        self.out.mes.push(Me {
+            path,
+            me_type,
+            run: self.run,
+            lumi: 0,
+            efficiency: false,
+            qtests: Vec::new(),
+            location,
+            value,
+        });
     }
 }
 
@@ -117,9 +186,13 @@ pub fn key_at<S: ByteSource>(file: &RootFile<S>, seek: u64) -> Result<KeyHeader>
     let avail = source.len().saturating_sub(seek);
     let prefix = source.read_at(seek, 16.min(avail as usize))?;
     if prefix.len() < 16 {
-        return Err(Error::new(format!("{}: truncated key at offset {seek}", file.name())));
+        return Err(Error::new(format!(
+            "{}: truncated key at offset {seek}",
+            file.name()
+        )));
     }
     let key_len = i16::from_be_bytes([prefix[14], prefix[15]]).max(0) as usize;
     let bytes = source.read_at(seek, key_len)?;
-    KeyHeader::read(&mut rootfile::buffer::Reader::new(&bytes, 0)).map_err(|e| e.context(file.name()))
+    KeyHeader::read(&mut rootfile::buffer::Reader::new(&bytes, 0))
+        .map_err(|e| e.context(file.name()))
 }

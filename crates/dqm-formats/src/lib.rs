@@ -14,6 +14,6 @@ pub mod types;
 pub use file::{api_json, run_from_pb_name, scalar_text, Decoded, DqmFile, Format};
 pub use listing::Listing;
 pub use me::{Location, Me, Scalar};
+pub use rootfile::{Error, Result};
 pub use tags::QTest;
 pub use types::{DqmioVariant, MeType};
-pub use rootfile::{Error, Result};

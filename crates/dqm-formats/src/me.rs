@@ -48,5 +48,8 @@ impl Me {
 
 /// Splits a `/`-joined DQMIO or PB ME path into components.
 pub fn split_path(full: &str) -> Vec<String> {
-    full.split('/').filter(|c| !c.is_empty()).map(str::to_string).collect()
+    full.split('/')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
 }

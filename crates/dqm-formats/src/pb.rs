@@ -29,9 +29,17 @@ impl PbFile {
     /// Parses the record framing of a PB file's bytes. `name` is used in error messages.
     pub fn open(bytes: Vec<u8>, name: impl Into<String>) -> Result<Self> {
         let name = name.into();
-        let data = if bytes.starts_with(&[0x1f, 0x8b]) { inflate(GzDecoder::new(&bytes[..]), MAX_INFLATED)? } else { bytes };
+        let data = if bytes.starts_with(&[0x1f, 0x8b]) {
+            inflate(GzDecoder::new(&bytes[..]), MAX_INFLATED)?
+        } else {
+            bytes
+        };
         let records = histo_records(&data).map_err(|e| Error::new(format!("{name}: {e}")))?;
-        Ok(PbFile { name, data, records })
+        Ok(PbFile {
+            name,
+            data,
+            records,
+        })
     }
 
     /// Number of `Histo` messages.
@@ -44,9 +52,17 @@ impl PbFile {
     }
 
     fn histo(&self, offset: usize, len: usize) -> Result<Histo> {
-        let bytes = offset.checked_add(len).and_then(|end| self.data.get(offset..end));
-        let bytes = bytes.ok_or_else(|| Error::new(format!("{}: no Histo message at offset {offset}", self.name)))?;
-        Histo::decode(bytes).map_err(|e| Error::new(format!("{}: Histo at offset {offset}: {e}", self.name)))
+        let bytes = offset
+            .checked_add(len)
+            .and_then(|end| self.data.get(offset..end));
+        let bytes = bytes.ok_or_else(|| {
+            Error::new(format!(
+                "{}: no Histo message at offset {offset}",
+                self.name
+            ))
+        })?;
+        Histo::decode(bytes)
+            .map_err(|e| Error::new(format!("{}: Histo at offset {offset}: {e}", self.name)))
     }
 
     /// Lists the file as the sample `(run, lumi)` (a PB file is one sample).
@@ -58,7 +74,10 @@ impl PbFile {
             let ctx = |e: Error| e.context(format!("{}: {:?}", self.name, histo.full_pathname));
             let kind = histo.flags & 0xff;
             let Some(me_type) = MeType::from_pb_kind(kind) else {
-                out.warn(format!("{:?}: unknown PB kind {kind:#x} skipped", histo.full_pathname));
+                out.warn(format!(
+                    "{:?}: unknown PB kind {kind:#x} skipped",
+                    histo.full_pathname
+                ));
                 continue;
             };
             let mut value = None;
@@ -66,19 +85,29 @@ impl PbFile {
                 let text = scalar_text(&histo).map_err(ctx)?;
                 match tags::parse(&text).map(|(_, tag)| tag) {
                     Some(Tag::Int(v)) if me_type == MeType::Int => value = Some(Scalar::Int(v)),
-                    Some(Tag::Float(v)) if me_type == MeType::Float => value = Some(Scalar::Float(v)),
-                    Some(Tag::String(v)) if me_type == MeType::String => value = Some(Scalar::String(v.into())),
+                    Some(Tag::Float(v)) if me_type == MeType::Float => {
+                        value = Some(Scalar::Float(v))
+                    }
+                    Some(Tag::String(v)) if me_type == MeType::String => {
+                        value = Some(Scalar::String(v.into()))
+                    }
                     Some(Tag::QTest(test)) => {
                         qtests.push((histo.full_pathname, test));
                         continue;
                     }
                     _ => {
-                        out.warn(format!("{:?}: {me_type} scalar {text:?} not understood", histo.full_pathname));
+                        out.warn(format!(
+                            "{:?}: {me_type} scalar {text:?} not understood",
+                            histo.full_pathname
+                        ));
                         continue;
                     }
                 }
             }
-            let location = Location::Pb { offset: offset as u64, len: len as u32 };
+            let location = Location::Pb {
+                offset: offset as u64,
+                len: len as u32,
+            };
             out.mes.push(Me {
                 path: split_path(&histo.full_pathname),
                 me_type,
@@ -109,8 +138,10 @@ impl PbFile {
     /// Decodes the object of the `Histo` at `offset` (a histogram, or the TObjString of a scalar).
     pub fn decode(&self, offset: u64, len: u32) -> Result<Object> {
         let histo = self.histo(offset as usize, len as usize)?;
-        let blob = unpack_blob(&histo).map_err(|e| e.context(format!("{}: {:?}", self.name, histo.full_pathname)))?;
-        models::decode_object_any(&blob, 0).map_err(|e| e.context(format!("{}: {:?}", self.name, histo.full_pathname)))
+        let blob = unpack_blob(&histo)
+            .map_err(|e| e.context(format!("{}: {:?}", self.name, histo.full_pathname)))?;
+        models::decode_object_any(&blob, 0)
+            .map_err(|e| e.context(format!("{}: {:?}", self.name, histo.full_pathname)))
     }
 }
 
@@ -124,7 +155,10 @@ pub fn unpack_blob(histo: &Histo) -> Result<Vec<u8>> {
     }
     let mut out = inflate(ZlibDecoder::new(&blob[..]), size as u64 + 1)?;
     if out.len() < size {
-        return Err(Error::new(format!("blob inflates to {} bytes, the message says {size}", out.len())));
+        return Err(Error::new(format!(
+            "blob inflates to {} bytes, the message says {size}",
+            out.len()
+        )));
     }
     out.truncate(size);
     Ok(out)
@@ -133,7 +167,9 @@ pub fn unpack_blob(histo: &Histo) -> Result<Vec<u8>> {
 fn inflate(reader: impl Read, limit: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut limited = reader.take(limit.min(MAX_INFLATED) + 1);
-    limited.read_to_end(&mut out).map_err(|e| Error::new(format!("inflate failed: {e}")))?;
+    limited
+        .read_to_end(&mut out)
+        .map_err(|e| Error::new(format!("inflate failed: {e}")))?;
     if out.len() as u64 > limit.min(MAX_INFLATED) {
         return Err(Error::new(format!("inflated data exceeds {limit} bytes")));
     }
@@ -143,6 +179,9 @@ fn inflate(reader: impl Read, limit: u64) -> Result<Vec<u8>> {
 fn scalar_text(histo: &Histo) -> Result<String> {
     match models::decode_object_any(&unpack_blob(histo)?, 0)? {
         Object::ObjString(s) => Ok(s.string),
-        other => Err(Error::new(format!("a scalar entry holds a {}", other.class_name()))),
+        other => Err(Error::new(format!(
+            "a scalar entry holds a {}",
+            other.class_name()
+        ))),
     }
 }

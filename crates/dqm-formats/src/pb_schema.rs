@@ -30,11 +30,14 @@ pub fn histo_records(data: &[u8]) -> Result<Vec<(usize, usize)>, String> {
     let mut records = Vec::new();
     while !buf.is_empty() {
         let at = data.len() - buf.len();
-        let (tag, wire) = decode_key(&mut buf).map_err(|e| format!("PB record key at offset {at}: {e}"))?;
+        let (tag, wire) =
+            decode_key(&mut buf).map_err(|e| format!("PB record key at offset {at}: {e}"))?;
         if tag == 1 && wire == WireType::LengthDelimited {
-            let len = decode_varint(&mut buf).map_err(|e| format!("PB record length at offset {at}: {e}"))?;
+            let len = decode_varint(&mut buf)
+                .map_err(|e| format!("PB record length at offset {at}: {e}"))?;
             let len = usize::try_from(len).ok().filter(|l| *l <= buf.len());
-            let len = len.ok_or_else(|| format!("PB record at offset {at} runs past the end of the file"))?;
+            let len = len
+                .ok_or_else(|| format!("PB record at offset {at} runs past the end of the file"))?;
             records.push((data.len() - buf.len(), len));
             buf = &buf[len..];
         } else {
@@ -52,8 +55,16 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let histo = |n: &str| Histo { full_pathname: n.into(), size: 1, streamed_histo: vec![7], flags: 3 };
-        let file = RootFilePb { histo: vec![histo("a/b"), histo("c")] }.encode_to_vec();
+        let histo = |n: &str| Histo {
+            full_pathname: n.into(),
+            size: 1,
+            streamed_histo: vec![7],
+            flags: 3,
+        };
+        let file = RootFilePb {
+            histo: vec![histo("a/b"), histo("c")],
+        }
+        .encode_to_vec();
         let recs = histo_records(&file).unwrap();
         assert_eq!(recs.len(), 2);
         let second = Histo::decode(&file[recs[1].0..recs[1].0 + recs[1].1]).unwrap();
@@ -62,8 +73,15 @@ mod tests {
 
     #[test]
     fn truncated_records_fail() {
-        let file = RootFilePb { histo: vec![Histo { full_pathname: "x".into(), size: 0, streamed_histo: vec![], flags: 1 }] }
-            .encode_to_vec();
+        let file = RootFilePb {
+            histo: vec![Histo {
+                full_pathname: "x".into(),
+                size: 0,
+                streamed_histo: vec![],
+                flags: 1,
+            }],
+        }
+        .encode_to_vec();
         for cut in 1..file.len() {
             assert!(histo_records(&file[..cut]).is_err(), "cut at {cut}");
         }

@@ -65,12 +65,21 @@ fn parse_qtest(v: &str) -> Option<QTest> {
     let result = parts.next()?.trim().parse().ok()?;
     let algorithm = parts.next()?.to_string();
     let message = parts.next().unwrap_or("").to_string();
-    Some(QTest { name: String::new(), status, result, algorithm, message })
+    Some(QTest {
+        name: String::new(),
+        status,
+        result,
+        algorithm,
+        message,
+    })
 }
 
 /// Splits a legacy qtest tag name `mename.qtname`: the split whose left part is a known ME, else the last `.`.
-pub fn split_qtest_name<'a>(name: &'a str, is_me: impl Fn(&str) -> bool) -> Option<(&'a str, &'a str)> {
-    let by_me = name.match_indices('.').map(|(i, _)| (&name[..i], &name[i + 1..])).find(|(me, _)| is_me(me));
+pub fn split_qtest_name(name: &str, is_me: impl Fn(&str) -> bool) -> Option<(&str, &str)> {
+    let by_me = name
+        .match_indices('.')
+        .map(|(i, _)| (&name[..i], &name[i + 1..]))
+        .find(|(me, _)| is_me(me));
     by_me.or_else(|| name.rsplit_once('.'))
 }
 
@@ -80,24 +89,45 @@ mod tests {
 
     #[test]
     fn scalars() {
-        assert_eq!(parse("<iRun>i=123456</iRun>"), Some(("iRun", Tag::Int(123456))));
-        assert_eq!(parse("<negativeInt>i=-42</negativeInt>"), Some(("negativeInt", Tag::Int(-42))));
+        assert_eq!(
+            parse("<iRun>i=123456</iRun>"),
+            Some(("iRun", Tag::Int(123456)))
+        );
+        assert_eq!(
+            parse("<negativeInt>i=-42</negativeInt>"),
+            Some(("negativeInt", Tag::Int(-42)))
+        );
         let f = parse("<reportSummary>f=0.98699999999999999</reportSummary>").unwrap();
         assert_eq!(f, ("reportSummary", Tag::Float(0.987)));
         assert_eq!(parse("<t>f=1.25e-07</t>").unwrap().1, Tag::Float(1.25e-07));
-        assert_eq!(parse("<CMSSW>s=CMSSW_14_0_6</CMSSW>"), Some(("CMSSW", Tag::String("CMSSW_14_0_6"))));
-        let s = parse("<string with spaces>s=hello world <b>bold</b></string with spaces>").unwrap();
-        assert_eq!(s, ("string with spaces", Tag::String("hello world <b>bold</b>")));
+        assert_eq!(
+            parse("<CMSSW>s=CMSSW_14_0_6</CMSSW>"),
+            Some(("CMSSW", Tag::String("CMSSW_14_0_6")))
+        );
+        let s =
+            parse("<string with spaces>s=hello world <b>bold</b></string with spaces>").unwrap();
+        assert_eq!(
+            s,
+            ("string with spaces", Tag::String("hello world <b>bold</b>"))
+        );
     }
 
     #[test]
     fn flags_and_qtests() {
-        assert_eq!(parse("<TrackEfficiency>e=1</TrackEfficiency>").unwrap().1, Tag::Efficiency);
+        assert_eq!(
+            parse("<TrackEfficiency>e=1</TrackEfficiency>").unwrap().1,
+            Tag::Efficiency
+        );
         assert_eq!(parse("<x>e=0</x>").unwrap().1, Tag::Unknown);
         let (name, tag) = parse("<EBTMT timing map.TimingQTest>qr=st:100:0.75:ContentsWithinExpected:a:b</EBTMT timing map.TimingQTest>").unwrap();
         assert_eq!(name, "EBTMT timing map.TimingQTest");
-        let Tag::QTest(q) = tag else { panic!("not a qtest") };
-        assert_eq!((q.status, q.result, q.algorithm.as_str(), q.message.as_str()), (100, 0.75, "ContentsWithinExpected", "a:b"));
+        let Tag::QTest(q) = tag else {
+            panic!("not a qtest")
+        };
+        assert_eq!(
+            (q.status, q.result, q.algorithm.as_str(), q.message.as_str()),
+            (100, 0.75, "ContentsWithinExpected", "a:b")
+        );
         assert_eq!(parse("<q>qr=st:x:1:A:B</q>").unwrap().1, Tag::Unknown);
     }
 

@@ -31,33 +31,167 @@ struct Row {
 }
 
 const TABLE: [Row; 14] = [
-    Row { ty: MeType::Int, name: "Int", pb_kind: 0x01, dqmio_tree: "Ints", index_id: 0, class_version: 0 },
-    Row { ty: MeType::Float, name: "Float", pb_kind: 0x02, dqmio_tree: "Floats", index_id: 1, class_version: 0 },
-    Row { ty: MeType::String, name: "String", pb_kind: 0x03, dqmio_tree: "Strings", index_id: 2, class_version: 0 },
-    Row { ty: MeType::TH1F, name: "TH1F", pb_kind: 0x10, dqmio_tree: "TH1Fs", index_id: 3, class_version: 3 },
-    Row { ty: MeType::TH1S, name: "TH1S", pb_kind: 0x11, dqmio_tree: "TH1Ss", index_id: 4, class_version: 3 },
-    Row { ty: MeType::TH1D, name: "TH1D", pb_kind: 0x12, dqmio_tree: "TH1Ds", index_id: 5, class_version: 3 },
-    Row { ty: MeType::TH1I, name: "TH1I", pb_kind: 0x13, dqmio_tree: "TH1Is", index_id: 6, class_version: 3 },
-    Row { ty: MeType::TH2F, name: "TH2F", pb_kind: 0x20, dqmio_tree: "TH2Fs", index_id: 7, class_version: 4 },
-    Row { ty: MeType::TH2S, name: "TH2S", pb_kind: 0x21, dqmio_tree: "TH2Ss", index_id: 8, class_version: 4 },
-    Row { ty: MeType::TH2D, name: "TH2D", pb_kind: 0x22, dqmio_tree: "TH2Ds", index_id: 9, class_version: 4 },
-    Row { ty: MeType::TH2I, name: "TH2I", pb_kind: 0x23, dqmio_tree: "TH2Is", index_id: 10, class_version: 4 },
-    Row { ty: MeType::TH3F, name: "TH3F", pb_kind: 0x30, dqmio_tree: "TH3Fs", index_id: 11, class_version: 4 },
-    Row { ty: MeType::TProfile, name: "TProfile", pb_kind: 0x40, dqmio_tree: "TProfiles", index_id: 12, class_version: 7 },
-    Row { ty: MeType::TProfile2D, name: "TProfile2D", pb_kind: 0x41, dqmio_tree: "TProfile2Ds", index_id: 13, class_version: 8 },
+    Row {
+        ty: MeType::Int,
+        name: "Int",
+        pb_kind: 0x01,
+        dqmio_tree: "Ints",
+        index_id: 0,
+        class_version: 0,
+    },
+    Row {
+        ty: MeType::Float,
+        name: "Float",
+        pb_kind: 0x02,
+        dqmio_tree: "Floats",
+        index_id: 1,
+        class_version: 0,
+    },
+    Row {
+        ty: MeType::String,
+        name: "String",
+        pb_kind: 0x03,
+        dqmio_tree: "Strings",
+        index_id: 2,
+        class_version: 0,
+    },
+    Row {
+        ty: MeType::TH1F,
+        name: "TH1F",
+        pb_kind: 0x10,
+        dqmio_tree: "TH1Fs",
+        index_id: 3,
+        class_version: 3,
+    },
+    Row {
+        ty: MeType::TH1S,
+        name: "TH1S",
+        pb_kind: 0x11,
+        dqmio_tree: "TH1Ss",
+        index_id: 4,
+        class_version: 3,
+    },
+    Row {
+        ty: MeType::TH1D,
+        name: "TH1D",
+        pb_kind: 0x12,
+        dqmio_tree: "TH1Ds",
+        index_id: 5,
+        class_version: 3,
+    },
+    Row {
+        ty: MeType::TH1I,
+        name: "TH1I",
+        pb_kind: 0x13,
+        dqmio_tree: "TH1Is",
+        index_id: 6,
+        class_version: 3,
+    },
+    Row {
+        ty: MeType::TH2F,
+        name: "TH2F",
+        pb_kind: 0x20,
+        dqmio_tree: "TH2Fs",
+        index_id: 7,
+        class_version: 4,
+    },
+    Row {
+        ty: MeType::TH2S,
+        name: "TH2S",
+        pb_kind: 0x21,
+        dqmio_tree: "TH2Ss",
+        index_id: 8,
+        class_version: 4,
+    },
+    Row {
+        ty: MeType::TH2D,
+        name: "TH2D",
+        pb_kind: 0x22,
+        dqmio_tree: "TH2Ds",
+        index_id: 9,
+        class_version: 4,
+    },
+    Row {
+        ty: MeType::TH2I,
+        name: "TH2I",
+        pb_kind: 0x23,
+        dqmio_tree: "TH2Is",
+        index_id: 10,
+        class_version: 4,
+    },
+    Row {
+        ty: MeType::TH3F,
+        name: "TH3F",
+        pb_kind: 0x30,
+        dqmio_tree: "TH3Fs",
+        index_id: 11,
+        class_version: 4,
+    },
+    Row {
+        ty: MeType::TProfile,
+        name: "TProfile",
+        pb_kind: 0x40,
+        dqmio_tree: "TProfiles",
+        index_id: 12,
+        class_version: 7,
+    },
+    Row {
+        ty: MeType::TProfile2D,
+        name: "TProfile2D",
+        pb_kind: 0x41,
+        dqmio_tree: "TProfile2Ds",
+        index_id: 13,
+        class_version: 8,
+    },
 ];
 
 /// DQMIO `Type` index → tree name, per file variant (§5.2). `None` marks an index the variant lacks.
 const DQMIO_CLASSIC: &[&str] = &[
-    "Ints", "Floats", "Strings", "TH1Fs", "TH1Ss", "TH1Ds", "TH2Fs", "TH2Ss", "TH2Ds", "TH3Fs", "TProfiles", "TProfile2Ds",
+    "Ints",
+    "Floats",
+    "Strings",
+    "TH1Fs",
+    "TH1Ss",
+    "TH1Ds",
+    "TH2Fs",
+    "TH2Ss",
+    "TH2Ds",
+    "TH3Fs",
+    "TProfiles",
+    "TProfile2Ds",
 ];
 const DQMIO_MAINLINE: &[&str] = &[
-    "Ints", "Floats", "Strings", "TH1Fs", "TH1Ss", "TH1Ds", "TH2Fs", "TH2Ss", "TH2Ds", "TH3Fs", "TProfiles", "TProfile2Ds",
-    "TH1Is", "TH2Is",
+    "Ints",
+    "Floats",
+    "Strings",
+    "TH1Fs",
+    "TH1Ss",
+    "TH1Ds",
+    "TH2Fs",
+    "TH2Ss",
+    "TH2Ds",
+    "TH3Fs",
+    "TProfiles",
+    "TProfile2Ds",
+    "TH1Is",
+    "TH2Is",
 ];
 const DQMIO_WITH_TH2POLY: &[&str] = &[
-    "Ints", "Floats", "Strings", "TH1Fs", "TH1Ss", "TH1Ds", "TH2Fs", "TH2Ss", "TH2Ds", "TH2Polys", "TH3Fs", "TProfiles",
-    "TProfile2Ds", "TH1Is", "TH2Is",
+    "Ints",
+    "Floats",
+    "Strings",
+    "TH1Fs",
+    "TH1Ss",
+    "TH1Ds",
+    "TH2Fs",
+    "TH2Ss",
+    "TH2Ds",
+    "TH2Polys",
+    "TH3Fs",
+    "TProfiles",
+    "TProfile2Ds",
+    "TH1Is",
+    "TH2Is",
 ];
 
 /// Which DQMIO type-index table a file uses, detected from the trees it contains (§5.2).
@@ -200,8 +334,14 @@ mod tests {
     #[test]
     fn dqmio_variants() {
         let b = ["Indices", "Ints", "TH1Is", "TH2Is"];
-        assert_eq!(DqmioVariant::detect(b.iter().copied()), DqmioVariant::Mainline);
-        assert_eq!(DqmioVariant::detect(["Ints", "TH1Fs"].iter().copied()), DqmioVariant::Classic);
+        assert_eq!(
+            DqmioVariant::detect(b.iter().copied()),
+            DqmioVariant::Mainline
+        );
+        assert_eq!(
+            DqmioVariant::detect(["Ints", "TH1Fs"].iter().copied()),
+            DqmioVariant::Classic
+        );
         let c = ["TH2Polys", "TH1Is"];
         let v = DqmioVariant::detect(c.iter().copied());
         assert_eq!(v, DqmioVariant::WithTh2Poly);

@@ -16,7 +16,11 @@ fn check_fixture(name: &str, format: Format) {
         for (lumi, mes) in samples {
             let listing = file.list(run, lumi.parse().unwrap()).unwrap();
             assert!(listing.warnings.is_empty(), "{:?}", listing.warnings);
-            bad.extend(common::check_listing(&file, &listing.mes, mes.as_array().unwrap()));
+            bad.extend(common::check_listing(
+                &file,
+                &listing.mes,
+                mes.as_array().unwrap(),
+            ));
         }
         bad
     } else {

@@ -13,7 +13,13 @@ fn read_everything(bytes: Vec<u8>) -> Result<usize, dqm_formats::Error> {
     Ok(listing.mes.len())
 }
 
-const FIXTURES: [&str; 5] = [common::LEGACY_123456, common::LEGACY_123457, common::LEGACY_EDGE, common::DQMIO, common::PB];
+const FIXTURES: [&str; 5] = [
+    common::LEGACY_123456,
+    common::LEGACY_123457,
+    common::LEGACY_EDGE,
+    common::DQMIO,
+    common::PB,
+];
 
 /// Offsets spread over the file, denser at the start (headers) and at the end (key lists, streamer info).
 fn offsets(len: usize, n: usize) -> Vec<usize> {
@@ -32,7 +38,11 @@ fn truncated_files_are_errors() {
         let is_pb = name == common::PB;
         // A PB file cut exactly between two records is a valid, shorter file.
         let boundaries: Vec<usize> = if is_pb {
-            dqm_formats::pb_schema::histo_records(&bytes).unwrap().iter().map(|(off, len)| off + len).collect()
+            dqm_formats::pb_schema::histo_records(&bytes)
+                .unwrap()
+                .iter()
+                .map(|(off, len)| off + len)
+                .collect()
         } else {
             Vec::new()
         };
@@ -68,7 +78,10 @@ fn garbage_is_an_error() {
     assert!(read_everything(b"root".to_vec()).is_err());
     assert!(read_everything(b"root\0\0\0\0garbage garbage garbage".to_vec()).is_err());
     assert!(read_everything(vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
-    assert!(read_everything(vec![0x1f, 0x8b, 0x08, 0x00]).is_err(), "a truncated gzip stream");
+    assert!(
+        read_everything(vec![0x1f, 0x8b, 0x08, 0x00]).is_err(),
+        "a truncated gzip stream"
+    );
     let file = DqmFile::open(std::fs::read(common::dqm(common::PB)).unwrap(), "pb").unwrap();
     assert_eq!(file.format(), Format::Protobuf);
 }
