@@ -12,7 +12,7 @@ use dqmsquare_sanitize::Sanitizer;
 use kv_api::{KvError, KvStore};
 use serde_json::Value;
 
-use crate::mapping::{fill_graph, fill_run};
+use crate::mapping::{fill_graph, fill_runs};
 use crate::protocol;
 use crate::store::Tables;
 use crate::time::seconds_to_us;
@@ -232,17 +232,19 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
             .into_iter()
             .filter_map(|doc| Some((doc.get("_id")?.as_str()?.to_owned(), doc)))
             .collect();
+        let mut found: Vec<(&Value, &Value)> = Vec::with_capacity(headers.len());
         for header in headers {
-            let Some(document) = by_id.get(header_id(header)) else {
-                sync.documents_missing += 1;
-                continue;
-            };
-            let stored = if is_bu_host(host) {
-                fill_graph(&self.tables, header, document)?
-            } else {
-                fill_run(&self.tables, self.sanitizer, header, document)?
-            };
-            sync.rows_stored += usize::from(stored);
+            match by_id.get(header_id(header)) {
+                Some(document) => found.push((header, document)),
+                None => sync.documents_missing += 1,
+            }
+        }
+        if is_bu_host(host) {
+            for (header, document) in found {
+                sync.rows_stored += usize::from(fill_graph(&self.tables, header, document)?);
+            }
+        } else {
+            sync.rows_stored += fill_runs(&self.tables, self.sanitizer, &found)?;
         }
         Ok(())
     }

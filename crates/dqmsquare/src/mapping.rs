@@ -125,13 +125,21 @@ pub fn graph_row(header: &Value, document: &Value) -> Option<GraphRow> {
 
 /// `fill_run`: maps, upserts and widens `meta.min_max_runs`. Returns whether a row was stored.
 pub fn fill_run(tables: &Tables, sanitizer: &Sanitizer, header: &Value, document: &Value) -> KvResult<bool> {
-    let Some(row) = run_row(header, document, sanitizer) else { return Ok(false) };
-    let (run, served_id) = (row.run, row.served_id.clone());
-    tables.upsert_run(row, &served_id)?;
-    if let Some(run) = run.filter(|r| *r != 0) {
-        tables.widen_min_max(run)?;
+    fill_runs(tables, sanitizer, &[(header, document)]).map(|stored| stored == 1)
+}
+
+/// `fill_run` over a batch of (header, document) pairs, with one index update per run. Returns the rows stored.
+pub fn fill_runs(tables: &Tables, sanitizer: &Sanitizer, pairs: &[(&Value, &Value)]) -> KvResult<usize> {
+    let rows: Vec<RunRow> = pairs.iter().filter_map(|(h, d)| run_row(h, d, sanitizer)).collect();
+    let count = rows.len();
+    // Meta widening skips a falsy run, as the original does, and never widens with −1.
+    let runs: Vec<i64> = rows.iter().filter_map(|r| r.run).filter(|r| *r != 0).collect();
+    tables.upsert_runs(rows)?;
+    if let (Some(min), Some(max)) = (runs.iter().min(), runs.iter().max()) {
+        tables.widen_min_max(*min)?;
+        tables.widen_min_max(*max)?;
     }
-    Ok(true)
+    Ok(count)
 }
 
 /// `fill_graph`: maps and upserts by run. Returns whether a row was stored.

@@ -68,8 +68,7 @@ pub fn load_runs(tables: &Tables, sanitizer: &Sanitizer, rows: &Value) -> KvResu
             stdlog_start: lines(row, "stdlog_start", sanitizer),
             stdlog_end: lines(row, "stdlog_end", sanitizer),
         };
-        let served_id = stored.served_id.clone();
-        tables.upsert_run(stored, &served_id)?;
+        tables.upsert_run(stored)?;
     }
     Ok(rows.len())
 }

@@ -22,6 +22,7 @@
 //! `run-list`, `rev`, `meta`, `hostnames`) is changed only through compare-and-swap with retry.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use kv_api::{update_with_retry, CasOutcome, KvError, KvResult, KvStore};
 use serde::de::DeserializeOwned;
@@ -85,36 +86,50 @@ impl<'a> Tables<'a> {
 
     // ---- runs ----
 
-    /// Upserts a `runs` row by id (the original deletes by id, then inserts) and keeps every index current.
-    /// The censored id is assigned on first insert and kept afterwards.
-    pub fn upsert_run(&self, row: RunRow, served_id: &str) -> KvResult<()> {
-        let row_key = self.key(&format!("runs/row/{}", row.id));
-        let previous: Option<RunRow> = self.read(&row_key)?;
-        let served_id = match &previous {
-            Some(old) => old.served_id.clone(),
-            None => self.claim_served_id(&row.id, served_id)?,
-        };
-        let row = RunRow { served_id, ..row };
-        self.write(&row_key, &row)?;
-        if let Some(old_run) = previous.as_ref().and_then(|old| old.run).filter(|old| Some(*old) != row.run) {
-            self.update(&self.run_index_key(old_run), |rows: &mut Vec<RunRow>| {
-                let before = rows.len();
-                rows.retain(|r| r.id != row.id);
-                rows.len() != before
-            })?;
+    /// Upserts one `runs` row by id (the original deletes by id, then inserts); see [`Tables::upsert_runs`].
+    pub fn upsert_run(&self, row: RunRow) -> KvResult<()> {
+        self.upsert_runs(vec![row])
+    }
+
+    /// Upserts `runs` rows by id and keeps every index current, with one compare-and-swap per touched
+    /// index key for the whole batch. Each row's `served_id` is its censored id; it is claimed on first
+    /// insert (a `-2`, `-3`, … suffix on collision) and kept afterwards.
+    pub fn upsert_runs(&self, rows: Vec<RunRow>) -> KvResult<()> {
+        let mut index_changes: BTreeMap<i64, (Vec<String>, Vec<RunRow>)> = BTreeMap::new();
+        let mut revisions: BTreeMap<String, i64> = BTreeMap::new();
+        for row in rows {
+            let row_key = self.key(&format!("runs/row/{}", row.id));
+            let previous: Option<RunRow> = self.read(&row_key)?;
+            let served_id = match &previous {
+                Some(old) => old.served_id.clone(),
+                None => self.claim_served_id(&row.id, &row.served_id)?,
+            };
+            let row = RunRow { served_id, ..row };
+            self.write(&row_key, &row)?;
+            if let Some(old_run) = previous.and_then(|old| old.run).filter(|old| Some(*old) != row.run) {
+                index_changes.entry(old_run).or_default().0.push(row.id.clone());
+            }
+            if let (Some(host), Some(rev)) = (&row.hostname, row.rev) {
+                let best = revisions.entry(bare_host(host).to_owned()).or_insert(rev);
+                *best = (*best).max(rev);
+            }
+            if let Some(run) = row.run {
+                index_changes.entry(run).or_default().1.push(row.without_logs());
+            }
         }
-        if let Some(run) = row.run {
-            let summary = row.without_logs();
-            self.update(&self.run_index_key(run), |rows: &mut Vec<RunRow>| {
-                rows.retain(|r| r.id != summary.id);
-                let at = rows.partition_point(|r| row_order(r, &summary) == Ordering::Less);
-                rows.insert(at, summary.clone());
+        for (run, (removed, upserted)) in &index_changes {
+            self.update(&self.run_index_key(*run), |index: &mut Vec<RunRow>| {
+                index.retain(|r| !removed.contains(&r.id) && !upserted.iter().any(|u| u.id == r.id));
+                for summary in upserted {
+                    let at = index.partition_point(|r| row_order(r, summary) == Ordering::Less);
+                    index.insert(at, summary.clone());
+                }
                 true
             })?;
-            self.add_run_number(run)?;
         }
-        if let (Some(host), Some(rev)) = (&row.hostname, row.rev) {
-            self.raise_revision(host, rev)?;
+        self.add_run_numbers(index_changes.iter().filter(|(_, (_, up))| !up.is_empty()).map(|(run, _)| *run).collect())?;
+        for (host, rev) in revisions {
+            self.raise_revision(&host, rev)?;
         }
         Ok(())
     }
@@ -138,18 +153,20 @@ impl<'a> Tables<'a> {
         self.key(&format!("runs/by-run/{run}"))
     }
 
-    fn add_run_number(&self, run: i64) -> KvResult<()> {
+    fn add_run_numbers(&self, runs: Vec<i64>) -> KvResult<()> {
         let key = self.key("runs/run-list");
-        let known: Option<Vec<i64>> = self.read(&key)?;
-        if known.is_some_and(|runs| runs.binary_search(&run).is_ok()) {
+        let known: Vec<i64> = self.read(&key)?.unwrap_or_default();
+        if runs.iter().all(|run| known.binary_search(run).is_ok()) {
             return Ok(());
         }
-        self.update(&key, |runs: &mut Vec<i64>| match runs.binary_search(&run) {
-            Ok(_) => false,
-            Err(at) => {
-                runs.insert(at, run);
-                true
+        self.update(&key, |list: &mut Vec<i64>| {
+            let before = list.len();
+            for run in &runs {
+                if let Err(at) = list.binary_search(run) {
+                    list.insert(at, *run);
+                }
             }
+            list.len() != before
         })
     }
 

@@ -39,3 +39,26 @@ pub fn seeded_store() -> MemoryStore {
     seed::load_graphs(&tables, &fixture_json("graphs_rows.json")).unwrap();
     kv
 }
+
+/// An FU `dqm-source-state` document shaped like the protocol sample.
+pub fn fu_document(host: &str, run: i64, rev: i64, pid: u32, tag: &str, exit_code: Value, log: &str) -> Value {
+    serde_json::json!({
+        "_id": format!("dqm-source-state-run{run}-host{host}-pid{pid:06}"), "_rev": rev, "type": "dqm-source-state",
+        "hostname": host, "tag": tag, "run": run, "timestamp": 1663242342.45 + rev as f64,
+        "exit_code": exit_code, "events_total": 10, "events_rate": 1.5, "cmssw_run": run, "cmssw_lumi": 3, "fi_state": "1",
+        "cmdline": ["cmsRun", format!("/cmsnfsdqmdata/dqmdata/dqm_cmssw/production_0909_CMSSW_12_4_8_1/src/DQM/Integration/python/clients/{tag}_cfg.py"),
+                    "runInputDir=/fff/BU0/ramdisk", format!("runNumber={run}"), "runkey=cosmic_run"],
+        "extra": {"ps_info": {"VmRSS": "362744 kB"}, "stdlog_start": ["-- starting process --\n", log], "stdlog_end": ["\n-- process exit: 0 --\n"]},
+    })
+}
+
+/// A BU `dqm-files` document; `tag` other than `analyze_files` must never be fetched.
+pub fn bu_document(host: &str, run: i64, rev: i64, tag: &str) -> Value {
+    serde_json::json!({
+        "_id": format!("dqm-files-{host}-{tag}-run{run}"), "_rev": rev, "type": "dqm-files", "hostname": host, "tag": tag,
+        "run": run, "timestamp": 1579729985.921526,
+        "extra": {"global_start": 1579722020.7529602, "global_start_source": "global_file", "lumi": 23.310893056,
+                  "streams": {"streamDQM_sm-c2a11-43-01": {"mtimes": [1579722050.0], "ctimes": [1579722051.0], "fsize": [10],
+                              "lumis": [1], "evt_accepted": [5], "evt_processed": [9]}}},
+    })
+}
