@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use kv_api::KvStore;
 
+use crate::keys::camera_name;
 use crate::ingest::{find_tarball, ingest_path, resolve_key, IngestError};
 use crate::layout::WriteOutcome;
 
@@ -49,6 +50,9 @@ fn parse(args: &[String]) -> Result<IngestArgs, IngestError> {
     }
     if parsed.camera.is_empty() || parsed.runs.is_empty() {
         return Err(usage("--camera and --run are required"));
+    }
+    if camera_name(&parsed.camera).is_none() {
+        return Err(usage(&format!("unknown camera {:?} (NectarCAMQM, NectarCAM2 … NectarCAM9)", parsed.camera)));
     }
     if let Some(bad) = parsed.runs.iter().find(|r| r.is_empty() || !r.bytes().all(|b| b.is_ascii_digit()) || r.parse::<u64>().is_err()) {
         return Err(usage(&format!("run {bad:?} is not a run number")));
