@@ -13,7 +13,7 @@ use crate::store::{Registry, ONLINE};
 use jsonlogic::{causes_of, js_stringify, Val};
 use regex_lite::Regex;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The §4.1 evaluation context of one LS.
 pub fn context(run: &RunState, dataset: &DatasetState, ls: u32) -> Value {
@@ -169,6 +169,22 @@ impl Reads {
     }
 }
 
+/// A rule's outcome on one context: pass, or the rejection's causes as `JSON.stringify` keys.
+#[derive(Clone)]
+enum Verdict {
+    Pass,
+    Fail { combination: String, causes: Vec<String> },
+}
+
+fn verdict(rule: &Value, data: &Value) -> RrResult<Verdict> {
+    let failed = |e: jsonlogic::Error| RrError::bad_request(format!("Rule evaluation failed: {e}"));
+    if jsonlogic::passes(rule, data).map_err(failed)? {
+        return Ok(Verdict::Pass);
+    }
+    let found = causes_of(rule, data).map_err(failed)?;
+    Ok(Verdict::Fail { combination: js_stringify(&Value::Array(found.clone())), causes: found.iter().map(js_stringify).collect() })
+}
+
 /// Per-rule and per-combination luminosity lost, plus where.
 #[derive(Default)]
 struct Losses {
@@ -284,44 +300,41 @@ pub fn generate(
         let (run_key, named_key) = (run_number.to_string(), format!("{run_number}-{name}"));
         let mut data = base_context(run, &dataset);
         let only = (!reads.per_ls).then_some(&reads);
+        // Within a dataset only the lumisection part changes: segments with equal values share a verdict.
+        let mut memo: HashMap<String, Verdict> = HashMap::new();
         for [a, b] in segments(&dataset, &reads) {
             set_lumisection(&mut data, &dataset, a, only);
-            let passed = jsonlogic::passes(rule, &data)
-                .map_err(|e| RrError::bad_request(format!("Rule evaluation failed: {e}")))?;
+            let verdict = match only {
+                Some(_) => {
+                    let key = format!("{}{}", data["lumisection"]["oms"], data["lumisection"]["rr"]);
+                    match memo.get(&key) {
+                        Some(v) => v.clone(),
+                        None => memo.entry(key).or_insert(verdict(rule, &data)?).clone(),
+                    }
+                }
+                None => verdict(rule, &data)?,
+            };
             let rec = lumi_over(dataset.oms.get("recorded"), a, b);
             let del = lumi_over(dataset.oms.get("delivered"), a, b);
             total_rec += rec;
             total_del += del;
-            if passed {
+            let Verdict::Fail { combination, causes } = verdict else {
                 in_rec += rec;
                 in_del += del;
                 json_out.entry(run_key.clone()).or_default().push([a, b]);
-                json_named
-                    .entry(named_key.clone())
-                    .or_default()
-                    .push([a, b]);
+                json_named.entry(named_key.clone()).or_default().push([a, b]);
                 continue;
-            }
+            };
             lost_rec += rec;
             lost_del += del;
             anti.entry(run_key.clone()).or_default().push([a, b]);
-            anti_named
-                .entry(named_key.clone())
-                .or_default()
-                .push([a, b]);
-            let found = causes_of(rule, &data).map_err(|e| RrError::bad_request(e.to_string()))?;
-            let combination = js_stringify(&Value::Array(found.clone()));
+            anti_named.entry(named_key.clone()).or_default().push([a, b]);
             *losses.combination.entry(combination.clone()).or_default() += rec;
-            for cause in &found {
-                *losses.quantity.entry(js_stringify(cause)).or_default() += rec;
+            for cause in causes {
+                *losses.quantity.entry(cause).or_default() += rec;
             }
-            losses
-                .responsible
-                .entry(combination)
-                .or_default()
-                .entry(named_key.clone())
-                .or_default()
-                .push([a, b]);
+            let responsible = losses.responsible.entry(combination).or_default();
+            responsible.entry(named_key.clone()).or_default().push([a, b]);
         }
         progress((done + 1) as f64 / matched.len() as f64);
     }
