@@ -174,6 +174,16 @@ impl Rules {
         style
     }
 
+    /// The patterns, in file order.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|(p, _)| p.as_str())
+    }
+
+    /// Whether `pattern` (rule syntax) matches `path`.
+    pub fn matches(pattern: &str, path: &str) -> bool {
+        glob_match(pattern.as_bytes(), path.as_bytes())
+    }
+
     pub fn len(&self) -> usize {
         self.rules.len()
     }
