@@ -265,7 +265,7 @@ fn run_events(registry: &Registry, actor: &Actor, run: &RunInput) -> RrResult<Ve
             rr_wanted.entry(k.to_string()).or_insert(v);
         }
     }
-    run_event.oms_metadata = changed(&current.oms_attributes, &run.oms_attributes);
+    run_event.oms_metadata = changed(&current.oms_attributes, &with_ls_summary(run));
     run_event.rr_metadata = changed(&current.rr_attributes, &rr_wanted);
     let mut events = vec![run_event];
     let online = DatasetInput {
@@ -278,6 +278,20 @@ fn run_events(registry: &Registry, actor: &Actor, run: &RunInput) -> RrResult<Ve
         events.extend(dataset_events(registry, actor, run_number, dataset)?);
     }
     Ok(events)
+}
+
+/// The run's OMS attributes plus what its lumisections say: `ls_duration` and `beams_present_and_stable`
+/// (true when both beams are present and stable in any LS; the original could only answer false/null).
+fn with_ls_summary(run: &RunInput) -> Map<String, Value> {
+    let mut attributes = run.oms_attributes.clone();
+    if !run.oms_lumisections.is_empty() {
+        let stable = run.oms_lumisections.iter().any(|ls| {
+            ["beam1_present", "beam2_present", "beam1_stable", "beam2_stable"].iter().all(|k| ls.get(*k) == Some(&Value::Bool(true)))
+        });
+        attributes.entry("ls_duration").or_insert(json!(run.oms_lumisections.len()));
+        attributes.entry("beams_present_and_stable").or_insert(json!(stable));
+    }
+    attributes
 }
 
 /// Events for one dataset: attributes, then the minimal RR and OMS LS diffs. An automatic writer diffs

@@ -446,3 +446,28 @@ fn concurrent_writers_lose_no_event() {
     assert_eq!(bad, total);
     assert_eq!(dataset, registry.fold_dataset(1, ONLINE).unwrap());
 }
+
+#[test]
+fn the_real_oms_lumisections_ingest_with_their_summary() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/runregistry/oms_lumisections_run328645.json");
+    let oms: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let store = MemoryStore::new();
+    let mut stable = oms.clone();
+    for key in ["beam1_present", "beam2_present", "beam1_stable", "beam2_stable"] {
+        stable[40].insert(key.into(), json!(true));
+    }
+    seed(&store, vec![run_input(328645, rr_ls(94, "dt-dt", "GOOD"), oms), run_input(328646, vec![], stable)]);
+    let registry = Registry::new(&store);
+    let run = registry.run(328645).unwrap().unwrap();
+    assert_eq!(run.oms_attributes["ls_duration"], json!(94));
+    assert_eq!(run.oms_attributes["beams_present_and_stable"], json!(false));
+    assert_eq!(registry.run(328646).unwrap().unwrap().oms_attributes["beams_present_and_stable"], json!(true));
+    let cache = registry.cache(328645, ONLINE).unwrap().unwrap();
+    assert_eq!(cache["dcs_summary"]["cms_active"], json!({"TRUE": 85, "FALSE": 9, "NULL": 0, "EMPTY": 0}));
+    assert_eq!(cache["triplet_summary"]["dt-dt"]["GOOD"], json!(94));
+    // Only the stored attributes are kept (no run_number, init_lumi, …), and `null` bits stay null.
+    let first = &registry.dataset(328645, ONLINE).unwrap().unwrap().oms_lumisections()[0];
+    assert!(first.get("run_number").is_none() && first.get("init_lumi").is_none());
+    assert_eq!(first["rp_time_ready"], Value::Null);
+    assert_eq!(cache["dcs_summary"]["rp_time_ready"]["NULL"], json!(94));
+}
