@@ -73,7 +73,10 @@ impl From<kv_api::KvError> for RrError {
     /// A read-only replica is 503 (retry on the primary); any other store failure is 500.
     fn from(e: kv_api::KvError) -> Self {
         match e {
-            kv_api::KvError::ReadOnly => RrError { status: 503, body: json!({"message": "read-only replica"}) },
+            kv_api::KvError::ReadOnly => RrError {
+                status: 503,
+                body: json!({"message": "read-only replica"}),
+            },
             other => RrError::internal(other.to_string()),
         }
     }

@@ -173,7 +173,10 @@ impl Reads {
 #[derive(Clone)]
 enum Verdict {
     Pass,
-    Fail { combination: String, causes: Vec<String> },
+    Fail {
+        combination: String,
+        causes: Vec<String>,
+    },
 }
 
 fn verdict(rule: &Value, data: &Value) -> RrResult<Verdict> {
@@ -182,7 +185,10 @@ fn verdict(rule: &Value, data: &Value) -> RrResult<Verdict> {
         return Ok(Verdict::Pass);
     }
     let found = causes_of(rule, data).map_err(failed)?;
-    Ok(Verdict::Fail { combination: js_stringify(&Value::Array(found.clone())), causes: found.iter().map(js_stringify).collect() })
+    Ok(Verdict::Fail {
+        combination: js_stringify(&Value::Array(found.clone())),
+        causes: found.iter().map(js_stringify).collect(),
+    })
 }
 
 /// Per-rule and per-combination luminosity lost, plus where.
@@ -306,7 +312,10 @@ pub fn generate(
             set_lumisection(&mut data, &dataset, a, only);
             let verdict = match only {
                 Some(_) => {
-                    let key = format!("{}{}", data["lumisection"]["oms"], data["lumisection"]["rr"]);
+                    let key = format!(
+                        "{}{}",
+                        data["lumisection"]["oms"], data["lumisection"]["rr"]
+                    );
                     match memo.get(&key) {
                         Some(v) => v.clone(),
                         None => memo.entry(key).or_insert(verdict(rule, &data)?).clone(),
@@ -318,23 +327,36 @@ pub fn generate(
             let del = lumi_over(dataset.oms.get("delivered"), a, b);
             total_rec += rec;
             total_del += del;
-            let Verdict::Fail { combination, causes } = verdict else {
+            let Verdict::Fail {
+                combination,
+                causes,
+            } = verdict
+            else {
                 in_rec += rec;
                 in_del += del;
                 json_out.entry(run_key.clone()).or_default().push([a, b]);
-                json_named.entry(named_key.clone()).or_default().push([a, b]);
+                json_named
+                    .entry(named_key.clone())
+                    .or_default()
+                    .push([a, b]);
                 continue;
             };
             lost_rec += rec;
             lost_del += del;
             anti.entry(run_key.clone()).or_default().push([a, b]);
-            anti_named.entry(named_key.clone()).or_default().push([a, b]);
+            anti_named
+                .entry(named_key.clone())
+                .or_default()
+                .push([a, b]);
             *losses.combination.entry(combination.clone()).or_default() += rec;
             for cause in causes {
                 *losses.quantity.entry(cause).or_default() += rec;
             }
             let responsible = losses.responsible.entry(combination).or_default();
-            responsible.entry(named_key.clone()).or_default().push([a, b]);
+            responsible
+                .entry(named_key.clone())
+                .or_default()
+                .push([a, b]);
         }
         progress((done + 1) as f64 / matched.len() as f64);
     }

@@ -286,10 +286,21 @@ fn with_ls_summary(run: &RunInput) -> Map<String, Value> {
     let mut attributes = run.oms_attributes.clone();
     if !run.oms_lumisections.is_empty() {
         let stable = run.oms_lumisections.iter().any(|ls| {
-            ["beam1_present", "beam2_present", "beam1_stable", "beam2_stable"].iter().all(|k| ls.get(*k) == Some(&Value::Bool(true)))
+            [
+                "beam1_present",
+                "beam2_present",
+                "beam1_stable",
+                "beam2_stable",
+            ]
+            .iter()
+            .all(|k| ls.get(*k) == Some(&Value::Bool(true)))
         });
-        attributes.entry("ls_duration").or_insert(json!(run.oms_lumisections.len()));
-        attributes.entry("beams_present_and_stable").or_insert(json!(stable));
+        attributes
+            .entry("ls_duration")
+            .or_insert(json!(run.oms_lumisections.len()));
+        attributes
+            .entry("beams_present_and_stable")
+            .or_insert(json!(stable));
     }
     attributes
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// Most LS one `get_data_of_json` request may expand.
-pub const MAX_JSON_LUMISECTIONS: usize = 200_000;
+pub const MAX_JSON_LUMISECTIONS: usize = 50_000;
 
 fn dataset(registry: &Registry, run_number: u64, name: &str) -> RrResult<DatasetState> {
     registry

@@ -245,18 +245,21 @@ impl<'a> Registry<'a> {
         })?;
         if let (true, Some(folded)) = (written, state.into_inner()) {
             let cache = serde_json::to_vec(&folded.triplet_cache())?;
-            // The cache only moves forward: a slower writer with an older fold leaves it alone.
-            update_with_retry(
-                self.store,
-                &keys::cache(run_number, name),
-                MAX_REFRESH_ATTEMPTS,
-                |old| {
-                    let old_version = old
-                        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-                        .and_then(|v| v["version"].as_i64());
-                    (old_version.unwrap_or(-1) <= folded.version).then(|| cache.clone())
-                },
-            )?;
+            // The cache only moves forward: a slower writer with an older fold leaves it alone. The second
+            // pass is a real CAS once the key exists (Spin upserts an absent key unconditionally).
+            for _ in 0..2 {
+                update_with_retry(
+                    self.store,
+                    &keys::cache(run_number, name),
+                    MAX_REFRESH_ATTEMPTS,
+                    |old| {
+                        let old_version = old
+                            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                            .and_then(|v| v["version"].as_i64());
+                        (old_version.unwrap_or(-1) <= folded.version).then(|| cache.clone())
+                    },
+                )?;
+            }
         }
         Ok(())
     }
@@ -281,14 +284,20 @@ impl<'a> Registry<'a> {
     /// Read the record, fold (after the read, so the fold sees every event written before), CAS; retry on conflict.
     /// Returns whether the record changed.
     fn refresh(&self, key: &str, mut fold: impl FnMut() -> RrResult<Vec<u8>>) -> RrResult<bool> {
+        let mut wrote_absent = false;
         for _ in 0..MAX_REFRESH_ATTEMPTS {
             let old = self.store.get(key)?;
             let new = fold()?;
             if old.as_deref() == Some(new.as_slice()) {
-                return Ok(false);
+                return Ok(wrote_absent);
             }
             if self.store.compare_and_swap(key, old.as_deref(), &new)? == CasOutcome::Swapped {
-                return Ok(true);
+                if old.is_some() {
+                    return Ok(true);
+                }
+                // Under Spin a CAS on an absent key upserts unconditionally, so a racing first writer may
+                // have been overwritten: fold once more against the now-present key to converge.
+                wrote_absent = true;
             }
         }
         Err(RrError::internal(format!(

@@ -449,25 +449,121 @@ fn concurrent_writers_lose_no_event() {
 
 #[test]
 fn the_real_oms_lumisections_ingest_with_their_summary() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/runregistry/oms_lumisections_run328645.json");
-    let oms: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/runregistry/oms_lumisections_run328645.json"
+    );
+    let oms: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let store = MemoryStore::new();
     let mut stable = oms.clone();
-    for key in ["beam1_present", "beam2_present", "beam1_stable", "beam2_stable"] {
+    for key in [
+        "beam1_present",
+        "beam2_present",
+        "beam1_stable",
+        "beam2_stable",
+    ] {
         stable[40].insert(key.into(), json!(true));
     }
-    seed(&store, vec![run_input(328645, rr_ls(94, "dt-dt", "GOOD"), oms), run_input(328646, vec![], stable)]);
+    seed(
+        &store,
+        vec![
+            run_input(328645, rr_ls(94, "dt-dt", "GOOD"), oms),
+            run_input(328646, vec![], stable),
+        ],
+    );
     let registry = Registry::new(&store);
     let run = registry.run(328645).unwrap().unwrap();
     assert_eq!(run.oms_attributes["ls_duration"], json!(94));
     assert_eq!(run.oms_attributes["beams_present_and_stable"], json!(false));
-    assert_eq!(registry.run(328646).unwrap().unwrap().oms_attributes["beams_present_and_stable"], json!(true));
+    assert_eq!(
+        registry.run(328646).unwrap().unwrap().oms_attributes["beams_present_and_stable"],
+        json!(true)
+    );
     let cache = registry.cache(328645, ONLINE).unwrap().unwrap();
-    assert_eq!(cache["dcs_summary"]["cms_active"], json!({"TRUE": 85, "FALSE": 9, "NULL": 0, "EMPTY": 0}));
+    assert_eq!(
+        cache["dcs_summary"]["cms_active"],
+        json!({"TRUE": 85, "FALSE": 9, "NULL": 0, "EMPTY": 0})
+    );
     assert_eq!(cache["triplet_summary"]["dt-dt"]["GOOD"], json!(94));
     // Only the stored attributes are kept (no run_number, init_lumi, …), and `null` bits stay null.
-    let first = &registry.dataset(328645, ONLINE).unwrap().unwrap().oms_lumisections()[0];
+    let first = &registry
+        .dataset(328645, ONLINE)
+        .unwrap()
+        .unwrap()
+        .oms_lumisections()[0];
     assert!(first.get("run_number").is_none() && first.get("init_lumi").is_none());
     assert_eq!(first["rp_time_ready"], Value::Null);
     assert_eq!(cache["dcs_summary"]["rp_time_ready"]["NULL"], json!(94));
+}
+
+/// A store with Spin's CAS semantics: compare-and-swap on an absent key upserts unconditionally.
+struct SpinLike(MemoryStore);
+
+impl KvStore for SpinLike {
+    fn get(&self, key: &str) -> kv_api::KvResult<Option<Vec<u8>>> {
+        self.0.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> kv_api::KvResult<()> {
+        self.0.set(key, value)
+    }
+    fn delete(&self, key: &str) -> kv_api::KvResult<()> {
+        self.0.delete(key)
+    }
+    fn get_keys(&self) -> kv_api::KvResult<Vec<String>> {
+        self.0.get_keys()
+    }
+    fn increment(&self, key: &str, delta: i64) -> kv_api::KvResult<i64> {
+        self.0.increment(key, delta)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> kv_api::KvResult<kv_api::CasOutcome> {
+        if expected.is_none() {
+            self.0.set(key, new)?;
+            return Ok(kv_api::CasOutcome::Swapped);
+        }
+        self.0.compare_and_swap(key, expected, new)
+    }
+}
+
+#[test]
+fn concurrent_first_writers_converge_under_spin_cas_semantics() {
+    for round in 0..25u64 {
+        let store = SpinLike(MemoryStore::new());
+        std::thread::scope(|scope| {
+            for t in 0..6u32 {
+                let store = &store;
+                scope.spawn(move || {
+                    let registry = Registry::new(store);
+                    let mut event = Event::new(Target::RrLs, 500 + round, ONLINE);
+                    event.ranges = vec![LsChange {
+                        start: t + 1,
+                        end: t + 1,
+                        values: obj(
+                            json!({"dt-dt": {"status": "GOOD", "comment": "", "cause": ""}}),
+                        ),
+                    }];
+                    registry
+                        .record(&Actor::user("w@cern.ch"), "race", vec![event])
+                        .unwrap();
+                });
+            }
+        });
+        let registry = Registry::new(&store);
+        let folded = registry.fold_dataset(500 + round, ONLINE).unwrap();
+        assert_eq!(
+            registry.dataset(500 + round, ONLINE).unwrap().unwrap(),
+            folded
+        );
+        assert_eq!(folded.rr_present, vec![[1, 6]]);
+        assert_eq!(
+            registry.cache(500 + round, ONLINE).unwrap().unwrap()["triplet_summary"]["dt-dt"]
+                ["GOOD"],
+            json!(6)
+        );
+    }
 }
