@@ -85,34 +85,14 @@ pub fn edit_rr_lumisections(
             "Online lumisections can only be edited while the run is OPEN",
         ));
     }
-    let current = registry.dataset(run_number, dataset)?.ok_or_else(|| {
-        RrError::not_found(format!("Dataset {dataset} of run {run_number} not found"))
-    })?;
-    let mut changes = Vec::new();
-    let spans = current.rr.get(component).map(Vec::as_slice).unwrap_or(&[]);
-    for ls in edit.start..=edit.end {
-        if crate::ranges::value_at(spans, ls) != Some(&triplet) {
-            match changes.last_mut() {
-                Some(LsChange { end, .. }) if *end + 1 == ls => *end = ls,
-                _ => changes.push(LsChange {
-                    start: ls,
-                    end: ls,
-                    values: Map::from_iter([(component.to_owned(), triplet.clone())]),
-                }),
-            }
-        }
-    }
-    let mut event = Event::new(Target::RrLs, run_number, dataset);
-    event.ranges = changes;
-    let builtin = format!(
-        "edit of {component} in lumisections {}-{} of run {run_number} {dataset}",
-        edit.start, edit.end
-    );
-    let version = registry.record(actor, &comment_text(&builtin, comment), vec![event.clone()])?;
-    Ok(
-        json!({"atomic_version": version.atomic_version, "version": version.events.first(), "run_number": run_number,
-              "name": dataset, "ranges": event.ranges}),
-    )
+    let edit_of = RangeChange {
+        target: Target::RrLs,
+        run_number,
+        dataset,
+        key: component,
+        value: triplet,
+    };
+    record_range_edit(registry, actor, &edit_of, edit, comment)
 }
 
 /// `PUT /lumisections/edit_oms_lumisections`: sets one DCS bit over an LS range (`false` allowed).
@@ -142,37 +122,66 @@ pub fn edit_oms_lumisections(
         ));
     }
     run_or_404(registry, run_number)?;
+    let edit_of = RangeChange {
+        target: Target::OmsLs,
+        run_number,
+        dataset,
+        key: bit,
+        value: Value::Bool(value),
+    };
+    record_range_edit(registry, actor, &edit_of, edit, Some(explanation))
+}
+
+/// One key of one dataset's LS set to one value.
+struct RangeChange<'a> {
+    target: Target,
+    run_number: u64,
+    dataset: &'a str,
+    key: &'a str,
+    value: Value,
+}
+
+/// Records the LS of the edit range whose value actually changes (as ranges) and returns the event.
+fn record_range_edit(
+    registry: &Registry,
+    actor: &Actor,
+    change: &RangeChange,
+    edit: &RangeEdit,
+    comment: Option<&str>,
+) -> RrResult<Value> {
+    let (run_number, dataset) = (change.run_number, change.dataset);
     let current = registry.dataset(run_number, dataset)?.ok_or_else(|| {
         RrError::not_found(format!("Dataset {dataset} of run {run_number} not found"))
     })?;
-    let spans = current.oms.get(bit).map(Vec::as_slice).unwrap_or(&[]);
-    let mut changes: Vec<LsChange> = Vec::new();
+    let columns = if change.target == Target::RrLs {
+        &current.rr
+    } else {
+        &current.oms
+    };
+    let spans = columns.get(change.key).map(Vec::as_slice).unwrap_or(&[]);
+    let mut event = Event::new(change.target, run_number, dataset);
     for ls in edit.start..=edit.end {
-        if crate::ranges::value_at(spans, ls) != Some(&Value::Bool(value)) {
-            match changes.last_mut() {
-                Some(LsChange { end, .. }) if *end + 1 == ls => *end = ls,
-                _ => changes.push(LsChange {
-                    start: ls,
-                    end: ls,
-                    values: Map::from_iter([(bit.to_owned(), Value::Bool(value))]),
-                }),
-            }
+        if crate::ranges::value_at(spans, ls) == Some(&change.value) {
+            continue;
+        }
+        match event.ranges.last_mut() {
+            Some(LsChange { end, .. }) if *end + 1 == ls => *end = ls,
+            _ => event.ranges.push(LsChange {
+                start: ls,
+                end: ls,
+                values: Map::from_iter([(change.key.to_owned(), change.value.clone())]),
+            }),
         }
     }
-    let mut event = Event::new(Target::OmsLs, run_number, dataset);
-    event.ranges = changes;
+    let ranges = event.ranges.clone();
     let builtin = format!(
-        "edit of {bit} in lumisections {}-{} of run {run_number} {dataset}",
-        edit.start, edit.end
+        "edit of {} in lumisections {}-{} of run {run_number} {dataset}",
+        change.key, edit.start, edit.end
     );
-    let version = registry.record(
-        actor,
-        &comment_text(&builtin, Some(explanation)),
-        vec![event.clone()],
-    )?;
+    let version = registry.record(actor, &comment_text(&builtin, comment), vec![event])?;
     Ok(
-        json!({"atomic_version": version.atomic_version, "version": version.events.first(), "run_number": run_number,
-              "name": dataset, "ranges": event.ranges}),
+        json!({"atomic_version": version.atomic_version, "version": version.events.first(),
+              "run_number": run_number, "name": dataset, "ranges": ranges}),
     )
 }
 
