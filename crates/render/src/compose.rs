@@ -206,6 +206,15 @@ fn series_for<'a>(c: &Canvas, ctx: &Ctx, main: &'a Plot, refs: &[&'a Plot]) -> V
     out
 }
 
+/// Draws references first and the main object last (on top); a rule's fill colour is the main
+/// object's, references fill with a translucent version of their own colour.
+fn draw_all(c: &mut Canvas, f: &Frame, series: &[Series], look: &Look, sizes: &Sizes) {
+    let ref_look = Look { fill: None, ..look.clone() };
+    for (k, s) in series.iter().enumerate().rev() {
+        draw1d::draw_series(c, f, s, if k == 0 { look } else { &ref_look }, marker_radius(sizes), &sizes.stats);
+    }
+}
+
 fn draw_overlay_1d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     let look = &ctx.look;
     let series = series_for(c, ctx, main, refs);
@@ -215,9 +224,7 @@ fn draw_overlay_1d(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     let ys = spec(yr, look.log[1], &main.y, look, false);
     let f = axes::layout(full_pad(c), top_reserve(&ctx.sizes, &main.title), 0.0, (0.0, 0.0), &xs, &ys, &ctx.sizes);
     draw1d::draw_bands(c, &f, &look.bands);
-    for s in series.iter().rev() {
-        draw1d::draw_series(c, &f, s, look, marker_radius(&ctx.sizes));
-    }
+    draw_all(c, &f, &series, look, &ctx.sizes);
     draw1d::draw_lines(c, &f, &look.lines);
     axes::draw(c, &f, &xs, &ys, &ctx.sizes, look.grid);
     let below = header(c, ctx, main, c.width() - 2.0, &f);
@@ -250,7 +257,7 @@ fn draw_stacked(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     draw1d::draw_bands(c, &f, &look.bands);
     for layer in layers.iter().rev() {
         look.fill = Some(lighten(layer.color));
-        draw1d::draw_series(c, &f, layer, &look, 1.0);
+        draw1d::draw_series(c, &f, layer, &look, 1.0, &ctx.sizes.stats);
     }
     draw1d::draw_lines(c, &f, &look.lines);
     axes::draw(c, &f, &xs, &ys, &ctx.sizes, look.grid);
@@ -314,9 +321,7 @@ fn draw_ratio(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     f_up = axes::layout(upper, top, 0.0, lr, &xs_up, &ys_up, &ctx.sizes);
     f_low = axes::layout(lower, 0.0, 0.0, lr, &xs_low, &ys_low, &ctx.sizes);
     draw1d::draw_bands(c, &f_up, &look.bands);
-    for s in series.iter().rev() {
-        draw1d::draw_series(c, &f_up, s, look, marker_radius(&ctx.sizes));
-    }
+    draw_all(c, &f_up, &series, look, &ctx.sizes);
     draw1d::draw_lines(c, &f_up, &look.lines);
     axes::draw(c, &f_up, &xs_up, &ys_up, &ctx.sizes, look.grid);
     let mut points = look.clone();
@@ -324,7 +329,7 @@ fn draw_ratio(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
     let one = [crate::rules::RefLine { axis: 1, value: 1.0, color: Rgba(90, 90, 90, 255), dashed: true }];
     draw1d::draw_lines(c, &f_low, &one);
     for r in &ratios {
-        draw1d::draw_series(c, &f_low, r, &points, marker_radius(&ctx.sizes) * 0.7);
+        draw1d::draw_series(c, &f_low, r, &points, marker_radius(&ctx.sizes) * 0.7, &ctx.sizes.stats);
     }
     axes::draw(c, &f_low, &xs_low, &ys_low, &ctx.sizes, look.grid);
     let below = header(c, ctx, main, c.width() - 2.0, &f_up);

@@ -5,6 +5,7 @@ use crate::canvas::{Canvas, Rgba};
 use crate::look::Look;
 use crate::model::Plot;
 use crate::rules::{Band, RefLine};
+use crate::text::{self, Align, TextStyle};
 
 /// One histogram as drawn: its values scaled by `factor` (normalisation), in `color`.
 pub struct Series<'a> {
@@ -90,7 +91,7 @@ fn baseline(f: &Frame) -> f32 {
 }
 
 /// Draws one series with the look's draw options (outline by default).
-pub fn draw_series(c: &mut Canvas, f: &Frame, s: &Series, look: &Look, marker_r: f32) {
+pub fn draw_series(c: &mut Canvas, f: &Frame, s: &Series, look: &Look, marker_r: f32, text_style: &TextStyle) {
     let d = look.draw;
     let points_only = (d.errors || d.markers) && !d.hist;
     let base = baseline(f);
@@ -146,6 +147,9 @@ pub fn draw_series(c: &mut Canvas, f: &Frame, s: &Series, look: &Look, marker_r:
             }
         }
     }
+    if d.text {
+        draw_values(c, f, s, text_style);
+    }
     if d.markers {
         for i in 0..s.bins() {
             if let (Some((l, r)), true) = (bin_px(f, s.plot, i), s.filled(i)) {
@@ -154,6 +158,24 @@ pub fn draw_series(c: &mut Canvas, f: &Frame, s: &Series, look: &Look, marker_r:
                     c.circle((l + r) / 2.0, y, marker_r, s.color);
                 }
             }
+        }
+    }
+}
+
+/// Bin values written above each bin (ROOT's `text` option), where the text fits the bin width.
+fn draw_values(c: &mut Canvas, f: &Frame, s: &Series, style: &TextStyle) {
+    let style = TextStyle { color: s.color, ..*style };
+    for i in 0..s.bins() {
+        let Some((l, r)) = bin_px(f, s.plot, i) else { continue };
+        if !s.filled(i) {
+            continue;
+        }
+        let v = s.value(i);
+        let label = if v.fract() == 0.0 && v.abs() < 1e7 { format!("{v:.0}") } else { crate::ticks::sig4(v) };
+        let (w, h) = text::measure(&label, &style);
+        let y = (f.y.px_in(v) - 1.0).max(f.rect.y0 + h + 1.0);
+        if w + 2.0 <= r - l {
+            text::draw(c, &label, &style, ((l + r) / 2.0, y), (Align::Center, Align::End), false);
         }
     }
 }

@@ -124,7 +124,7 @@ fn random_plots_and_options_never_panic() {
     let rules = Rules::builtin();
     let paths = ["EcalBarrel/EBOccupancyTask/EBOT digi occupancy", "Info/EventInfo/reportSummaryMap", "Tracking/TrackParameters/GeneralProperties/TrackEfficiency", "Edge/Types/h2s", "x"];
     let mut r = Rng::new(2024);
-    for round in 0..400 {
+    for round in 0..250 {
         let q = random_query(&mut r);
         let opts = Options::from_query(q.iter().map(|(k, v)| (k.as_str(), v.as_str()))).expect("valid query");
         let dim = [0, 1, 1, 1, 2, 2, 3][r.below(7) as usize];

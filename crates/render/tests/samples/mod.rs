@@ -231,6 +231,7 @@ pub fn cases() -> Vec<Case> {
         c("th1f_trackpt_log", "TrackPt: log y from a rule", "Tracking/TrackParameters/GeneralProperties/TrackPt", "w=400&h=300", vec![track_pt()]),
         c("th1f_efficiency", "TrackEfficiency: y fixed to [0, 1], threshold line and band from a rule", "Tracking/TrackParameters/GeneralProperties/TrackEfficiency", "w=400&h=300", vec![efficiency()]),
         c("th1s_njets", "TH1S NJets", "JetMET/Jet/ak4PFJets/NJets", "", vec![njets()]),
+        c("th1s_text", "drawopts=text: bin values above the bins", "JetMET/Jet/ak4PFJets/NJets", "w=400&h=300&drawopts=hist text", vec![njets()]),
         c("th1i_size", "TH1I cluster size, log x from a rule", "Edge/Types/size_PXLayer_1", "w=400&h=300", vec![cluster_size()]),
         c("th1f_small_x", "Large counts over a tiny x range: ×10ⁿ on both axes", "Edge/Other/residual", "w=400&h=300", vec![tiny_values()]),
         c("th1f_labels", "Alphanumeric x labels (vertical by a rule)", "Edge/Labels/labels", "w=400&h=300", vec![labels()]),
