@@ -225,6 +225,11 @@ pub fn matches(filter: &Value, row: &Value) -> RrResult<bool> {
                 .collect::<RrResult<Vec<_>>>()?
                 .into_iter()
                 .any(|b| b),
+            // As the original: a datasets_in_gui filter becomes `contains` its first value.
+            "datasets_in_gui" => match first_literal(condition) {
+                Some(wanted) => compare(resolve(row, key), "contains", wanted)?,
+                None => true,
+            },
             path => holds(
                 resolve(row, path),
                 condition,
@@ -236,6 +241,15 @@ pub fn matches(filter: &Value, row: &Value) -> RrResult<bool> {
         }
     }
     Ok(true)
+}
+
+/// The first plain value inside a condition (`"x"`, `{"=": "x"}`, `{"or": [{"=": "x"}, …]}`).
+fn first_literal(condition: &Value) -> Option<&Value> {
+    match condition {
+        Value::Object(ops) => ops.values().find_map(first_literal),
+        Value::Array(items) => items.iter().find_map(first_literal),
+        literal => Some(literal),
+    }
 }
 
 fn list(condition: &Value) -> RrResult<&Vec<Value>> {
@@ -388,6 +402,13 @@ mod tests {
         assert!(!t(json!({"oms_attributes.missing": {"=": 1}})));
         assert!(!t(json!({"oms_attributes.missing": {"<>": 1}})));
         assert!(matches(&json!({"run_number": {"~": 1}}), &row).is_err());
+        let dataset = json!({"datasets_in_gui": ["/A/B/DQM", "/C/D/DQM"]});
+        assert!(matches(
+            &json!({"datasets_in_gui": {"or": [{"=": "/C/D/DQM"}, {"=": "/X"}]}}),
+            &dataset
+        )
+        .unwrap());
+        assert!(!matches(&json!({"datasets_in_gui": "/X"}), &dataset).unwrap());
     }
 
     #[test]
