@@ -38,10 +38,14 @@ pub fn z_extent(plot: &Plot) -> (f64, f64, f64) {
     (lo, hi, pos)
 }
 
-/// The z range of a colour map: the data extremes (profiles keep negative means) or user limits.
+/// The z range of a colour map: the data extremes (profiles keep negative means), [0, 1] for
+/// efficiencies, or user limits.
 pub fn z_range(plot: &Plot, look: &Look) -> (f64, f64) {
     let (lo, hi, pos) = z_extent(plot);
-    let auto = if look.log[2] {
+    let auto = if plot.efficiency {
+        // Efficiency maps share one scale: [0, 1] (log: from the smallest positive value).
+        (if look.log[2] && pos.is_finite() { pos.min(0.5) } else { 0.0 }, 1.0)
+    } else if look.log[2] {
         if pos.is_finite() && hi > pos { (pos, hi * 1.1) } else if pos.is_finite() { (pos, pos * 10.0) } else { (0.1, 10.0) }
     } else if !lo.is_finite() {
         (0.0, 1.0)

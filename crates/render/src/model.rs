@@ -8,7 +8,8 @@ pub enum Kind {
     H3,
     Profile,
     Profile2D,
-    /// A scalar ME: the text is drawn large and centred.
+    /// A scalar ME: the text (already formatted: Int decimal, Float as spec §8.4, String in full)
+    /// is drawn large and centred.
     Scalar(String),
 }
 
@@ -99,7 +100,7 @@ pub struct Plot {
     pub bin_entries: Vec<f64>,
     pub entries: f64,
     pub stats: Option<Stats>,
-    /// Efficiency MEs are never normalised and their value axis is [0, 1].
+    /// Efficiency MEs are never normalised and their value axis (y, or z for maps) is [0, 1].
     pub efficiency: bool,
 }
 
