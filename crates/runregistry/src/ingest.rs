@@ -375,3 +375,79 @@ pub fn changed(current: &Map<String, Value>, wanted: &Map<String, Value>) -> Map
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+/// The `attributes` of every element of an OMS API response (`{"data": [{"attributes": …}]}`), or the
+/// elements themselves when given a plain array (as in the samples).
+fn oms_rows(response: &Value) -> RrResult<Vec<Map<String, Value>>> {
+    let rows = response.get("data").unwrap_or(response);
+    let rows = rows
+        .as_array()
+        .ok_or_else(|| RrError::bad_request("an OMS response must hold a list"))?;
+    rows.iter()
+        .map(|row| row.get("attributes").unwrap_or(row).as_object().cloned())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| RrError::bad_request("OMS rows must be objects"))
+}
+
+/// Builds a run from OMS responses (§3): `/runs?filter[run_number]=R` and `/lumisections?filter[run_number]=R`.
+/// Lumisections are ordered by `lumisection_number`; their `recorded_lumi`/`delivered_lumi` become the
+/// per-LS `recorded`/`delivered`. For the scraper-host loader and the OMS cron.
+pub fn from_oms(run_response: &Value, lumisections_response: &Value) -> RrResult<RunInput> {
+    let oms_attributes = oms_rows(run_response)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| RrError::bad_request("no OMS run in the response"))?;
+    let run_number = oms_attributes
+        .get("run_number")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| RrError::bad_request("the OMS run has no run_number"))?;
+    let mut lumisections = oms_rows(lumisections_response)?;
+    lumisections.sort_by_key(|ls| {
+        ls.get("lumisection_number")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    });
+    for ls in &mut lumisections {
+        for (from, to) in [
+            ("recorded_lumi", "recorded"),
+            ("delivered_lumi", "delivered"),
+        ] {
+            if let Some(value) = ls.get(from).cloned() {
+                ls.entry(to).or_insert(value);
+            }
+        }
+    }
+    Ok(RunInput {
+        run_number,
+        oms_attributes,
+        oms_lumisections: lumisections,
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oms_responses_become_a_run() {
+        let run = json!({"data": [{"attributes": {"run_number": 328645, "fill_number": 8000, "energy": 6500}}]});
+        let ls = json!({"data": [
+            {"attributes": {"lumisection_number": 2, "cms_active": false, "recorded_lumi": 0.2}},
+            {"attributes": {"lumisection_number": 1, "cms_active": true, "recorded_lumi": 0.1, "delivered_lumi": 0.11}}]});
+        let input = from_oms(&run, &ls).unwrap();
+        assert_eq!(input.run_number, 328645);
+        assert_eq!(input.oms_attributes["fill_number"], json!(8000));
+        assert_eq!(input.oms_lumisections[0]["recorded"], json!(0.1));
+        assert_eq!(input.oms_lumisections[1]["cms_active"], json!(false));
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/runregistry/oms_lumisections_run328645.json"
+        );
+        let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let input = from_oms(&json!([{"run_number": 328645}]), &sample).unwrap();
+        assert_eq!(input.oms_lumisections.len(), 94);
+        assert!(from_oms(&json!({"data": []}), &sample).is_err());
+        assert!(from_oms(&json!({"data": [{"attributes": {}}]}), &sample).is_err());
+    }
+}
