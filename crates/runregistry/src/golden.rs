@@ -118,7 +118,9 @@ impl Reads {
         match logic {
             Value::Array(items) => items.iter().for_each(|i| self.walk(i)),
             Value::Object(map) if map.len() == 1 => {
-                let (op, args) = map.iter().next().expect("one key");
+                let Some((op, args)) = map.iter().next() else {
+                    return;
+                };
                 let list: &[Value] = match args {
                     Value::Array(items) => items,
                     single => std::slice::from_ref(single),
