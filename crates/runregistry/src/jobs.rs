@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 /// A job is retried up to this many attempts before it is failed.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// How many of the newest jobs a `jsons` listing looks at (bounds the reads as jobs accumulate).
+const MAX_SCANNED_JOBS: i64 = 1000;
+
 /// Saved rows returned by one `jsons` listing.
 const LIST_LIMIT: usize = 10;
 
@@ -231,7 +234,7 @@ pub fn list(
     let last = registry.store.increment(keys::JOB_COUNTER, 0)?;
     let mut queue: [Vec<Value>; 3] = Default::default(); // failed, waiting, active
     let mut saved = Vec::new();
-    for id in (1..=last).rev() {
+    for id in (1.max(last - MAX_SCANNED_JOBS + 1)..=last).rev() {
         let Some(job) = load(registry, id)? else {
             continue;
         };
