@@ -71,7 +71,13 @@ pub fn html_escape(text: &str) -> String {
 
 /// Literals at least one of which each rule's match contains (lowercase), to skip rules cheaply.
 const KEY_WORDS: [&str; 6] = ["token", "secret", "passw", "pwd", "key", "session"];
-const USER_PATH_ROOTS: [&str; 5] = ["/home/", "/afs/cern.ch/user/", "/eos/", "/nfshome0/", "/Users/"];
+const USER_PATH_ROOTS: [&str; 5] = [
+    "/home/",
+    "/afs/cern.ch/user/",
+    "/eos/",
+    "/nfshome0/",
+    "/Users/",
+];
 const HOST_PREFIXES: [&str; 4] = ["dqm-", "fu-", "bu-", "ru-"];
 
 /// The free-text rules plus the configured machine names.
@@ -103,7 +109,12 @@ impl Sanitizer {
     {
         let mut machines: Vec<String> = machines
             .into_iter()
-            .map(|m| m.as_ref().trim().trim_end_matches(".cms").to_ascii_lowercase())
+            .map(|m| {
+                m.as_ref()
+                    .trim()
+                    .trim_end_matches(".cms")
+                    .to_ascii_lowercase()
+            })
             .filter(|m| !m.is_empty())
             .collect();
         machines.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -134,13 +145,22 @@ impl Sanitizer {
         let has = |needle: &str| lower.contains(needle);
         let mut text = text.to_owned();
         if has("cookie") || has("authorization") {
-            text = self.cookie.replace_all(&text, "$1: <redacted>").into_owned();
+            text = self
+                .cookie
+                .replace_all(&text, "$1: <redacted>")
+                .into_owned();
         }
         if has("bearer") {
-            text = self.bearer.replace_all(&text, "Bearer <redacted>").into_owned();
+            text = self
+                .bearer
+                .replace_all(&text, "Bearer <redacted>")
+                .into_owned();
         }
         if KEY_WORDS.iter().any(|k| has(k)) {
-            text = self.key_value.replace_all(&text, "$1=<redacted>").into_owned();
+            text = self
+                .key_value
+                .replace_all(&text, "$1=<redacted>")
+                .into_owned();
         }
         if text.contains("eyJ") {
             text = self.jwt.replace_all(&text, "<token>").into_owned();
@@ -149,7 +169,10 @@ impl Sanitizer {
             text = self.email.replace_all(&text, "<email>").into_owned();
         }
         if USER_PATH_ROOTS.iter().any(|root| text.contains(root)) {
-            text = self.user_path.replace_all(&text, "${1}<user>/").into_owned();
+            text = self
+                .user_path
+                .replace_all(&text, "${1}<user>/")
+                .into_owned();
         }
         self.censor_hosts_in_text(&text)
     }
@@ -169,7 +192,9 @@ impl Sanitizer {
         if !HOST_PREFIXES.iter().any(|p| text.contains(p)) {
             return text;
         }
-        self.host.replace_all(&text, |caps: &Captures| censor_host(&caps[0])).into_owned()
+        self.host
+            .replace_all(&text, |caps: &Captures| censor_host(&caps[0]))
+            .into_owned()
     }
 
     /// A served document id: the FU host segment (`…-host<name>-pid…`) is censored by the host rule,
@@ -178,10 +203,16 @@ impl Sanitizer {
         let id = match id.find("-host") {
             Some(start) => {
                 let host_start = start + "-host".len();
-                let host_end = id[host_start..].find("-pid").map_or(id.len(), |end| host_start + end);
+                let host_end = id[host_start..]
+                    .find("-pid")
+                    .map_or(id.len(), |end| host_start + end);
                 let host = &id[host_start..host_end];
                 // An id that is served already (its host holds `..`) stays as it is.
-                let censored = if host.contains("..") { host.to_owned() } else { censor_host(host) };
+                let censored = if host.contains("..") {
+                    host.to_owned()
+                } else {
+                    censor_host(host)
+                };
                 format!("{}{censored}{}", &id[..host_start], &id[host_end..])
             }
             None => id.to_owned(),

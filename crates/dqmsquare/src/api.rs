@@ -37,7 +37,9 @@ pub fn route(path: &str) -> Route<'_> {
         "/timeline" | "/timeline/" => Route::TimelinePage,
         "/api" | "/api/" => Route::Api,
         "/cr" | "/cr/" => Route::ControlRoom,
-        _ => rest.strip_prefix("/static/").map_or(Route::NotFound, Route::Static),
+        _ => rest
+            .strip_prefix("/static/")
+            .map_or(Route::NotFound, Route::Static),
     }
 }
 
@@ -76,8 +78,11 @@ impl Mirror<'_> {
         match route(&request.path) {
             Route::RunsPage => pages::runs_page(),
             Route::TimelinePage => pages::timeline_page(),
-            Route::Static(name) => pages::static_file(name).unwrap_or_else(|| text_error(404, "not found")),
-            Route::ControlRoom => Reply::new(302, "text/plain; charset=utf-8", "").with_header("location", format!("{PREFIX}/cr/login/")),
+            Route::Static(name) => {
+                pages::static_file(name).unwrap_or_else(|| text_error(404, "not found"))
+            }
+            Route::ControlRoom => Reply::new(302, "text/plain; charset=utf-8", "")
+                .with_header("location", format!("{PREFIX}/cr/login/")),
             Route::Api => self.api(request),
             Route::NotFound => text_error(404, "not found"),
         }
@@ -86,37 +91,63 @@ impl Mirror<'_> {
     fn api(&self, request: &Request) -> Reply {
         let query = request.query();
         let what = query.get("what").unwrap_or("None");
-        let db = || Db::parse(query.get("db").unwrap_or_default()).ok_or_else(|| text_error(400, "db must be one of ['playback', 'production']"));
+        let db = || {
+            Db::parse(query.get("db").unwrap_or_default())
+                .ok_or_else(|| text_error(400, "db must be one of ['playback', 'production']"))
+        };
         let result = match what {
             "get_info" => db().map(|db| self.get_info(db)),
             "get_run" => db().and_then(|db| {
-                let run = parse_int(query.get("run")).ok_or_else(|| text_error(400, "run must be an integer"))?;
+                let run = parse_int(query.get("run"))
+                    .ok_or_else(|| text_error(400, "run must be an integer"))?;
                 Ok(self.get_run(db, run))
             }),
             "get_graph" => db().and_then(|db| {
-                let run = parse_int(query.get("run")).ok_or_else(|| text_error(400, "run must be an integer"))?;
+                let run = parse_int(query.get("run"))
+                    .ok_or_else(|| text_error(400, "run must be an integer"))?;
                 Ok(self.get_graph(db, run))
             }),
             "get_runs" => db().and_then(|db| {
-                let ints = ["from", "to", "bad_only", "ls"].map(|k| parse_int(query.get(k).or(matches!(k, "bad_only" | "ls").then_some("0"))));
+                let ints = ["from", "to", "bad_only", "ls"].map(|k| {
+                    parse_int(
+                        query
+                            .get(k)
+                            .or(matches!(k, "bad_only" | "ls").then_some("0")),
+                    )
+                });
                 match ints {
-                    [Some(from), Some(to), Some(bad_only), Some(ls)] => Ok(self.get_runs(db, from.min(to), from.max(to), bad_only != 0, ls != 0)),
-                    _ => Err(text_error(400, "to, from, bad_only and ls must be integers")),
+                    [Some(from), Some(to), Some(bad_only), Some(ls)] => {
+                        Ok(self.get_runs(db, from.min(to), from.max(to), bad_only != 0, ls != 0))
+                    }
+                    _ => Err(text_error(
+                        400,
+                        "to, from, bad_only and ls must be integers",
+                    )),
                 }
             }),
-            "get_clients" => db().and_then(|db| match (parse_int(query.get("from")), parse_int(query.get("to"))) {
-                (Some(from), Some(to)) => Ok(self.get_clients(db, from.min(to), from.max(to))),
-                _ => Err(text_error(400, "to, from must be integers")),
+            "get_clients" => db().and_then(|db| {
+                match (parse_int(query.get("from")), parse_int(query.get("to"))) {
+                    (Some(from), Some(to)) => Ok(self.get_clients(db, from.min(to), from.max(to))),
+                    _ => Err(text_error(400, "to, from must be integers")),
+                }
             }),
             "get_logs" => db().map(|db| self.get_logs(db, query.get("id").unwrap_or_default())),
             "get_cluster_status" => Db::parse(query.get("cluster").unwrap_or("playback"))
                 .ok_or_else(|| text_error(400, "cluster must be one of ['playback', 'production']"))
                 .map(|db| self.get_cluster_status(db)),
-            "get_canvas" => db().and_then(|db| match (parse_int(query.get("run")), parse_int(query.get("n")).and_then(|n| u32::try_from(n).ok())) {
-                (Some(run), Some(n)) => Ok(self.get_canvas(db, run, n)),
-                _ => Err(text_error(400, "run and n must be integers")),
+            "get_canvas" => db().and_then(|db| {
+                match (
+                    parse_int(query.get("run")),
+                    parse_int(query.get("n")).and_then(|n| u32::try_from(n).ok()),
+                ) {
+                    (Some(run), Some(n)) => Ok(self.get_canvas(db, run, n)),
+                    _ => Err(text_error(400, "run and n must be integers")),
+                }
             }),
-            other => Err(text_error(404, format!("{} is not supported", self.sanitizer.clean_text(other)))),
+            other => Err(text_error(
+                404,
+                format!("{} is not supported", self.sanitizer.clean_text(other)),
+            )),
         };
         match result {
             Ok(Ok(reply)) | Err(reply) => reply,
@@ -134,9 +165,14 @@ impl Mirror<'_> {
         let tables = Tables::new(self.kv, db);
         let (prev, next) = tables.runs_around(run)?;
         let rows = tables.run_rows(run)?;
-        let global = rows.first().map_or(json!([]), |r| json!([r.client_path, r.runkey]));
+        let global = rows
+            .first()
+            .map_or(json!([]), |r| json!([r.client_path, r.runkey]));
         let clients: Vec<Value> = rows.iter().map(|r| self.client_entry(r)).collect();
-        Ok(json_reply(pyjson::dumps(&json!([[prev, next], [global, clients]]))))
+        Ok(json_reply(pyjson::dumps(&json!([
+            [prev, next],
+            [global, clients]
+        ]))))
     }
 
     /// `[timestamp_ms, seconds_since_update, host, exit_code, client, cmssw_lumi, vmrss, events_total, id, events_rate]`.
@@ -174,11 +210,22 @@ impl Mirror<'_> {
 
     /// `{"<run>": {"run_data": [cmssw_run, runkey, cmssw_version], "clients": {"<client>": [[…], …]}}}`,
     /// runs ascending, clients in row order (`client, id`), `run_data` from each run's last row.
-    fn get_runs(&self, db: Db, from: i64, to: i64, bad_only: bool, ls_only: bool) -> Result<Reply, KvError> {
+    fn get_runs(
+        &self,
+        db: Db,
+        from: i64,
+        to: i64,
+        bad_only: bool,
+        ls_only: bool,
+    ) -> Result<Reply, KvError> {
         let tables = Tables::new(self.kv, db);
         let mut out = String::new();
         let mut runs = ObjectWriter::new(&mut out);
-        for run in tables.run_numbers()?.into_iter().filter(|r| (from..=to).contains(r)) {
+        for run in tables
+            .run_numbers()?
+            .into_iter()
+            .filter(|r| (from..=to).contains(r))
+        {
             let rows: Vec<RunRow> = tables
                 .run_rows(run)?
                 .into_iter()
@@ -189,13 +236,22 @@ impl Mirror<'_> {
             runs.key(&run.to_string());
             let mut entry = ObjectWriter::new(runs.out());
             entry.key("run_data");
-            pyjson::write_value(&json!([last.cmssw_run, last.runkey, last.client_path]), entry.out());
+            pyjson::write_value(
+                &json!([last.cmssw_run, last.runkey, last.client_path]),
+                entry.out(),
+            );
             entry.key("clients");
             let mut clients = ObjectWriter::new(entry.out());
             let mut i = 0;
             while i < rows.len() {
-                let name = rows[i].client.as_deref().map_or_else(|| "null".to_owned(), short_client);
-                let same = rows[i..].iter().take_while(|r| r.client == rows[i].client).count();
+                let name = rows[i]
+                    .client
+                    .as_deref()
+                    .map_or_else(|| "null".to_owned(), short_client);
+                let same = rows[i..]
+                    .iter()
+                    .take_while(|r| r.client == rows[i].client)
+                    .count();
                 let jobs: Vec<Value> = rows[i..i + same]
                     .iter()
                     .map(|r| {
@@ -223,19 +279,37 @@ impl Mirror<'_> {
     fn get_clients(&self, db: Db, from: i64, to: i64) -> Result<Reply, KvError> {
         let tables = Tables::new(self.kv, db);
         let mut names = std::collections::BTreeSet::new();
-        for run in tables.run_numbers()?.into_iter().filter(|r| (from..=to).contains(r)) {
+        for run in tables
+            .run_numbers()?
+            .into_iter()
+            .filter(|r| (from..=to).contains(r))
+        {
             for row in tables.run_rows(run)? {
-                if let Some(name) = row.client.as_deref().map(short_client).filter(|n| !n.is_empty() && n != "__init__") {
+                if let Some(name) = row
+                    .client
+                    .as_deref()
+                    .map(short_client)
+                    .filter(|n| !n.is_empty() && n != "__init__")
+                {
                     names.insert(name);
                 }
             }
         }
-        Ok(json_reply(pyjson::dumps(&json!(names.into_iter().collect::<Vec<_>>()))))
+        Ok(json_reply(pyjson::dumps(&json!(names
+            .into_iter()
+            .collect::<Vec<_>>()))))
     }
 
     fn get_logs(&self, db: Db, served_id: &str) -> Result<Reply, KvError> {
         let Some(row) = Tables::new(self.kv, db).run_row_by_served_id(served_id)? else {
-            return Ok(text_error(404, format!("No logs for {}", self.sanitizer.clean_text(&self.sanitizer.censor_id(served_id)))));
+            return Ok(text_error(
+                404,
+                format!(
+                    "No logs for {}",
+                    self.sanitizer
+                        .clean_text(&self.sanitizer.censor_id(served_id))
+                ),
+            ));
         };
         let body = format!(
             "<pre>{}\n ... \n\n{}</pre>",
@@ -251,7 +325,14 @@ impl Mirror<'_> {
         statuses.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         let rows: Vec<Value> = statuses
             .iter()
-            .map(|(host, s)| json!([censor_host(&host.name), s.is_up, s.message, us_to_seconds(s.created_at_us)]))
+            .map(|(host, s)| {
+                json!([
+                    censor_host(&host.name),
+                    s.is_up,
+                    s.message,
+                    us_to_seconds(s.created_at_us)
+                ])
+            })
             .collect();
         Ok(json_reply(pyjson::dumps(&Value::Array(rows))))
     }

@@ -50,7 +50,10 @@ impl FakeFff {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut state)
     }
 
@@ -91,7 +94,11 @@ impl FakeFff {
 
     fn answer_sync(host: &mut FakeHost, known_rev: i64) -> String {
         // fff_web sends every header with rev > known_rev - 1, so the known one comes again.
-        let headers: Vec<(i64, &Value)> = host.by_rev.range(known_rev..).map(|(rev, (h, _))| (*rev, h)).collect();
+        let headers: Vec<(i64, &Value)> = host
+            .by_rev
+            .range(known_rev..)
+            .map(|(rev, (h, _))| (*rev, h))
+            .collect();
         let Some(&(sync_to_rev, _)) = headers.last() else {
             return json!({"messages": []}).to_string();
         };
@@ -113,10 +120,16 @@ impl FakeFff {
 
     fn answer_documents(host: &FakeHost, ids: &[String]) -> String {
         // A set queried with IN (…): duplicates dropped, unknown ids left out, order not kept.
-        let mut revs: Vec<i64> = ids.iter().filter_map(|id| host.rev_of_id.get(id).copied()).collect();
+        let mut revs: Vec<i64> = ids
+            .iter()
+            .filter_map(|id| host.rev_of_id.get(id).copied())
+            .collect();
         revs.sort_unstable_by(|a, b| b.cmp(a));
         revs.dedup();
-        let docs: Vec<&Value> = revs.iter().filter_map(|rev| host.by_rev.get(rev).map(|(_, d)| d)).collect();
+        let docs: Vec<&Value> = revs
+            .iter()
+            .filter_map(|rev| host.by_rev.get(rev).map(|(_, d)| d))
+            .collect();
         protocol::envelope(&json!({"event": "update_documents", "documents": docs}))
     }
 }
@@ -132,7 +145,10 @@ impl SyncTransport for FakeFff {
             let fake = s.hosts.entry(host.to_owned()).or_default();
             match message["event"].as_str() {
                 Some("sync_request") => {
-                    let known: i64 = message["known_rev"].as_str().and_then(|k| k.parse().ok()).unwrap_or(0);
+                    let known: i64 = message["known_rev"]
+                        .as_str()
+                        .and_then(|k| k.parse().ok())
+                        .unwrap_or(0);
                     requests.known_revs.push(known);
                     match &fake.failure {
                         Some(err) => Err(err.clone()),
@@ -140,8 +156,12 @@ impl SyncTransport for FakeFff {
                     }
                 }
                 Some("request_documents") => {
-                    let ids: Vec<String> =
-                        message["ids"].as_array().into_iter().flatten().filter_map(|i| i.as_str().map(str::to_owned)).collect();
+                    let ids: Vec<String> = message["ids"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect();
                     requests.document_calls += 1;
                     requests.ids.extend(ids.iter().cloned());
                     match &fake.failure {
@@ -155,6 +175,11 @@ impl SyncTransport for FakeFff {
     }
 
     fn cluster_status(&self, cluster: Db) -> Result<String, TransportError> {
-        self.with(|s| s.cluster.get(cluster.name()).cloned().unwrap_or(Err(TransportError::Status(503))))
+        self.with(|s| {
+            s.cluster
+                .get(cluster.name())
+                .cloned()
+                .unwrap_or(Err(TransportError::Status(503)))
+        })
     }
 }

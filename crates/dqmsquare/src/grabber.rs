@@ -85,7 +85,13 @@ pub struct GrabberConfig {
 
 impl GrabberConfig {
     pub fn new(db: Db, hosts: Vec<String>) -> Self {
-        GrabberConfig { db, hosts, batch_size: 100, backoff_s: 5.0, max_backoff_s: 300.0 }
+        GrabberConfig {
+            db,
+            hosts,
+            batch_size: 100,
+            backoff_s: 5.0,
+            max_backoff_s: 300.0,
+        }
     }
 }
 
@@ -121,7 +127,13 @@ impl HostReport {
         let text = match &self.outcome {
             HostOutcome::Synced(s) => format!(
                 "{}: known_rev {} → {}, {} headers, {} documents requested, {} stored, {} missing",
-                self.host, s.known_rev, s.cursor, s.headers, s.documents_requested, s.rows_stored, s.documents_missing
+                self.host,
+                s.known_rev,
+                s.cursor,
+                s.headers,
+                s.documents_requested,
+                s.rows_stored,
+                s.documents_missing
             ),
             HostOutcome::Failed(e) => format!("{}: failed: {e}", self.host),
             HostOutcome::BackingOff => format!("{}: backing off after a failure", self.host),
@@ -151,10 +163,21 @@ pub fn is_bu_host(host: &str) -> bool {
 
 impl<'a, T: SyncTransport> Grabber<'a, T> {
     /// Starts a grabber for one mode; like the original, `meta` is recreated at start.
-    pub fn start(kv: &'a dyn KvStore, sanitizer: &'a Sanitizer, transport: &'a T, config: GrabberConfig) -> Result<Self, GrabError> {
+    pub fn start(
+        kv: &'a dyn KvStore,
+        sanitizer: &'a Sanitizer,
+        transport: &'a T,
+        config: GrabberConfig,
+    ) -> Result<Self, GrabError> {
         let tables = Tables::new(kv, config.db);
         tables.rebuild_min_max()?;
-        Ok(Grabber { tables, sanitizer, transport, config, backoff: HashMap::new() })
+        Ok(Grabber {
+            tables,
+            sanitizer,
+            transport,
+            config,
+            backoff: HashMap::new(),
+        })
     }
 
     /// One pass of the info loop over every host; one host's failure never stops the others.
@@ -163,8 +186,15 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
         hosts
             .into_iter()
             .map(|host| {
-                if self.backoff.get(&host).is_some_and(|b| b.retry_at_s > now_s) {
-                    return HostReport { host, outcome: HostOutcome::BackingOff };
+                if self
+                    .backoff
+                    .get(&host)
+                    .is_some_and(|b| b.retry_at_s > now_s)
+                {
+                    return HostReport {
+                        host,
+                        outcome: HostOutcome::BackingOff,
+                    };
                 }
                 let outcome = match self.sync_host(&host) {
                     Ok(sync) => {
@@ -173,8 +203,15 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
                     }
                     Err(err) => {
                         let failures = self.backoff.get(&host).map_or(1, |b| b.failures + 1);
-                        let delay = (self.config.backoff_s * 2f64.powi(failures as i32 - 1)).min(self.config.max_backoff_s);
-                        self.backoff.insert(host.clone(), Backoff { failures, retry_at_s: now_s + delay });
+                        let delay = (self.config.backoff_s * 2f64.powi(failures as i32 - 1))
+                            .min(self.config.max_backoff_s);
+                        self.backoff.insert(
+                            host.clone(),
+                            Backoff {
+                                failures,
+                                retry_at_s: now_s + delay,
+                            },
+                        );
                         HostOutcome::Failed(err)
                     }
                 };
@@ -194,15 +231,27 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
     /// One incremental sync of one host.
     pub fn sync_host(&self, host: &str) -> Result<HostSync, GrabError> {
         let known_rev = self.known_rev(host)?;
-        let answer = self.transport.post_sync(host, &protocol::sync_request(known_rev)).map_err(GrabError::Transport)?;
+        let answer = self
+            .transport
+            .post_sync(host, &protocol::sync_request(known_rev))
+            .map_err(GrabError::Transport)?;
         let chunks = protocol::header_chunks(&answer).map_err(GrabError::Protocol)?;
-        let mut sync = HostSync { known_rev, cursor: known_rev, ..HostSync::default() };
+        let mut sync = HostSync {
+            known_rev,
+            cursor: known_rev,
+            ..HostSync::default()
+        };
         for chunk in &chunks {
             // The server re-sends the known revision itself; it is stored already.
             let wanted: Vec<&Value> = chunk
                 .headers
                 .iter()
-                .filter(|h| known_rev == 0 || h.get("_rev").and_then(Value::as_i64).is_none_or(|rev| rev > known_rev))
+                .filter(|h| {
+                    known_rev == 0
+                        || h.get("_rev")
+                            .and_then(Value::as_i64)
+                            .is_none_or(|rev| rev > known_rev)
+                })
                 .filter(|h| !is_bu_host(host) || header_id(h).contains("analyze_files"))
                 .collect();
             sync.headers += chunk.headers.len();
@@ -219,12 +268,24 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
         Ok(sync)
     }
 
-    fn store_batch(&self, host: &str, headers: &[&Value], sync: &mut HostSync) -> Result<(), GrabError> {
-        let ids: Vec<&str> = headers.iter().map(|h| header_id(h)).filter(|id| !id.is_empty()).collect();
+    fn store_batch(
+        &self,
+        host: &str,
+        headers: &[&Value],
+        sync: &mut HostSync,
+    ) -> Result<(), GrabError> {
+        let ids: Vec<&str> = headers
+            .iter()
+            .map(|h| header_id(h))
+            .filter(|id| !id.is_empty())
+            .collect();
         if ids.is_empty() {
             return Ok(());
         }
-        let answer = self.transport.post_sync(host, &protocol::documents_request(&ids)).map_err(GrabError::Transport)?;
+        let answer = self
+            .transport
+            .post_sync(host, &protocol::documents_request(&ids))
+            .map_err(GrabError::Transport)?;
         sync.documents_requested += ids.len();
         // The server answers a set: duplicates dropped, order lost, unknown ids left out.
         let by_id: HashMap<String, Value> = protocol::documents(&answer)
@@ -251,17 +312,27 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
 
     /// One pass of the status loop: one `hoststatuses` row per host of the cluster. Returns the host count.
     pub fn status_cycle(&self, now_s: f64) -> Result<usize, GrabError> {
-        let body = self.transport.cluster_status(self.config.db).map_err(GrabError::Transport)?;
+        let body = self
+            .transport
+            .cluster_status(self.config.db)
+            .map_err(GrabError::Transport)?;
         let hosts = protocol::cluster_status(&body).map_err(GrabError::Protocol)?;
         let now_us = seconds_to_us(now_s).unwrap_or_default();
         for host in &hosts {
-            let message = host.message.as_deref().map(|m| self.sanitizer.clean_text(m));
-            self.tables.record_status(&host.name, host.up, message, now_us)?;
+            let message = host
+                .message
+                .as_deref()
+                .map(|m| self.sanitizer.clean_text(m));
+            self.tables
+                .record_status(&host.name, host.up, message, now_us)?;
         }
         Ok(hosts.len())
     }
 }
 
 fn header_id(header: &Value) -> &str {
-    header.get("_id").and_then(Value::as_str).unwrap_or_default()
+    header
+        .get("_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }

@@ -21,7 +21,11 @@ fn int_field(obj: &Map<String, Value>, key: &str, default: i64) -> Option<i64> {
 /// Integers arrive as numbers or (in the original's tests) numeric strings.
 fn as_int(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                .map(|f| f as i64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -54,7 +58,13 @@ fn log_lines(extra: Option<&Map<String, Value>>, key: &str, sanitizer: &Sanitize
     match extra.and_then(|e| e.get(key)) {
         Some(Value::Array(lines)) => lines
             .iter()
-            .map(|line| sanitizer.clean_text(line.as_str().map_or_else(|| line.to_string(), str::to_owned).as_str()))
+            .map(|line| {
+                sanitizer.clean_text(
+                    line.as_str()
+                        .map_or_else(|| line.to_string(), str::to_owned)
+                        .as_str(),
+                )
+            })
             .collect(),
         Some(Value::String(text)) => vec![sanitizer.clean_text(text)],
         _ => Vec::new(),
@@ -67,9 +77,12 @@ pub fn run_row(header: &Value, document: &Value, sanitizer: &Sanitizer) -> Optio
     let header = header.as_object()?;
     let doc = document.as_object().unwrap_or(&empty);
     let id = header.get("_id")?.as_str()?.to_owned();
-    let cmdline: Vec<&str> = doc.get("cmdline").and_then(Value::as_array).map_or_else(Vec::new, |items| {
-        items.iter().filter_map(Value::as_str).collect()
-    });
+    let cmdline: Vec<&str> = doc
+        .get("cmdline")
+        .and_then(Value::as_array)
+        .map_or_else(Vec::new, |items| {
+            items.iter().filter_map(Value::as_str).collect()
+        });
     let extra = doc.get("extra").and_then(Value::as_object);
     Some(RunRow {
         served_id: sanitizer.censor_id(&id),
@@ -87,9 +100,19 @@ pub fn run_row(header: &Value, document: &Value, sanitizer: &Sanitizer) -> Optio
         events_rate: float_field(doc, "events_rate", -1.0),
         cmssw_run: int_field(doc, "cmssw_run", -1),
         cmssw_lumi: int_field(doc, "cmssw_lumi", -1),
-        client_path: Some(cmdline.get(1).map(|path| sanitizer.clean_text(&cmssw_version(path))).unwrap_or_default()),
+        client_path: Some(
+            cmdline
+                .get(1)
+                .map(|path| sanitizer.clean_text(&cmssw_version(path)))
+                .unwrap_or_default(),
+        ),
         runkey: Some(
-            cmdline.iter().rev().find(|item| item.contains("runkey")).map(|item| sanitizer.clean_text(&strip_runkey(item))).unwrap_or_default(),
+            cmdline
+                .iter()
+                .rev()
+                .find(|item| item.contains("runkey"))
+                .map(|item| sanitizer.clean_text(&strip_runkey(item)))
+                .unwrap_or_default(),
         ),
         fi_state: text_field(doc, "fi_state", sanitizer),
         timestamp_us: Some(timestamp_us(header.get("timestamp")).unwrap_or(DEFAULT_TIMESTAMP_US)),
@@ -97,7 +120,13 @@ pub fn run_row(header: &Value, document: &Value, sanitizer: &Sanitizer) -> Optio
             extra
                 .and_then(|e| e.get("ps_info"))
                 .and_then(|p| p.get("VmRSS"))
-                .map(|v| sanitizer.clean_text(v.as_str().map_or_else(|| v.to_string(), str::to_owned).as_str()))
+                .map(|v| {
+                    sanitizer.clean_text(
+                        v.as_str()
+                            .map_or_else(|| v.to_string(), str::to_owned)
+                            .as_str(),
+                    )
+                })
                 .unwrap_or_default(),
         ),
         stdlog_start: log_lines(extra, "stdlog_start", sanitizer),
@@ -109,31 +138,61 @@ pub fn run_row(header: &Value, document: &Value, sanitizer: &Sanitizer) -> Optio
 /// when the run is missing or the document's `extra` is missing or empty, as in the original.
 pub fn graph_row(header: &Value, document: &Value) -> Option<GraphRow> {
     let run = header.get("run").and_then(as_int)?;
-    let extra = document.get("extra").and_then(Value::as_object).filter(|e| !e.is_empty())?;
+    let extra = document
+        .get("extra")
+        .and_then(Value::as_object)
+        .filter(|e| !e.is_empty())?;
     Some(GraphRow {
         run,
         rev: header.get("_rev").and_then(as_int).unwrap_or(-1),
-        id: header.get("_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        id: header
+            .get("_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         timestamp_us: timestamp_us(document.get("timestamp"))
             .or_else(|| timestamp_us(header.get("timestamp")))
             .unwrap_or(DEFAULT_TIMESTAMP_US),
         global_start_us: timestamp_us(extra.get("global_start")).unwrap_or(DEFAULT_TIMESTAMP_US),
-        stream_data: extra.get("streams").cloned().unwrap_or_else(|| Value::String(String::new())),
-        hostname: header.get("hostname").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        stream_data: extra
+            .get("streams")
+            .cloned()
+            .unwrap_or_else(|| Value::String(String::new())),
+        hostname: header
+            .get("hostname")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
     })
 }
 
 /// `fill_run`: maps, upserts and widens `meta.min_max_runs`. Returns whether a row was stored.
-pub fn fill_run(tables: &Tables, sanitizer: &Sanitizer, header: &Value, document: &Value) -> KvResult<bool> {
+pub fn fill_run(
+    tables: &Tables,
+    sanitizer: &Sanitizer,
+    header: &Value,
+    document: &Value,
+) -> KvResult<bool> {
     fill_runs(tables, sanitizer, &[(header, document)]).map(|stored| stored == 1)
 }
 
 /// `fill_run` over a batch of (header, document) pairs, with one index update per run. Returns the rows stored.
-pub fn fill_runs(tables: &Tables, sanitizer: &Sanitizer, pairs: &[(&Value, &Value)]) -> KvResult<usize> {
-    let rows: Vec<RunRow> = pairs.iter().filter_map(|(h, d)| run_row(h, d, sanitizer)).collect();
+pub fn fill_runs(
+    tables: &Tables,
+    sanitizer: &Sanitizer,
+    pairs: &[(&Value, &Value)],
+) -> KvResult<usize> {
+    let rows: Vec<RunRow> = pairs
+        .iter()
+        .filter_map(|(h, d)| run_row(h, d, sanitizer))
+        .collect();
     let count = rows.len();
     // Meta widening skips a falsy run, as the original does, and never widens with −1.
-    let runs: Vec<i64> = rows.iter().filter_map(|r| r.run).filter(|r| *r != 0).collect();
+    let runs: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.run)
+        .filter(|r| *r != 0)
+        .collect();
     tables.upsert_runs(rows)?;
     if let (Some(min), Some(max)) = (runs.iter().min(), runs.iter().max()) {
         tables.widen_min_max(*min)?;

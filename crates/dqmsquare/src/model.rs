@@ -40,7 +40,11 @@ pub struct RunRow {
 impl RunRow {
     /// The row without its logs, as the per-run index keeps it.
     pub fn without_logs(&self) -> RunRow {
-        RunRow { stdlog_start: Vec::new(), stdlog_end: Vec::new(), ..self.clone() }
+        RunRow {
+            stdlog_start: Vec::new(),
+            stdlog_end: Vec::new(),
+            ..self.clone()
+        }
     }
 }
 

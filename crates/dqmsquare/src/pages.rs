@@ -78,7 +78,11 @@ pub fn timeline_page() -> Reply {
 /// `/<prefix>/static/<name>`: the pages' script and style sheet.
 pub fn static_file(name: &str) -> Option<Reply> {
     match name {
-        "dqm2m.js" => Some(Reply::new(200, "text/javascript; charset=utf-8", fill(COMMON_JS))),
+        "dqm2m.js" => Some(Reply::new(
+            200,
+            "text/javascript; charset=utf-8",
+            fill(COMMON_JS),
+        )),
         "dqm2m.css" => Some(Reply::new(200, "text/css; charset=utf-8", STYLE_CSS)),
         _ => None,
     }

@@ -28,8 +28,12 @@ pub fn envelope(message: &Value) -> String {
 
 /// The decoded messages of an envelope (each one is itself JSON text).
 pub fn messages(body: &str) -> Result<Vec<Value>, String> {
-    let outer: Value = serde_json::from_str(body).map_err(|e| format!("answer is not JSON: {e}"))?;
-    let list = outer.get("messages").and_then(Value::as_array).ok_or("answer has no \"messages\" list")?;
+    let outer: Value =
+        serde_json::from_str(body).map_err(|e| format!("answer is not JSON: {e}"))?;
+    let list = outer
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or("answer has no \"messages\" list")?;
     list.iter()
         .map(|m| {
             let text = m.as_str().ok_or("a message is not a JSON string")?;
@@ -39,7 +43,10 @@ pub fn messages(body: &str) -> Result<Vec<Value>, String> {
 }
 
 fn event(message: &Value) -> &str {
-    message.get("event").and_then(Value::as_str).unwrap_or_default()
+    message
+        .get("event")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 /// Every `update_headers` chunk of a `sync_request` answer (the original reads only the first).
@@ -49,11 +56,17 @@ pub fn header_chunks(body: &str) -> Result<Vec<HeaderChunk>, String> {
         .filter(|m| event(m) == "update_headers")
         .map(|m| {
             let rev = |i: usize| m.get("rev").and_then(|r| r.get(i)).and_then(Value::as_i64);
-            let (first_rev, last_rev) = (rev(0).ok_or("chunk without rev")?, rev(1).ok_or("chunk without rev")?);
+            let (first_rev, last_rev) = (
+                rev(0).ok_or("chunk without rev")?,
+                rev(1).ok_or("chunk without rev")?,
+            );
             Ok(HeaderChunk {
                 first_rev,
                 last_rev,
-                sync_to_rev: m.get("sync_to_rev").and_then(Value::as_i64).unwrap_or(last_rev),
+                sync_to_rev: m
+                    .get("sync_to_rev")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(last_rev),
                 headers: match m.get("headers") {
                     Some(Value::Array(headers)) => headers.clone(),
                     _ => return Err("chunk without headers".to_owned()),
@@ -87,15 +100,23 @@ pub struct ClusterHost {
 
 /// `{"<host>.cms": {"up": bool, "msg": str|null}, …}` in host-name order.
 pub fn cluster_status(body: &str) -> Result<Vec<ClusterHost>, String> {
-    let value: Value = serde_json::from_str(body).map_err(|e| format!("cluster status is not JSON: {e}"))?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| format!("cluster status is not JSON: {e}"))?;
     let hosts = value.as_object().ok_or("cluster status is not an object")?;
     hosts
         .iter()
         .map(|(name, state)| {
             Ok(ClusterHost {
                 name: name.clone(),
-                up: state.get("up").and_then(Value::as_bool).ok_or("host without \"up\"")?,
-                message: state.get("msg").and_then(|m| m.as_str().map(str::to_owned).or_else(|| (!m.is_null()).then(|| m.to_string()))),
+                up: state
+                    .get("up")
+                    .and_then(Value::as_bool)
+                    .ok_or("host without \"up\"")?,
+                message: state.get("msg").and_then(|m| {
+                    m.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| (!m.is_null()).then(|| m.to_string()))
+                }),
             })
         })
         .collect()
@@ -107,18 +128,30 @@ mod tests {
 
     #[test]
     fn requests_nest_json_in_json() {
-        assert_eq!(sync_request(7911216), r#"{"messages":["{\"event\":\"sync_request\",\"known_rev\":\"7911216\"}"]}"#);
+        assert_eq!(
+            sync_request(7911216),
+            r#"{"messages":["{\"event\":\"sync_request\",\"known_rev\":\"7911216\"}"]}"#
+        );
         let docs = documents_request(&["a", "b"]);
         assert_eq!(messages(&docs).unwrap()[0]["ids"], json!(["a", "b"]));
     }
 
     #[test]
     fn every_chunk_is_read() {
-        let chunk = |a: i64, b: i64| json!({"event": "update_headers", "rev": [a, b], "sync_to_rev": 9, "headers": [{"_id": a.to_string()}]}).to_string();
+        let chunk = |a: i64, b: i64| {
+            json!({"event": "update_headers", "rev": [a, b], "sync_to_rev": 9, "headers": [{"_id": a.to_string()}]}).to_string()
+        };
         let body = json!({"messages": [chunk(1, 4), chunk(5, 9)]}).to_string();
         let chunks = header_chunks(&body).unwrap();
         assert_eq!(chunks.len(), 2);
-        assert_eq!((chunks[1].first_rev, chunks[1].last_rev, chunks[1].sync_to_rev), (5, 9, 9));
+        assert_eq!(
+            (
+                chunks[1].first_rev,
+                chunks[1].last_rev,
+                chunks[1].sync_to_rev
+            ),
+            (5, 9, 9)
+        );
         assert!(header_chunks(r#"{"messages": []}"#).unwrap().is_empty());
     }
 

@@ -106,20 +106,32 @@ impl<'a> Tables<'a> {
             };
             let row = RunRow { served_id, ..row };
             self.write(&row_key, &row)?;
-            if let Some(old_run) = previous.and_then(|old| old.run).filter(|old| Some(*old) != row.run) {
-                index_changes.entry(old_run).or_default().0.push(row.id.clone());
+            if let Some(old_run) = previous
+                .and_then(|old| old.run)
+                .filter(|old| Some(*old) != row.run)
+            {
+                index_changes
+                    .entry(old_run)
+                    .or_default()
+                    .0
+                    .push(row.id.clone());
             }
             if let (Some(host), Some(rev)) = (&row.hostname, row.rev) {
                 let best = revisions.entry(bare_host(host).to_owned()).or_insert(rev);
                 *best = (*best).max(rev);
             }
             if let Some(run) = row.run {
-                index_changes.entry(run).or_default().1.push(row.without_logs());
+                index_changes
+                    .entry(run)
+                    .or_default()
+                    .1
+                    .push(row.without_logs());
             }
         }
         for (run, (removed, upserted)) in &index_changes {
             self.update(&self.run_index_key(*run), |index: &mut Vec<RunRow>| {
-                index.retain(|r| !removed.contains(&r.id) && !upserted.iter().any(|u| u.id == r.id));
+                index
+                    .retain(|r| !removed.contains(&r.id) && !upserted.iter().any(|u| u.id == r.id));
                 for summary in upserted {
                     let at = index.partition_point(|r| row_order(r, summary) == Ordering::Less);
                     index.insert(at, summary.clone());
@@ -127,7 +139,13 @@ impl<'a> Tables<'a> {
                 true
             })?;
         }
-        self.add_run_numbers(index_changes.iter().filter(|(_, (_, up))| !up.is_empty()).map(|(run, _)| *run).collect())?;
+        self.add_run_numbers(
+            index_changes
+                .iter()
+                .filter(|(_, (_, up))| !up.is_empty())
+                .map(|(run, _)| *run)
+                .collect(),
+        )?;
         for (host, rev) in revisions {
             self.raise_revision(&host, rev)?;
         }
@@ -136,17 +154,25 @@ impl<'a> Tables<'a> {
 
     fn claim_served_id(&self, raw_id: &str, censored: &str) -> KvResult<String> {
         for n in 1..=MAX_SERVED_ID_SUFFIX {
-            let candidate = if n == 1 { censored.to_owned() } else { format!("{censored}-{n}") };
+            let candidate = if n == 1 {
+                censored.to_owned()
+            } else {
+                format!("{censored}-{n}")
+            };
             let key = self.key(&format!("runs/served/{candidate}"));
             match self.kv.compare_and_swap(&key, None, raw_id.as_bytes())? {
                 CasOutcome::Swapped => return Ok(candidate),
-                CasOutcome::Conflict if self.kv.get(&key)?.as_deref() == Some(raw_id.as_bytes()) => {
+                CasOutcome::Conflict
+                    if self.kv.get(&key)?.as_deref() == Some(raw_id.as_bytes()) =>
+                {
                     return Ok(candidate)
                 }
                 CasOutcome::Conflict => continue,
             }
         }
-        Err(KvError::Other(format!("too many ids censor to {censored:?}")))
+        Err(KvError::Other(format!(
+            "too many ids censor to {censored:?}"
+        )))
     }
 
     fn run_index_key(&self, run: i64) -> String {
@@ -177,7 +203,10 @@ impl<'a> Tables<'a> {
 
     /// A row with its logs, by the censored id the API serves.
     pub fn run_row_by_served_id(&self, served_id: &str) -> KvResult<Option<RunRow>> {
-        match self.kv.get(&self.key(&format!("runs/served/{served_id}")))? {
+        match self
+            .kv
+            .get(&self.key(&format!("runs/served/{served_id}")))?
+        {
             Some(raw) => self.run_row(&String::from_utf8_lossy(&raw)),
             None => Ok(None),
         }
@@ -198,7 +227,10 @@ impl<'a> Tables<'a> {
         let runs = self.run_numbers()?;
         let below = runs.partition_point(|r| *r < run);
         let above = runs.partition_point(|r| *r <= run);
-        Ok((below.checked_sub(1).map(|i| runs[i]), runs.get(above).copied()))
+        Ok((
+            below.checked_sub(1).map(|i| runs[i]),
+            runs.get(above).copied(),
+        ))
     }
 
     // ---- revisions and the sync cursor ----
@@ -249,12 +281,18 @@ impl<'a> Tables<'a> {
     // ---- meta ----
 
     pub fn meta(&self, name: &str) -> KvResult<Option<String>> {
-        Ok(self.kv.get(&self.key(&format!("meta/{name}")))?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        Ok(self
+            .kv
+            .get(&self.key(&format!("meta/{name}")))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     /// The original's `update_min_max`: sets `min_max_runs` outright.
     pub fn set_min_max(&self, min: i64, max: i64) -> KvResult<()> {
-        self.kv.set(&self.key("meta/min_max_runs"), format!("[{min}, {max}]").as_bytes())
+        self.kv.set(
+            &self.key("meta/min_max_runs"),
+            format!("[{min}, {max}]").as_bytes(),
+        )
     }
 
     /// Widens `min_max_runs` to include `run` (never with −1, §11a).
@@ -266,14 +304,19 @@ impl<'a> Tables<'a> {
         update_with_retry(self.kv, &key, CAS_ATTEMPTS, |current| {
             let (min, max) = current.and_then(parse_min_max).unwrap_or((run, run));
             let widened = (min.min(run), max.max(run));
-            (current.is_none() || widened != (min, max)).then(|| format!("[{}, {}]", widened.0, widened.1).into_bytes())
+            (current.is_none() || widened != (min, max))
+                .then(|| format!("[{}, {}]", widened.0, widened.1).into_bytes())
         })
         .map(|_| ())
     }
 
     /// Drops and recreates `min_max_runs` from the stored runs (the grabber does this at start).
     pub fn rebuild_min_max(&self) -> KvResult<()> {
-        let runs: Vec<i64> = self.run_numbers()?.into_iter().filter(|r| *r != -1).collect();
+        let runs: Vec<i64> = self
+            .run_numbers()?
+            .into_iter()
+            .filter(|r| *r != -1)
+            .collect();
         match (runs.first(), runs.last()) {
             (Some(min), Some(max)) => self.set_min_max(*min, *max),
             _ => self.kv.delete(&self.key("meta/min_max_runs")),
@@ -282,7 +325,11 @@ impl<'a> Tables<'a> {
 
     /// `get_info`: `meta.min_max_runs`, else MIN/MAX over `runs.run`; `(None, None)` when empty.
     pub fn info(&self) -> KvResult<(Option<i64>, Option<i64>)> {
-        if let Some((min, max)) = self.meta("min_max_runs")?.as_deref().and_then(|m| parse_min_max(m.as_bytes())) {
+        if let Some((min, max)) = self
+            .meta("min_max_runs")?
+            .as_deref()
+            .and_then(|m| parse_min_max(m.as_bytes()))
+        {
             return Ok((Some(min), Some(max)));
         }
         let runs = self.run_numbers()?;
@@ -292,10 +339,22 @@ impl<'a> Tables<'a> {
     // ---- hostnames and hoststatuses ----
 
     /// Inserts one `hoststatuses` row for `name` (registering the host first) and keeps it as the latest.
-    pub fn record_status(&self, name: &str, is_up: bool, message: Option<String>, now_us: i64) -> KvResult<()> {
+    pub fn record_status(
+        &self,
+        name: &str,
+        is_up: bool,
+        message: Option<String>,
+        now_us: i64,
+    ) -> KvResult<()> {
         let host_id = self.host_id(name)?;
         let id = self.kv.increment(&self.key("counter/hoststatuses"), 1)?;
-        let status = HostStatus { id, host_id, created_at_us: now_us, is_up, message };
+        let status = HostStatus {
+            id,
+            host_id,
+            created_at_us: now_us,
+            is_up,
+            message,
+        };
         self.write(&self.key(&format!("hoststatus/{host_id}")), &status)
     }
 
@@ -307,16 +366,21 @@ impl<'a> Tables<'a> {
         }
         let fresh = self.kv.increment(&self.key("counter/hostnames"), 1)?;
         let mut id = fresh;
-        self.update(&key, |hosts: &mut Vec<HostName>| match hosts.iter().find(|h| h.name == name) {
-            // Another writer registered it meanwhile: the UNIQUE name wins, our serial id is skipped.
-            Some(host) => {
-                id = host.id;
-                false
-            }
-            None => {
-                id = fresh;
-                hosts.push(HostName { id: fresh, name: name.to_owned() });
-                true
+        self.update(&key, |hosts: &mut Vec<HostName>| {
+            match hosts.iter().find(|h| h.name == name) {
+                // Another writer registered it meanwhile: the UNIQUE name wins, our serial id is skipped.
+                Some(host) => {
+                    id = host.id;
+                    false
+                }
+                None => {
+                    id = fresh;
+                    hosts.push(HostName {
+                        id: fresh,
+                        name: name.to_owned(),
+                    });
+                    true
+                }
             }
         })?;
         Ok(id)
@@ -351,16 +415,25 @@ pub fn row_order(a: &RunRow, b: &RunRow) -> Ordering {
     a.run
         .cmp(&b.run)
         .then_with(|| match (&a.client, &b.client) {
-            (Some(x), Some(y)) => collation_key(x).cmp(&collation_key(y)).then_with(|| x.cmp(y)),
+            (Some(x), Some(y)) => collation_key(x)
+                .cmp(&collation_key(y))
+                .then_with(|| x.cmp(y)),
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
         })
-        .then_with(|| collation_key(&a.id).cmp(&collation_key(&b.id)).then_with(|| a.id.cmp(&b.id)))
+        .then_with(|| {
+            collation_key(&a.id)
+                .cmp(&collation_key(&b.id))
+                .then_with(|| a.id.cmp(&b.id))
+        })
 }
 
 fn collation_key(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// A host name as the tables key it: without `.cms`.

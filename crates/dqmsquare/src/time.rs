@@ -21,10 +21,18 @@ pub fn us_to_seconds(us: i64) -> f64 {
 pub fn zurich_iso(us: i64) -> String {
     let offset_s = zurich_offset_seconds(us.div_euclid(1_000_000));
     let local_us = us + offset_s * 1_000_000;
-    let (secs, micros) = (local_us.div_euclid(1_000_000), local_us.rem_euclid(1_000_000));
+    let (secs, micros) = (
+        local_us.div_euclid(1_000_000),
+        local_us.rem_euclid(1_000_000),
+    );
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    let mut out = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    );
     if micros != 0 {
         out.push_str(&format!(".{micros:06}"));
     }
@@ -37,16 +45,28 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let s = text.get(from..from + len)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let (y, mo, d, h, mi, s) = (num(0, 4)?, num(5, 2)?, num(8, 2)?, num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let (y, mo, d, h, mi, s) = (
+        num(0, 4)?,
+        num(5, 2)?,
+        num(8, 2)?,
+        num(11, 2)?,
+        num(14, 2)?,
+        num(17, 2)?,
+    );
     let mut pos = 19;
     let mut micros = 0;
     if b.get(pos) == Some(&b'.') {
-        let digits = b[pos + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits = b[pos + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         let frac = &text[pos + 1..pos + 1 + digits.min(6)];
         micros = format!("{frac:0<6}").parse().ok()?;
         pos += 1 + digits;
@@ -55,7 +75,11 @@ pub fn parse_iso(text: &str) -> Option<i64> {
         Some(b'Z') | None => 0,
         Some(sign @ (b'+' | b'-')) => {
             let value = num(pos + 1, 2)? * 3600 + num(pos + 4, 2)? * 60;
-            if *sign == b'-' { -value } else { value }
+            if *sign == b'-' {
+                -value
+            } else {
+                value
+            }
         }
         _ => return None,
     };
@@ -70,7 +94,11 @@ fn zurich_offset_seconds(unix_s: i64) -> i64 {
     let (year, _, _) = civil_from_days(unix_s.div_euclid(86_400));
     let start = last_sunday_utc_1am(year, 3);
     let end = last_sunday_utc_1am(year, 10);
-    if (start..end).contains(&unix_s) { 7200 } else { 3600 }
+    if (start..end).contains(&unix_s) {
+        7200
+    } else {
+        3600
+    }
 }
 
 fn last_sunday_utc_1am(year: i64, month: i64) -> i64 {
@@ -100,7 +128,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -109,10 +145,17 @@ mod tests {
 
     #[test]
     fn iso_round_trips_in_summer_and_winter() {
-        for text in ["2022-09-15T13:50:18.284412+02:00", "1970-01-01T00:59:59+01:00", "2012-03-03T10:10:10+01:00"] {
+        for text in [
+            "2022-09-15T13:50:18.284412+02:00",
+            "1970-01-01T00:59:59+01:00",
+            "2012-03-03T10:10:10+01:00",
+        ] {
             assert_eq!(zurich_iso(parse_iso(text).unwrap()), text);
         }
-        assert_eq!(parse_iso("2012-03-03T10:10:10+01:00"), Some(DEFAULT_TIMESTAMP_US));
+        assert_eq!(
+            parse_iso("2012-03-03T10:10:10+01:00"),
+            Some(DEFAULT_TIMESTAMP_US)
+        );
         assert_eq!(parse_iso("1970-01-01T00:59:59+01:00"), Some(-1_000_000));
     }
 

@@ -31,8 +31,17 @@ fn synced(outcome: &HostOutcome) -> &dqmsquare::grabber::HostSync {
 #[test]
 fn incremental_sync_requests_only_new_revisions() {
     let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
-    for (i, tag) in ["ecalgpu_dqm_sourceclient-live", "hcalgpu_dqm_sourceclient-live"].iter().enumerate() {
-        fake.publish(FU, fu_document(FU, 358788, 100 + i as i64, i as u32, tag, json!(0), "ok\n"));
+    for (i, tag) in [
+        "ecalgpu_dqm_sourceclient-live",
+        "hcalgpu_dqm_sourceclient-live",
+    ]
+    .iter()
+    .enumerate()
+    {
+        fake.publish(
+            FU,
+            fu_document(FU, 358788, 100 + i as i64, i as u32, tag, json!(0), "ok\n"),
+        );
     }
     fake.publish(BU, bu_document(BU, 358788, 50, "analyze_files"));
     fake.publish(BU, bu_document(BU, 358788, 51, "list_files"));
@@ -41,16 +50,39 @@ fn incremental_sync_requests_only_new_revisions() {
     let first = grabber.info_cycle(0.0);
     assert_eq!(synced(&first[1].outcome).rows_stored, 2);
     assert_eq!(synced(&first[0].outcome).rows_stored, 1);
-    assert_eq!(fake.requests(BU).ids, ["dqm-files-dqmrubu-c2a06-03-01-analyze_files-run358788"], "list_files is not fetched");
+    assert_eq!(
+        fake.requests(BU).ids,
+        ["dqm-files-dqmrubu-c2a06-03-01-analyze_files-run358788"],
+        "list_files is not fetched"
+    );
     let tables = Tables::new(&kv, Db::Playback);
     assert_eq!(tables.cursor(FU).unwrap(), Some(101));
-    assert_eq!(tables.cursor(BU).unwrap(), Some(51), "skipped BU headers still advance the cursor");
+    assert_eq!(
+        tables.cursor(BU).unwrap(),
+        Some(51),
+        "skipped BU headers still advance the cursor"
+    );
 
-    fake.publish(FU, fu_document(FU, 358789, 102, 7, "csc_dqm_sourceclient-live", json!(null), "new\n"));
+    fake.publish(
+        FU,
+        fu_document(
+            FU,
+            358789,
+            102,
+            7,
+            "csc_dqm_sourceclient-live",
+            json!(null),
+            "new\n",
+        ),
+    );
     grabber.info_cycle(5.0);
     let fu = fake.requests(FU);
     assert_eq!(fu.known_revs, [0, 101]);
-    assert_eq!(fu.ids.len(), 3, "only the new revision is fetched the second time");
+    assert_eq!(
+        fu.ids.len(),
+        3,
+        "only the new revision is fetched the second time"
+    );
     assert_eq!(fake.requests(BU).known_revs, [0, 51]);
     assert_eq!(fake.requests(BU).document_calls, 1, "nothing new on the BU");
     assert_eq!(tables.info().unwrap(), (Some(358788), Some(358789)));
@@ -61,12 +93,32 @@ fn incremental_sync_requests_only_new_revisions() {
 fn every_chunk_is_consumed_and_documents_come_in_batches() {
     let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
     for i in 0..2500 {
-        fake.publish(FU, fu_document(FU, 358000 + i / 100, 1 + i, i as u32, "beam_dqm_sourceclient-live", json!(0), "x\n"));
+        fake.publish(
+            FU,
+            fu_document(
+                FU,
+                358000 + i / 100,
+                1 + i,
+                i as u32,
+                "beam_dqm_sourceclient-live",
+                json!(0),
+                "x\n",
+            ),
+        );
     }
-    let mut grabber = Grabber::start(&kv, &s, &fake, GrabberConfig::new(Db::Playback, vec![FU.into()])).unwrap();
+    let mut grabber = Grabber::start(
+        &kv,
+        &s,
+        &fake,
+        GrabberConfig::new(Db::Playback, vec![FU.into()]),
+    )
+    .unwrap();
     let report = grabber.info_cycle(0.0);
     let sync = synced(&report[0].outcome);
-    assert_eq!((sync.headers, sync.rows_stored, sync.cursor), (2500, 2500, 2500));
+    assert_eq!(
+        (sync.headers, sync.rows_stored, sync.cursor),
+        (2500, 2500, 2500)
+    );
     assert_eq!(fake.requests(FU).document_calls, 25, "batches of 100 ids");
     let tables = Tables::new(&kv, Db::Playback);
     assert_eq!(tables.run_numbers().unwrap().len(), 25);
@@ -76,28 +128,76 @@ fn every_chunk_is_consumed_and_documents_come_in_batches() {
 #[test]
 fn a_re_sent_header_updates_the_row_in_place() {
     let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
-    fake.publish(FU, fu_document(FU, 358788, 10, 1, "ecal_dqm_sourceclient-live", json!(null), "running\n"));
-    fake.publish(FU, fu_document(FU, 358788, 11, 2, "hcal_dqm_sourceclient-live", json!(null), "running\n"));
+    fake.publish(
+        FU,
+        fu_document(
+            FU,
+            358788,
+            10,
+            1,
+            "ecal_dqm_sourceclient-live",
+            json!(null),
+            "running\n",
+        ),
+    );
+    fake.publish(
+        FU,
+        fu_document(
+            FU,
+            358788,
+            11,
+            2,
+            "hcal_dqm_sourceclient-live",
+            json!(null),
+            "running\n",
+        ),
+    );
     let mut grabber = Grabber::start(&kv, &s, &fake, config()).unwrap();
     grabber.info_cycle(0.0);
     // The job ends: fff_dqmtools re-sends the same _id under a new revision.
-    fake.publish(FU, fu_document(FU, 358788, 12, 1, "ecal_dqm_sourceclient-live", json!(134), "crashed\n"));
+    fake.publish(
+        FU,
+        fu_document(
+            FU,
+            358788,
+            12,
+            1,
+            "ecal_dqm_sourceclient-live",
+            json!(134),
+            "crashed\n",
+        ),
+    );
     grabber.info_cycle(5.0);
     let tables = Tables::new(&kv, Db::Playback);
     let rows = tables.run_rows(358788).unwrap();
     assert_eq!(rows.len(), 2);
-    let ecal = rows.iter().find(|r| r.client.as_deref() == Some("ecal_dqm_sourceclient-live")).unwrap();
+    let ecal = rows
+        .iter()
+        .find(|r| r.client.as_deref() == Some("ecal_dqm_sourceclient-live"))
+        .unwrap();
     assert_eq!((ecal.exit_code, ecal.rev), (Some(134), Some(12)));
-    assert_eq!(ecal.served_id, "dqm-source-state-run358788-hostdqmfu-c2b01-..-pid000001");
-    assert_eq!(tables.run_row(&ecal.id).unwrap().unwrap().stdlog_start[1], "crashed\n");
+    assert_eq!(
+        ecal.served_id,
+        "dqm-source-state-run358788-hostdqmfu-c2b01-..-pid000001"
+    );
+    assert_eq!(
+        tables.run_row(&ecal.id).unwrap().unwrap().stdlog_start[1],
+        "crashed\n"
+    );
     assert_eq!(fake.requests(FU).ids.len(), 3);
 }
 
 #[test]
 fn a_failing_host_backs_off_without_stopping_the_others() {
     let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
-    fake.publish(FU, fu_document(FU, 1, 1, 1, "a_dqm_sourceclient-live", json!(0), "x\n"));
-    fake.publish(FU2, fu_document(FU2, 1, 1, 2, "b_dqm_sourceclient-live", json!(0), "x\n"));
+    fake.publish(
+        FU,
+        fu_document(FU, 1, 1, 1, "a_dqm_sourceclient-live", json!(0), "x\n"),
+    );
+    fake.publish(
+        FU2,
+        fu_document(FU2, 1, 1, 2, "b_dqm_sourceclient-live", json!(0), "x\n"),
+    );
     fake.set_failure(BU, Some(TransportError::Timeout));
     fake.set_failure(FU, Some(TransportError::Status(302)));
     let mut grabber = Grabber::start(&kv, &s, &fake, config()).unwrap();
@@ -114,9 +214,15 @@ fn a_failing_host_backs_off_without_stopping_the_others() {
     fake.set_failure(FU, None);
     let report = grabber.info_cycle(6.0);
     assert_eq!(synced(&report[1].outcome).rows_stored, 1);
-    assert!(matches!(report[0].outcome, HostOutcome::Failed(_)), "still timing out");
+    assert!(
+        matches!(report[0].outcome, HostOutcome::Failed(_)),
+        "still timing out"
+    );
     let report = grabber.info_cycle(12.0);
-    assert!(matches!(report[0].outcome, HostOutcome::BackingOff), "the back-off doubles: 10 s after the second failure");
+    assert!(
+        matches!(report[0].outcome, HostOutcome::BackingOff),
+        "the back-off doubles: 10 s after the second failure"
+    );
 }
 
 /// Fails every `request_documents` after the first `ok` ones.
@@ -144,17 +250,44 @@ impl SyncTransport for FlakyDocuments<'_> {
 fn the_cursor_advances_only_over_completely_stored_chunks() {
     let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
     for i in 0..1500 {
-        fake.publish(FU, fu_document(FU, 5, 1 + i, i as u32, "a_dqm_sourceclient-live", json!(0), "x\n"));
+        fake.publish(
+            FU,
+            fu_document(
+                FU,
+                5,
+                1 + i,
+                i as u32,
+                "a_dqm_sourceclient-live",
+                json!(0),
+                "x\n",
+            ),
+        );
     }
     // 10 batches of chunk 1 succeed, then the first batch of chunk 2 fails.
-    let flaky = FlakyDocuments { inner: &fake, ok: Cell::new(10) };
-    let mut grabber = Grabber::start(&kv, &s, &flaky, GrabberConfig::new(Db::Playback, vec![FU.into()])).unwrap();
-    assert!(matches!(grabber.info_cycle(0.0)[0].outcome, HostOutcome::Failed(_)));
+    let flaky = FlakyDocuments {
+        inner: &fake,
+        ok: Cell::new(10),
+    };
+    let mut grabber = Grabber::start(
+        &kv,
+        &s,
+        &flaky,
+        GrabberConfig::new(Db::Playback, vec![FU.into()]),
+    )
+    .unwrap();
+    assert!(matches!(
+        grabber.info_cycle(0.0)[0].outcome,
+        HostOutcome::Failed(_)
+    ));
     let tables = Tables::new(&kv, Db::Playback);
     assert_eq!(tables.cursor(FU).unwrap(), Some(1000));
     flaky.ok.set(usize::MAX);
     let report = grabber.info_cycle(100.0);
-    assert_eq!(synced(&report[0].outcome).documents_requested, 500, "resumes after the stored chunk");
+    assert_eq!(
+        synced(&report[0].outcome).documents_requested,
+        500,
+        "resumes after the stored chunk"
+    );
     assert_eq!(tables.cursor(FU).unwrap(), Some(1500));
 }
 
@@ -165,11 +298,20 @@ fn unknown_ids_in_a_batch_are_matched_by_id() {
     let mut header = json!({"_id": "dqm-source-state-gone", "_rev": 2, "hostname": FU, "tag": "t", "run": 7, "timestamp": 1.0});
     fake.publish_with_header(FU, header.take(), json!({"_id": "not-this-one"}));
     fake.publish(FU, doc);
-    let mut grabber = Grabber::start(&kv, &s, &fake, GrabberConfig::new(Db::Playback, vec![FU.into()])).unwrap();
+    let mut grabber = Grabber::start(
+        &kv,
+        &s,
+        &fake,
+        GrabberConfig::new(Db::Playback, vec![FU.into()]),
+    )
+    .unwrap();
     let report = grabber.info_cycle(0.0);
     let sync = synced(&report[0].outcome);
     assert_eq!((sync.rows_stored, sync.documents_missing), (1, 1));
-    assert_eq!(Tables::new(&kv, Db::Playback).run_rows(7).unwrap()[0].exit_code, Some(0));
+    assert_eq!(
+        Tables::new(&kv, Db::Playback).run_rows(7).unwrap()[0].exit_code,
+        Some(0)
+    );
 }
 
 #[test]
@@ -182,11 +324,20 @@ fn status_loop_keeps_the_latest_state_per_host() {
     assert_eq!(grabber.status_cycle(1030.0).unwrap(), 2);
     let latest = Tables::new(&kv, Db::Playback).latest_statuses().unwrap();
     assert_eq!(latest.len(), 2);
-    let rubu = latest.iter().find(|(h, _)| h.name == "dqmrubu-c2a06-03-01.cms").unwrap();
+    let rubu = latest
+        .iter()
+        .find(|(h, _)| h.name == "dqmrubu-c2a06-03-01.cms")
+        .unwrap();
     assert_eq!((rubu.1.is_up, rubu.1.created_at_us), (false, 1_030_000_000));
-    assert_eq!(rubu.1.message.as_deref(), Some("ConnectionRefusedError(111, 'Connection refused') from dqmrubu-c2a06-.."));
+    assert_eq!(
+        rubu.1.message.as_deref(),
+        Some("ConnectionRefusedError(111, 'Connection refused') from dqmrubu-c2a06-..")
+    );
     fake.set_cluster_status(Db::Playback, Ok("<html>login</html>".into()));
-    assert!(grabber.status_cycle(1060.0).is_err(), "a non-JSON answer is an error for that cycle");
+    assert!(
+        grabber.status_cycle(1060.0).is_err(),
+        "a non-JSON answer is an error for that cycle"
+    );
     fake.set_cluster_status(Db::Playback, Err(TransportError::Status(500)));
     assert!(grabber.status_cycle(1090.0).is_err());
 }
@@ -194,15 +345,36 @@ fn status_loop_keeps_the_latest_state_per_host() {
 #[test]
 fn documents_map_with_the_section_4_rules() {
     let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
-    fake.publish(FU, fu_document(FU, 358788, 9, 39363, "ecalgpu_dqm_sourceclient-live", json!(0), "x\n"));
+    fake.publish(
+        FU,
+        fu_document(
+            FU,
+            358788,
+            9,
+            39363,
+            "ecalgpu_dqm_sourceclient-live",
+            json!(0),
+            "x\n",
+        ),
+    );
     let mut grabber = Grabber::start(&kv, &s, &fake, config()).unwrap();
     grabber.info_cycle(0.0);
-    let row = Tables::new(&kv, Db::Playback).run_row("dqm-source-state-run358788-hostdqmfu-c2b01-45-01-pid039363").unwrap().unwrap();
+    let row = Tables::new(&kv, Db::Playback)
+        .run_row("dqm-source-state-run358788-hostdqmfu-c2b01-45-01-pid039363")
+        .unwrap()
+        .unwrap();
     assert_eq!(row.client.as_deref(), Some("ecalgpu_dqm_sourceclient-live"));
     assert_eq!(row.client_path.as_deref(), Some("12_4_8_1"));
     assert_eq!(row.runkey.as_deref(), Some("cosmic_run"));
     assert_eq!(row.vmrss.as_deref(), Some("362744 kB"));
-    assert_eq!((row.run, row.rev, row.exit_code, row.events_rate), (Some(358788), Some(9), Some(0), Some(1.5)));
+    assert_eq!(
+        (row.run, row.rev, row.exit_code, row.events_rate),
+        (Some(358788), Some(9), Some(0), Some(1.5))
+    );
     assert_eq!(row.timestamp_us, Some(1_663_242_351_450_000));
-    assert_eq!(row.hostname.as_deref(), Some(FU), "the raw host is kept for revision tracking");
+    assert_eq!(
+        row.hostname.as_deref(),
+        Some(FU),
+        "the raw host is kept for revision tracking"
+    );
 }

@@ -13,11 +13,21 @@ use kv_api::MemoryStore;
 use serde_json::{json, Value};
 use web_kit::Request;
 
-const MACHINES: [&str; 5] = ["bu-c2f11-09-01", "fu-c2f11-11-01", "fu-c2f11-11-02", "fu-c2f11-11-03", "fu-c2f11-11-04"];
+const MACHINES: [&str; 5] = [
+    "bu-c2f11-09-01",
+    "fu-c2f11-11-01",
+    "fu-c2f11-11-02",
+    "fu-c2f11-11-03",
+    "fu-c2f11-11-04",
+];
 
 fn fixture(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/dqmsquare/");
-    let bytes = std::fs::read(format!("{path}{name}")).unwrap_or_else(|e| panic!("{path}{name}: {e}"));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/dqmsquare/"
+    );
+    let bytes =
+        std::fs::read(format!("{path}{name}")).unwrap_or_else(|e| panic!("{path}{name}: {e}"));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -63,7 +73,10 @@ fn cold_start(headers: usize) {
     }
     let kv = MemoryStore::new();
     let sanitizer = Sanitizer::new(hosts);
-    let config = GrabberConfig::new(Db::Production, hosts.iter().map(|h| h.to_string()).collect());
+    let config = GrabberConfig::new(
+        Db::Production,
+        hosts.iter().map(|h| h.to_string()).collect(),
+    );
     let cpu_before = cpu_time();
     let start = Instant::now();
     let mut grabber = Grabber::start(&kv, &sanitizer, &fake, config).expect("grabber starts");
@@ -75,9 +88,14 @@ fn cold_start(headers: usize) {
         }
     }
     let elapsed = start.elapsed();
-    let cpu = cpu_time().zip(cpu_before).map(|(after, before)| after - before);
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     assert_eq!(stored, headers);
-    let runs = Tables::new(&kv, Db::Production).run_numbers().map(|r| r.len()).unwrap_or_default();
+    let runs = Tables::new(&kv, Db::Production)
+        .run_numbers()
+        .map(|r| r.len())
+        .unwrap_or_default();
     println!(
         "cold start {headers} headers → {stored} rows in {runs} runs: {elapsed:.2?} wall, {:.2?} on CPU (fake server's JSON included)",
         cpu.unwrap_or_default()
@@ -87,19 +105,45 @@ fn cold_start(headers: usize) {
 /// This thread's time on CPU (Linux `schedstat`), to tell work from waiting on a shared machine.
 fn cpu_time() -> Option<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+    text.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
 }
 
 fn main() {
-    let iterations: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let iterations: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
     let kv = MemoryStore::new();
     let sanitizer = Sanitizer::new(MACHINES);
     let tables = Tables::new(&kv, Db::Production);
     seed::load_runs(&tables, &sanitizer, &fixture("runs_rows.json")).expect("runs fixture loads");
     seed::load_graphs(&tables, &fixture("graphs_rows.json")).expect("graphs fixture loads");
-    let mirror = Mirror { kv: &kv, sanitizer: &sanitizer, now_s: 1.7e9 };
-    bench_api(&mirror, "get_run", "/dqm/dqm-square/api?what=get_run&run=358791&db=production", iterations);
-    bench_api(&mirror, "get_runs", "/dqm/dqm-square/api?what=get_runs&from=358788&to=358792&db=production", iterations);
-    bench_api(&mirror, "get_graph", "/dqm/dqm-square/api?what=get_graph&run=358792&db=production", iterations);
+    let mirror = Mirror {
+        kv: &kv,
+        sanitizer: &sanitizer,
+        now_s: 1.7e9,
+    };
+    bench_api(
+        &mirror,
+        "get_run",
+        "/dqm/dqm-square/api?what=get_run&run=358791&db=production",
+        iterations,
+    );
+    bench_api(
+        &mirror,
+        "get_runs",
+        "/dqm/dqm-square/api?what=get_runs&from=358788&to=358792&db=production",
+        iterations,
+    );
+    bench_api(
+        &mirror,
+        "get_graph",
+        "/dqm/dqm-square/api?what=get_graph&run=358792&db=production",
+        iterations,
+    );
     cold_start(100_000);
 }

@@ -11,16 +11,26 @@ use serde_json::Value;
 
 /// The default machine lists plus the machines the fixture documents come from.
 pub const MACHINES: [&str; 11] = [
-    "dqmrubu-c2a06-03-01", "dqmfu-c2b01-45-01", "dqmfu-c2b02-45-01",
-    "dqmrubu-c2a06-01-01", "dqmfu-c2b03-45-01", "dqmfu-c2b04-45-01",
-    "bu-c2f11-09-01", "fu-c2f11-11-01", "fu-c2f11-11-02", "fu-c2f11-11-03", "fu-c2f11-11-04",
+    "dqmrubu-c2a06-03-01",
+    "dqmfu-c2b01-45-01",
+    "dqmfu-c2b02-45-01",
+    "dqmrubu-c2a06-01-01",
+    "dqmfu-c2b03-45-01",
+    "dqmfu-c2b04-45-01",
+    "bu-c2f11-09-01",
+    "fu-c2f11-11-01",
+    "fu-c2f11-11-02",
+    "fu-c2f11-11-03",
+    "fu-c2f11-11-04",
 ];
 
 /// 2022-09-15T14:10:00Z: a little after the fixture's last job update.
 pub const NOW_S: f64 = 1_663_251_000.0;
 
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dqmsquare").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/dqmsquare")
+        .join(name)
 }
 
 pub fn fixture_json(name: &str) -> Value {
@@ -41,7 +51,15 @@ pub fn seeded_store() -> MemoryStore {
 }
 
 /// An FU `dqm-source-state` document shaped like the protocol sample.
-pub fn fu_document(host: &str, run: i64, rev: i64, pid: u32, tag: &str, exit_code: Value, log: &str) -> Value {
+pub fn fu_document(
+    host: &str,
+    run: i64,
+    rev: i64,
+    pid: u32,
+    tag: &str,
+    exit_code: Value,
+    log: &str,
+) -> Value {
     serde_json::json!({
         "_id": format!("dqm-source-state-run{run}-host{host}-pid{pid:06}"), "_rev": rev, "type": "dqm-source-state",
         "hostname": host, "tag": tag, "run": run, "timestamp": 1663242342.45 + rev as f64,
