@@ -50,7 +50,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
     };
     let max_memory = runtime_config.max_instance_memory.map_or(options.max_instance_memory, |b| b as usize);
     let engine = engine::new_engine(max_memory)?;
-    let mut linker = host::linker(&engine)?;
+    let linker = host::linker(&engine)?;
 
     let component_ids: Vec<&str> = app.components.keys().map(String::as_str).collect();
     let mut components = BTreeMap::new();
@@ -63,10 +63,18 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
             Origin::Cached => println!("Component {}: loaded cached compilation", component.id),
             Origin::Compiled => println!("Component {}: compiled {}", component.id, wasm.display()),
         }
-        // Spin interfaces this host does not provide (sqlite, postgres, …) trap when called instead of
-        // failing the whole app at startup.
-        linker.define_unknown_imports_as_traps(&compiled).map_err(anyhow::Error::from)?;
-        let pre = linker.instantiate_pre(&compiled).map_err(anyhow::Error::from)?;
+        let pre = match linker.instantiate_pre(&compiled) {
+            Ok(pre) => pre,
+            // Spin interfaces this host does not provide (sqlite, postgres, …) trap when called instead of
+            // failing the whole app at startup. Only on a copy of the linker: trap stubs for type aliases
+            // would clash with the real resource types other components link against.
+            Err(missing) => {
+                eprintln!("Warning: component {}: {missing}; such imports will trap when called", component.id);
+                let mut lenient = linker.clone();
+                lenient.define_unknown_imports_as_traps(&compiled).map_err(anyhow::Error::from)?;
+                lenient.instantiate_pre(&compiled).map_err(anyhow::Error::from)?
+            }
+        };
         let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component {} does not export wasi:http/incoming-handler", component.id))?;

@@ -3,6 +3,7 @@
 pub mod key_value;
 pub mod outbound;
 pub mod variables;
+pub mod wasi_keyvalue;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,5 +100,8 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     crate::bindings::key_value::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     crate::bindings::variables::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     crate::bindings::config::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    crate::bindings::wasi_keyvalue::store::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    crate::bindings::wasi_keyvalue::atomics::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    crate::bindings::wasi_keyvalue::batch::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)
 }

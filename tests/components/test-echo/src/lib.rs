@@ -3,23 +3,24 @@
 //! `/var/<name>` reads a variable, `/files` reads and tries to write the files mount, `/outbound?url=…` makes an
 //! outgoing request, `/trap`, `/loop` and `/hog` misbehave; anything else echoes the request as JSON.
 
-use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::http::{IncomingRequest, IntoResponse, Request, Response};
 use spin_sdk::http_component;
 
 #[http_component]
-async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
-    let path = req.path().to_owned();
+async fn handle(req: IncomingRequest) -> anyhow::Result<impl IntoResponse> {
+    let path_with_query = req.path_with_query().unwrap_or_default();
+    let (path, query) = path_with_query.split_once('?').unwrap_or((&path_with_query, ""));
     let mut segments = path.trim_start_matches('/').splitn(2, '/');
     let first = segments.next().unwrap_or("");
     let rest = segments.next().unwrap_or("");
     Ok(match first {
         "var" => variable(rest),
         "files" => files(),
-        "outbound" => outbound(req.query()).await,
+        "outbound" => outbound(query).await,
         "trap" => panic!("test-echo was asked to trap"),
         "loop" => spin_forever(),
         "hog" => hog_memory(),
-        _ => echo(&req),
+        _ => echo(req).await,
     })
 }
 
@@ -27,17 +28,18 @@ fn json(status: u16, value: serde_json::Value) -> Response {
     Response::builder().status(status).header("content-type", "application/json").body(value.to_string()).build()
 }
 
-fn echo(req: &Request) -> Response {
-    let headers: Vec<_> = req.headers().map(|(k, v)| serde_json::json!([k, v.as_str().unwrap_or("")])).collect();
-    json(
-        200,
-        serde_json::json!({
-            "method": req.method().to_string(),
-            "uri": req.uri(),
-            "headers": headers,
-            "body_len": req.body().len(),
-        }),
-    )
+/// Headers in received order, duplicates kept (spin-sdk's `Request` would fold them into a map).
+async fn echo(req: IncomingRequest) -> Response {
+    let headers: Vec<_> = req
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(k, v)| serde_json::json!([k, String::from_utf8_lossy(&v)]))
+        .collect();
+    let method = format!("{:?}", req.method());
+    let uri = req.uri();
+    let body_len = req.into_body().await.map(|b| b.len()).unwrap_or(0);
+    json(200, serde_json::json!({ "method": method, "uri": uri, "headers": headers, "body_len": body_len }))
 }
 
 fn variable(name: &str) -> Response {

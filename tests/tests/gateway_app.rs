@@ -1,0 +1,63 @@
+//! Variables, the read-only files mount, outbound denial, startup errors and the compile cache.
+
+use dqm_spin_tests::{Gateway, TestApp};
+
+const REGION: (&str, &str) = ("SPIN_VARIABLE_REGION", "cern");
+
+#[test]
+fn variables_come_from_env_then_defaults() {
+    let app = TestApp::new("gateway");
+    let gateway = Gateway::start(&app, &[], &[REGION]);
+    assert_eq!(gateway.get("/var/message").json()["value"], "hello, cern!");
+    assert_eq!(gateway.get("/var/plain").json()["value"], "literal");
+    let unknown = gateway.get("/var/nope");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.text().contains("Undefined"), "{}", unknown.text());
+    drop(gateway);
+    let overridden = Gateway::start(&app, &[], &[REGION, ("SPIN_VARIABLE_GREETING", "salut")]);
+    assert_eq!(overridden.get("/var/message").json()["value"], "salut, cern!");
+}
+
+#[test]
+fn missing_required_variable_fails_startup() {
+    let app = TestApp::new("gateway");
+    let log = Gateway::try_start(&app, &[], &[]).err().expect("must not start without `region`");
+    assert!(log.contains(r#"no provider resolved required variable(s): [Key("region")]"#), "{log}");
+}
+
+#[test]
+fn files_mount_is_readable_but_not_writable() {
+    let app = TestApp::new("gateway");
+    let gateway = Gateway::start(&app, &[], &[REGION]);
+    let files = gateway.get("/files").json();
+    assert_eq!(files["read"], "hello from the files mount\n");
+    assert!(files["write_error"].is_string(), "writing must fail: {files}");
+    assert!(!app.state_dir().join("assets/files/static/new.txt").exists());
+}
+
+#[test]
+fn outbound_request_to_undeclared_host_is_denied() {
+    let app = TestApp::new("gateway");
+    let gateway = Gateway::start(&app, &[], &[REGION]);
+    let denied = gateway.get("/outbound?url=http://example.invalid/");
+    assert_eq!(denied.status, 502);
+    assert!(denied.text().contains("HttpRequestDenied"), "{}", denied.text());
+    assert!(gateway.log().contains("disallowed destination 'http://example.invalid'"), "{}", gateway.log());
+}
+
+#[test]
+fn restart_reuses_the_compile_cache() {
+    let app = TestApp::new("gateway");
+    let first = Gateway::start(&app, &[], &[REGION]);
+    assert!(first.log().contains("Component echo: compiled"), "{}", first.log());
+    drop(first);
+    let cache = app.state_dir().join("cache");
+    let before: Vec<_> = std::fs::read_dir(&cache).expect("cache dir").map(|e| e.unwrap().metadata().unwrap().modified().unwrap()).collect();
+    assert_eq!(before.len(), 2, "one artifact per distinct wasm");
+    let second = Gateway::start(&app, &[], &[REGION]);
+    assert!(second.log().contains("Component echo: loaded cached compilation"), "{}", second.log());
+    assert!(!second.log().contains(": compiled"), "{}", second.log());
+    let after: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().metadata().unwrap().modified().unwrap()).collect();
+    assert_eq!(before, after);
+    assert_eq!(second.get("/echo/x").status, 200);
+}
