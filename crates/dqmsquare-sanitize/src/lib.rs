@@ -4,6 +4,8 @@
 //! The original's field rules (host, client, CMSSW version, run key) are plain functions; the free-text
 //! rules live in [`Sanitizer`], which also knows the configured machine lists (`FFF_*_MACHINES`).
 
+use std::sync::OnceLock;
+
 use regex_lite::{Captures, Regex};
 
 /// Censors one host name: `dqmfu-c2b01-45-01` → `dqmfu-c2b01-..`, `fu-c2f11-11-01.cms` → `fu..01`.
@@ -85,6 +87,12 @@ const HOST_PREFIXES: [&str; 4] = ["dqm-", "fu-", "bu-", "ru-"];
 pub struct Sanitizer {
     /// Configured machine names without `.cms`, longest first so a longer name is never half-replaced.
     machines: Vec<String>,
+    /// Compiled on first use: a component that only censors host fields never pays for the patterns.
+    rules: OnceLock<Rules>,
+}
+
+#[derive(Debug, Clone)]
+struct Rules {
     cookie: Regex,
     bearer: Regex,
     key_value: Regex,
@@ -119,10 +127,22 @@ impl Sanitizer {
             .collect();
         machines.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         machines.dedup();
-        // The patterns are constants, so a failure to compile is a programming error caught by every test.
-        let re = |pattern: &str| Regex::new(pattern).expect("sanitiser pattern compiles");
         Sanitizer {
             machines,
+            rules: OnceLock::new(),
+        }
+    }
+
+    fn rules(&self) -> &Rules {
+        self.rules.get_or_init(Rules::compile)
+    }
+}
+
+impl Rules {
+    fn compile() -> Rules {
+        // The patterns are constants, so a failure to compile is a programming error caught by every test.
+        let re = |pattern: &str| Regex::new(pattern).expect("sanitiser pattern compiles");
+        Rules {
             cookie: re(r"(?i)\b(cookie|set-cookie|authorization)\s*[:=]\s*[^\r\n]*"),
             bearer: re(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
             key_value: re(
@@ -136,7 +156,9 @@ impl Sanitizer {
             host: re(r"\b(?:dqmfu|dqmrubu|dqm|fu|bu|ru)-[a-z0-9]+(?:-[0-9]{2}){1,2}(?:\.cms)?\b"),
         }
     }
+}
 
+impl Sanitizer {
     /// Every free-text rule, in an order where an earlier rule never exposes what a later one hides:
     /// whole cookie lines first, then tokens, then addresses, user names and host names.
     pub fn clean_text(&self, text: &str) -> String {
@@ -146,30 +168,38 @@ impl Sanitizer {
         let mut text = text.to_owned();
         if has("cookie") || has("authorization") {
             text = self
+                .rules()
                 .cookie
                 .replace_all(&text, "$1: <redacted>")
                 .into_owned();
         }
         if has("bearer") {
             text = self
+                .rules()
                 .bearer
                 .replace_all(&text, "Bearer <redacted>")
                 .into_owned();
         }
         if KEY_WORDS.iter().any(|k| has(k)) {
             text = self
+                .rules()
                 .key_value
                 .replace_all(&text, "$1=<redacted>")
                 .into_owned();
         }
         if text.contains("eyJ") {
-            text = self.jwt.replace_all(&text, "<token>").into_owned();
+            text = self.rules().jwt.replace_all(&text, "<token>").into_owned();
         }
         if text.contains('@') {
-            text = self.email.replace_all(&text, "<email>").into_owned();
+            text = self
+                .rules()
+                .email
+                .replace_all(&text, "<email>")
+                .into_owned();
         }
         if USER_PATH_ROOTS.iter().any(|root| text.contains(root)) {
             text = self
+                .rules()
                 .user_path
                 .replace_all(&text, "${1}<user>/")
                 .into_owned();
@@ -192,7 +222,8 @@ impl Sanitizer {
         if !HOST_PREFIXES.iter().any(|p| text.contains(p)) {
             return text;
         }
-        self.host
+        self.rules()
+            .host
             .replace_all(&text, |caps: &Captures| censor_host(&caps[0]))
             .into_owned()
     }
