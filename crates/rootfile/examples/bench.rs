@@ -1,5 +1,7 @@
 //! Timing of the two hot paths, many iterations with `Instant` (no criterion: it is heavy to build):
-//! `cargo run --release -p rootfile --example bench [ROOT_10K_FILE]`.
+//! `cargo run --release -p rootfile --example bench [ROOT_10K_FILE [list N]]`.
+//! With `list N` only the listing runs, N times, so that `perf stat -e task-clock` can give the CPU
+//! time per listing on a loaded machine.
 
 use rootfile::{decode, FileSource, RootFile};
 use std::time::Instant;
@@ -20,7 +22,15 @@ fn time<T>(label: &str, n: usize, mut f: impl FnMut() -> T) {
 }
 
 fn main() -> rootfile::Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| DEFAULT.to_owned());
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).cloned().unwrap_or_else(|| DEFAULT.to_owned());
+    if args.get(2).map(String::as_str) == Some("list") {
+        let n: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1000);
+        time("open + recursive listing", n, || {
+            RootFile::open(FileSource::open(&path).unwrap(), &path).unwrap().list_recursive().unwrap().len()
+        });
+        return Ok(());
+    }
     let listed = RootFile::open(FileSource::open(&path)?, &path)?.list_recursive()?.len();
     println!("{path}: {listed} keys");
 
