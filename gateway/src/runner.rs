@@ -31,7 +31,7 @@ pub struct Runner {
     pub stores: Arc<StoreManager>,
 }
 
-/// Why a request got no response from its component: `message` goes to the client, `detail` to the log.
+/// Why a request got no response from its component: `message` goes to the client, `detail` is logged.
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
@@ -81,19 +81,17 @@ impl Runner {
                 proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
             }
             .await;
-            result.map_err(|err| describe(err, store.data().memory.exceeded, deadline, timeout, max_memory))
+            // Logged here, because after the response head nobody else sees the error (Spin logs it too).
+            result.map_err(|err| {
+                let failure = describe(err, store.data().memory.exceeded, deadline, timeout, max_memory);
+                eprintln!("Error processing request for component {}: {}", store.data().component.id, failure.detail);
+                failure
+            })
         });
 
         match tokio::time::timeout_at(deadline.into(), receiver).await {
-            Ok(Ok(Ok(response))) => {
-                // The guest may still fail while streaming the body; the client then sees it truncated.
-                tokio::spawn(async move {
-                    if let Ok(Err(failure)) = task.await {
-                        eprintln!("Component error after response started: {}", failure.detail);
-                    }
-                });
-                Ok(response)
-            }
+            // The task keeps streaming the body; a failure from here on truncates it.
+            Ok(Ok(Ok(response))) => Ok(response),
             Ok(Ok(Err(code))) => Err(Failure::new(format!("component returned an error: {code:?}"), format!("{code:?}"))),
             // The guest dropped the outparam: it trapped, or returned without answering.
             Ok(Err(_)) => Err(match task.await {
@@ -103,6 +101,7 @@ impl Runner {
             }),
             Err(_) => {
                 task.abort();
+                eprintln!("Error processing request for component {id}: no response head before the deadline");
                 Err(Failure::new(timed_out(timeout), "no response head before the deadline"))
             }
         }

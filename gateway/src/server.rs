@@ -124,7 +124,7 @@ impl Gateway {
         let response = match self.prepare(req, &matched, client).await {
             Ok(req) => match self.runner.run(&component_id, req, &self.limits).await {
                 Ok(response) => response,
-                Err(failure) => failure_response(&component_id, failure),
+                Err(failure) => failure_response(failure),
             },
             Err(response) => response,
         };
@@ -173,8 +173,7 @@ impl Gateway {
     }
 }
 
-fn failure_response(component: &str, failure: Failure) -> Response<HyperOutgoingBody> {
-    eprintln!("Error processing request for component {component}: {}", failure.detail);
+fn failure_response(failure: Failure) -> Response<HyperOutgoingBody> {
     message(StatusCode::INTERNAL_SERVER_ERROR, &failure.message)
 }
 

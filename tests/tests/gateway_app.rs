@@ -61,3 +61,34 @@ fn restart_reuses_the_compile_cache() {
     assert_eq!(before, after);
     assert_eq!(second.get("/echo/x").status, 200);
 }
+
+#[test]
+fn build_flag_runs_component_build_commands_first() {
+    let app = TestApp::new("gateway");
+    let mut manifest = std::fs::read_to_string(app.manifest()).unwrap();
+    manifest.push_str("\n[component.echo.build]\ncommand = \"echo built > build-marker.txt\"\n");
+    std::fs::write(app.manifest(), manifest).unwrap();
+    let gateway = Gateway::start(&app, &["--build"], &[REGION]);
+    assert_eq!(std::fs::read_to_string(app.path().join("build-marker.txt")).unwrap(), "built\n");
+    assert_eq!(gateway.get("/echo/x").status, 200);
+}
+
+#[test]
+fn invalid_manifest_fails_startup_with_spins_message() {
+    let app = TestApp::new("gateway");
+    let mut manifest = std::fs::read_to_string(app.manifest()).unwrap();
+    manifest.push_str("\nnot_a_component_key = true\n");
+    std::fs::write(app.manifest(), manifest).unwrap();
+    let log = Gateway::try_start(&app, &[], &[REGION]).err().expect("must reject the manifest");
+    assert!(log.contains("unknown field `not_a_component_key`"), "{log}");
+}
+
+#[test]
+fn undeclared_kv_label_fails_startup() {
+    let app = TestApp::new("gateway");
+    let manifest = std::fs::read_to_string(app.manifest()).unwrap();
+    let manifest = manifest.replacen(r#"key_value_stores = ["default"]"#, r#"key_value_stores = ["default", "archive"]"#, 1);
+    std::fs::write(app.manifest(), manifest).unwrap();
+    let log = Gateway::try_start(&app, &[], &[REGION]).err().expect("`archive` has no backing store");
+    assert!(log.contains(r#"unknown key_value_stores label "archive" for component "kv-a""#), "{log}");
+}

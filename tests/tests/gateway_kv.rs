@@ -91,3 +91,56 @@ fn sqlite_file_uses_spins_schema_both_ways() {
     let gateway = Gateway::start(&app, &[], &[REGION]);
     assert_eq!(gateway.get("/b/default/written-by-sql").body, b"hi\n");
 }
+
+/// A throw-away `redis-server` on a free port, killed on drop.
+struct Redis {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = dqm_spin_tests::free_port().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is needed for this test: apt-get install -y redis-server");
+        let addr = format!("127.0.0.1:{port}");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                return Redis { child, url: format!("redis://{addr}") };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("redis-server did not listen on {addr}");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn redis_runtime_config_backs_the_default_store() {
+    let redis = Redis::start();
+    let app = TestApp::new("gateway");
+    let runtime_config = app.path().join("runtime-config.toml");
+    std::fs::write(&runtime_config, format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.url)).unwrap();
+    let rc = runtime_config.to_string_lossy().into_owned();
+    let gateway = Gateway::start(&app, &["--runtime-config-file", &rc], &[REGION]);
+    assert_eq!(gateway.send("PUT", "/a/default/run", &[], b"366498").status, 204);
+    assert_eq!(gateway.get("/b/default/run").text(), "366498");
+    assert_eq!(gateway.send("POST", "/a/default/n/incr", &[], b"").text(), "1");
+    assert_eq!(gateway.send("POST", "/b/default/n/incr", &[], b"").text(), "2");
+    drop(gateway);
+    assert!(!app.state_dir().join("sqlite_key_value.db").exists(), "redis, not sqlite, backs `default`");
+    let restarted = Gateway::start(&app, &[], &[REGION, ("RUNTIME_CONFIG_FILE", &rc)]);
+    assert_eq!(restarted.get("/a/default/run").text(), "366498");
+    let replica = Gateway::start(&app, &["--runtime-config-file", &rc, "--read-only"], &[REGION]);
+    assert_eq!(replica.send("PUT", "/a/default/run", &[], b"x").status, 503);
+    assert_eq!(replica.get("/b/default/run").text(), "366498");
+}
