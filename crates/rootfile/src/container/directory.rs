@@ -74,5 +74,9 @@ pub fn parse_key_list(bytes: &[u8], base: u32) -> Result<Vec<KeyHeader>> {
     if n.saturating_mul(26) > r.remaining() {
         return Err(r.error(format!("{n} keys do not fit in the key list")));
     }
-    (0..n).map(|_| KeyHeader::read(&mut r)).collect()
+    let mut keys = Vec::with_capacity(n);
+    for _ in 0..n {
+        keys.push(KeyHeader::read(&mut r)?);
+    }
+    Ok(keys)
 }
