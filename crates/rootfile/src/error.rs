@@ -32,14 +32,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// Adds context to the error of a `Result`, lazily.
-pub trait Context<T> {
-    fn context_with<C: fmt::Display>(self, context: impl FnOnce() -> C) -> Result<T>;
-}
-
-impl<T> Context<T> for Result<T> {
-    fn context_with<C: fmt::Display>(self, context: impl FnOnce() -> C) -> Result<T> {
-        self.map_err(|e| e.context(context()))
-    }
-}
