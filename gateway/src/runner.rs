@@ -120,7 +120,9 @@ fn describe(err: wasmtime::Error, memory_exceeded: bool, deadline: Instant, time
         Failure::new(format!("component exceeded its memory limit of {max_memory} bytes"), detail)
     } else if Instant::now() >= deadline {
         Failure::new(timed_out(timeout), detail)
+    } else if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+        Failure::new(format!("component trapped: {trap}"), detail)
     } else {
-        Failure::new(format!("component trapped: {}", err.root_cause()), detail)
+        Failure::new(format!("component failed: {}", err.root_cause()), detail)
     }
 }
