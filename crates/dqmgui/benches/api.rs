@@ -1,0 +1,97 @@
+//! Native timings of the API over `MemoryStore` (the gateway adds its own per-request cost; measure that with
+//! wrk): register + first archive of the 21-ME legacy fixture, register of the 10k-ME `root_10k.root`,
+//! archive, samples and json of a TH1F. `cargo bench -p dqmgui --bench api`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use dqmgui::{DataRoot, Service};
+use kv_api::MemoryStore;
+use web_kit::{Reply, Request};
+
+const LEGACY: &str = "DQM_V0001_R000123456__ZeroBias__Run2024A-PromptReco-v1__DQMIO.root";
+const ZB: &str = "/ZeroBias/Run2024A-PromptReco-v1/DQMIO";
+
+fn service<'a>(store: &'a MemoryStore, dir: &Path) -> Service<'a> {
+    Service {
+        store,
+        data: DataRoot { mount: "/data".into(), dir: dir.to_path_buf() },
+        admin_token: "t".into(),
+        host: dqmgui::DEFAULT_HOST.into(),
+        layouts_dir: dir.to_path_buf(),
+        now: 0,
+    }
+}
+
+fn register(svc: &Service, dataset: &str, run: u32, file: &str) {
+    let body = format!(r#"[{{"dataset": "{dataset}", "run": {run}, "lumi": 0, "file": "/data/{file}", "fileformat": 1}}]"#);
+    let req = Request { method: "POST".into(), path: "/api/v1/register".into(), headers: vec![("authorization".into(), "Bearer t".into())], body: body.into_bytes(), ..Default::default() };
+    let reply = dqmgui::handle(&req, svc);
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+}
+
+fn get(svc: &Service, path: &str) -> Reply {
+    let reply = dqmgui::handle(&Request::get(path), svc);
+    assert_eq!(reply.status, 200, "{path}");
+    reply
+}
+
+/// Runs `f` `n` times and prints p50 / p99 / mean.
+fn time(label: &str, n: usize, mut f: impl FnMut()) {
+    let mut samples: Vec<Duration> = (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / n as u32;
+    println!("{label:<48} p50 {:>9.3?}  p99 {:>9.3?}  mean {:>9.3?}  (n={n})", samples[n / 2], samples[n * 99 / 100], mean);
+}
+
+fn main() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let fixtures = repo.join("tests/fixtures/dqm");
+    let perf = repo.join("tests/fixtures/root-conformance/perf");
+
+    let mut run = 0;
+    time("register + first archive, 21-ME legacy", 200, || {
+        let store = MemoryStore::new();
+        let svc = service(&store, &fixtures);
+        run += 1;
+        register(&svc, ZB, 123456, LEGACY);
+        get(&svc, &format!("/api/v1/archive/123456{ZB}/Tracking/TrackParameters/GeneralProperties"));
+    });
+    let big_file = perf.join("root_10k.root");
+    time("  of which: open + list (dqm-formats)", 10, || {
+        let file = dqm_formats::DqmFile::open(rootfile::FileSource::open(&big_file).unwrap(), "root_10k").unwrap();
+        assert_eq!(file.list(1, 0).unwrap().mes.len(), 10_000);
+    });
+    time("register root_10k.root (10,000 TH1F)", 10, || {
+        let store = MemoryStore::new();
+        register(&service(&store, &perf), "/Perf/Ten/Thousand", 1, "root_10k.root");
+    });
+
+    let store = MemoryStore::new();
+    let svc = service(&store, &fixtures);
+    for i in 0..100 {
+        register(&svc, &format!("/Bench/s{i}/DQMIO"), 123456, LEGACY);
+    }
+    register(&svc, ZB, 123456, LEGACY);
+    time("archive GeneralProperties (101 samples stored)", 2000, || {
+        get(&svc, &format!("/api/v1/archive/123456{ZB}/Tracking/TrackParameters/GeneralProperties"));
+    });
+    time("samples (101 samples)", 2000, || {
+        get(&svc, "/api/v1/samples");
+    });
+    time("json TH1F NumberOfTracks", 2000, || {
+        get(&svc, &format!("/api/v1/json/123456{ZB}/Tracking/TrackParameters/GeneralProperties/NumberOfTracks"));
+    });
+    let big = MemoryStore::new();
+    let big_svc = service(&big, &perf);
+    register(&big_svc, "/Perf/Ten/Thousand", 1, "root_10k.root");
+    time("archive top level of root_10k", 200, || {
+        get(&big_svc, "/api/v1/archive/1/Perf/Ten/Thousand/");
+    });
+}
