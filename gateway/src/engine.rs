@@ -82,3 +82,47 @@ fn cache_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
     let hex: String = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
     cache_dir.join(format!("{hex}.cwasm"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest valid component: the component-model preamble and nothing else.
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+    #[test]
+    fn second_load_comes_from_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("empty.wasm");
+        std::fs::write(&wasm, EMPTY_COMPONENT).unwrap();
+        let engine = new_engine(16 << 20).unwrap();
+        let cache = dir.path().join("cache");
+        assert_eq!(load_component(&engine, &wasm, &cache).unwrap().1, Origin::Compiled);
+        assert_eq!(load_component(&engine, &wasm, &cache).unwrap().1, Origin::Cached);
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn a_corrupt_cache_entry_is_recompiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("empty.wasm");
+        std::fs::write(&wasm, EMPTY_COMPONENT).unwrap();
+        let engine = new_engine(16 << 20).unwrap();
+        let cache = dir.path().join("cache");
+        load_component(&engine, &wasm, &cache).unwrap();
+        let entry = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+        std::fs::write(&entry, b"garbage").unwrap();
+        assert_eq!(load_component(&engine, &wasm, &cache).unwrap().1, Origin::Compiled);
+        assert_eq!(load_component(&engine, &wasm, &cache).unwrap().1, Origin::Cached);
+    }
+
+    #[test]
+    fn invalid_wasm_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("bad.wasm");
+        std::fs::write(&wasm, b"not wasm").unwrap();
+        let engine = new_engine(16 << 20).unwrap();
+        assert!(load_component(&engine, &wasm, &dir.path().join("cache")).is_err());
+        assert!(load_component(&engine, &dir.path().join("missing.wasm"), &dir.path().join("cache")).is_err());
+    }
+}

@@ -174,3 +174,35 @@ fn copy_files(files: &[spin_app::files::FileMount], dir: &Path) -> Result<Option
     }
     Ok(Some(dir.to_path_buf()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spin_app::files::FileMount;
+
+    #[test]
+    fn files_are_copied_fresh_and_cannot_escape_the_mount() {
+        let root = tempfile::tempdir().unwrap();
+        let source = root.path().join("hello.txt");
+        std::fs::write(&source, "hi").unwrap();
+        let mount = root.path().join("assets/web");
+        std::fs::create_dir_all(&mount).unwrap();
+        std::fs::write(mount.join("stale.txt"), "old").unwrap();
+
+        let files = [FileMount { source: source.clone(), destination: "/static/hello.txt".into() }];
+        assert_eq!(copy_files(&files, &mount).unwrap(), Some(mount.clone()));
+        assert_eq!(std::fs::read_to_string(mount.join("static/hello.txt")).unwrap(), "hi");
+        assert!(!mount.join("stale.txt").exists(), "a restart must not serve files removed from the manifest");
+
+        let escaping = [FileMount { source, destination: "/../outside.txt".into() }];
+        assert!(copy_files(&escaping, &mount).is_err());
+        assert_eq!(copy_files(&[], &mount).unwrap(), None);
+    }
+
+    #[test]
+    fn from_accepts_a_directory_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(manifest_path(dir.path()), dir.path().join("spin.toml"));
+        assert_eq!(manifest_path(Path::new("other.toml")), PathBuf::from("other.toml"));
+    }
+}
