@@ -35,14 +35,38 @@ fn files_mount_is_readable_but_not_writable() {
     assert!(!app.state_dir().join("assets/files/static/new.txt").exists());
 }
 
+/// A one-shot HTTP server that answers 204 and reports the request line it got.
+fn upstream() -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(socket.try_clone().unwrap()).read_line(&mut line).unwrap();
+        socket.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").unwrap();
+        line
+    });
+    (port, handle)
+}
+
 #[test]
-fn outbound_request_to_undeclared_host_is_denied() {
+fn outbound_requests_only_reach_declared_hosts() {
+    let (port, upstream) = upstream();
+    let port = port.to_string();
     let app = TestApp::new("gateway");
-    let gateway = Gateway::start(&app, &[], &[REGION]);
+    let gateway = Gateway::start(&app, &[], &[REGION, ("SPIN_VARIABLE_UPSTREAM_PORT", &port)]);
+    // Allowed through the `{{ upstream_port }}` template.
+    let allowed = gateway.get(&format!("/outbound?url=http://127.0.0.1:{port}/ping"));
+    assert_eq!(allowed.json()["status"], 204, "{}", allowed.text());
+    assert_eq!(upstream.join().unwrap().trim_end(), "GET /ping HTTP/1.1");
+
     let denied = gateway.get("/outbound?url=http://example.invalid/");
     assert_eq!(denied.status, 502);
     assert!(denied.text().contains("HttpRequestDenied"), "{}", denied.text());
     assert!(gateway.log().contains("disallowed destination 'http://example.invalid'"), "{}", gateway.log());
+    let other_port = gateway.get("/outbound?url=http://127.0.0.1:1/");
+    assert!(other_port.text().contains("HttpRequestDenied"), "{}", other_port.text());
 }
 
 #[test]
