@@ -10,6 +10,8 @@ pub mod component;
 pub mod layouts;
 pub mod melist;
 pub mod objects;
+#[cfg(feature = "render")]
+pub mod plot;
 pub mod pyjson;
 pub mod query;
 pub mod register;
