@@ -292,7 +292,6 @@ pub fn draw(canvas: &mut Canvas, f: &Frame, x: &AxisSpec, y: &AxisSpec, s: &Size
     let xtick = (r.h() * 0.03).clamp(2.0, 12.0);
     let ytick = (r.w() * 0.02).clamp(2.0, 12.0);
     let grid_color = Rgba(0, 0, 0, 60);
-    let lh = text::measure("0", &s.label).1;
     let mut x_label_bottom = r.y1 + g;
     match &f.xmarks {
         Marks::Numeric(t) => {
@@ -383,7 +382,6 @@ pub fn draw(canvas: &mut Canvas, f: &Frame, x: &AxisSpec, y: &AxisSpec, s: &Size
     }
     if y.show_labels && !y.title.is_empty() {
         let title = text::fit(y.title, &s.axis_title, r.h());
-        let _ = lh;
         text::draw(canvas, &title, &s.axis_title, (r.x0 - left_of_labels(f, s) - g, r.y0), (Align::End, Align::Start), true);
     }
 }

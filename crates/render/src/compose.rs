@@ -299,7 +299,7 @@ fn draw_ratio(c: &mut Canvas, ctx: &Ctx, main: &Plot, refs: &[&Plot]) {
         .collect();
     let (lo, hi, _) = draw1d::extent(&ratios, true, xr);
     let rr = if lo.is_finite() {
-        let (lo, hi) = (lo.min(1.0).max(0.0), hi.max(1.0).min(10.0));
+        let (lo, hi) = (lo.clamp(0.0, 1.0), hi.clamp(1.0, 10.0));
         let pad = ((hi - lo) * 0.1).max(0.05);
         ((lo - pad).max(0.0), hi + pad)
     } else {

@@ -83,7 +83,7 @@ impl Look {
             }
             _ => {}
         }
-        if style.fill.is_some() && !(draw.errors && !draw.hist) {
+        if style.fill.is_some() && (draw.hist || !draw.errors) {
             draw.fill = true;
         }
         let mut log = [false; 3];

@@ -95,7 +95,7 @@ pub fn log(min: f64, max: f64, every: usize) -> Ticks {
     for d in d0..=d1.min(d0 + 400) {
         let decade = 10f64.powi(d);
         if inside(decade) {
-            let label = if (d - d0) as usize % every.max(1) == 0 || few_decades { decade_label(d) } else { String::new() };
+            let label = if ((d - d0) as usize).is_multiple_of(every.max(1)) || few_decades { decade_label(d) } else { String::new() };
             major.push((decade, label));
         }
         if d1 - d0 <= 30 {
