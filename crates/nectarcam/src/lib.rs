@@ -8,9 +8,11 @@
 pub mod api;
 pub mod assets;
 pub mod classify;
+#[cfg(feature = "ingest")]
 pub mod cli;
 pub mod display;
 pub mod health;
+#[cfg(feature = "ingest")]
 pub mod ingest;
 pub mod keys;
 pub mod layout;
@@ -18,6 +20,7 @@ pub mod model;
 
 pub use api::{Viewer, MOUNT};
 pub use health::{Health, Role};
+#[cfg(feature = "ingest")]
 pub use ingest::IngestError;
 pub use keys::RunKey;
 pub use model::RunData;
