@@ -39,3 +39,19 @@ impl Db {
         Db::ALL.into_iter().find(|db| db.name() == name)
     }
 }
+
+/// `FFF_PLAYBACK_MACHINES`' default (spec §9).
+pub const DEFAULT_PLAYBACK_MACHINES: &str =
+    "dqmrubu-c2a06-03-01;dqmfu-c2b01-45-01;dqmfu-c2b02-45-01";
+/// `FFF_PRODUCTION_MACHINES`' default (spec §9).
+pub const DEFAULT_PRODUCTION_MACHINES: &str =
+    "dqmrubu-c2a06-01-01;dqmfu-c2b03-45-01;dqmfu-c2b04-45-01";
+
+/// A `;`-separated machine list, blanks dropped.
+pub fn machine_list(text: &str) -> Vec<String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

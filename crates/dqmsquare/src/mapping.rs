@@ -208,3 +208,52 @@ pub fn fill_graph(tables: &Tables, header: &Value, document: &Value) -> KvResult
         None => Ok(false),
     }
 }
+
+/// One job row as the robber reads it off the DQM² page (§3.1); `None` is a cell that reads `-`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScrapedJob {
+    pub run: i64,
+    pub hostname: String,
+    pub pid: u32,
+    /// `td[3]`: `R` (running) or the exit code.
+    pub state: String,
+    pub tag: String,
+    pub timestamp_s: Option<f64>,
+    pub lumi: Option<i64>,
+    pub vmrss: Option<String>,
+    pub events_total: Option<i64>,
+    /// The two expanded `dqm-log` blocks.
+    pub log_start: Vec<String>,
+    pub log_end: Vec<String>,
+}
+
+impl ScrapedJob {
+    /// The header and document fff_dqmtools would have sent for this job, so the robber stores its rows
+    /// through [`fill_runs`] exactly as the grabber does (same id, same defaults; a running job has no exit code).
+    pub fn as_header_and_document(&self) -> (Value, Value) {
+        let id = format!(
+            "dqm-source-state-run{}-host{}-pid{:06}",
+            self.run, self.hostname, self.pid
+        );
+        let mut header = serde_json::json!({
+            "_id": id, "type": "dqm-source-state", "hostname": self.hostname, "tag": self.tag, "run": self.run,
+        });
+        if let Some(ts) = self.timestamp_s {
+            header["timestamp"] = ts.into();
+        }
+        let mut document = serde_json::json!({"_id": id, "extra": {"stdlog_start": self.log_start, "stdlog_end": self.log_end}});
+        if let Ok(code) = self.state.trim().parse::<i64>() {
+            document["exit_code"] = code.into();
+        }
+        if let Some(ls) = self.lumi {
+            document["cmssw_lumi"] = ls.into();
+        }
+        if let Some(events) = self.events_total {
+            document["events_total"] = events.into();
+        }
+        if let Some(rss) = &self.vmrss {
+            document["extra"]["ps_info"] = serde_json::json!({"VmRSS": rss});
+        }
+        (header, document)
+    }
+}

@@ -378,3 +378,57 @@ fn documents_map_with_the_section_4_rules() {
         "the raw host is kept for revision tracking"
     );
 }
+
+#[test]
+fn a_scraped_job_maps_onto_the_same_row_as_its_document() {
+    use dqmsquare::mapping::{fill_runs, ScrapedJob};
+    let s = sanitizer();
+    let doc = json!({
+        "_id": "dqm-source-state-run358788-hostfu-c2f11-11-01-pid039363", "_rev": 5, "hostname": "fu-c2f11-11-01",
+        "tag": "ecalgpu_dqm_sourceclient-live", "run": 358788, "timestamp": 1663242342.45, "exit_code": 0,
+        "cmssw_lumi": 12, "events_total": 400, "extra": {"ps_info": {"VmRSS": "362744 kB"}, "stdlog_start": ["a\n"], "stdlog_end": ["b\n"]},
+    });
+    let header = json!({"_id": doc["_id"], "_rev": 5, "hostname": doc["hostname"], "tag": doc["tag"], "run": 358788, "timestamp": 1663242342.45});
+    let grabbed_kv = MemoryStore::new();
+    let grabbed = Tables::new(&grabbed_kv, Db::Production);
+    fill_runs(&grabbed, &s, &[(&header, &doc)]).unwrap();
+
+    let job = ScrapedJob {
+        run: 358788,
+        hostname: "fu-c2f11-11-01".into(),
+        pid: 39363,
+        state: "0".into(),
+        tag: "ecalgpu_dqm_sourceclient-live".into(),
+        timestamp_s: Some(1663242342.45),
+        lumi: Some(12),
+        vmrss: Some("362744 kB".into()),
+        events_total: Some(400),
+        log_start: vec!["a\n".into()],
+        log_end: vec!["b\n".into()],
+    };
+    let (h, d) = job.as_header_and_document();
+    let robbed_kv = MemoryStore::new();
+    let robbed = Tables::new(&robbed_kv, Db::Production);
+    fill_runs(&robbed, &s, &[(&h, &d)]).unwrap();
+    let (mut a, b) = (
+        grabbed.run_rows(358788).unwrap(),
+        robbed.run_rows(358788).unwrap(),
+    );
+    // The page shows no revision, events rate, CMSSW run or path; everything else is the same row.
+    a[0].rev = Some(-1);
+    a[0].events_rate = b[0].events_rate;
+    a[0].cmssw_run = b[0].cmssw_run;
+    a[0].client_path = b[0].client_path.clone();
+    a[0].runkey = b[0].runkey.clone();
+    a[0].fi_state = b[0].fi_state.clone();
+    assert_eq!(a, b);
+    let running = ScrapedJob {
+        state: "R".into(),
+        ..job
+    };
+    assert_eq!(
+        running.as_header_and_document().1.get("exit_code"),
+        None,
+        "running reads as the -1 default"
+    );
+}
