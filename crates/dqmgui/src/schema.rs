@@ -14,9 +14,10 @@
 //! **Concurrency** (Spin KV has no transactions). A new sample takes a slot from `increment` (atomic on every
 //! backend) and writes its id into that slot: no two writers share a key, so no index entry can be lost.
 //! The catalog is only a compaction of the log: writers fold the written slots into it with compare-and-swap
-//! (`update_with_retry`), and readers add its `pending` slots and any past its `upto`. A stale or overwritten catalog
-//! therefore costs a few extra reads, never an entry. `samples`, `datasets` and `latest_runs` read the
-//! catalog plus those few slots, never `get_keys`.
+//! (`update_with_retry`) before answering, and readers add its `pending` slots and the written slots past its
+//! `upto` (plain gets, no counter reads). A stale or overwritten catalog therefore costs a few extra reads,
+//! never an entry (even where CAS on an absent key upserts: a lost fold is re-read from the log). `samples`,
+//! `datasets` and `latest_runs` read the catalog plus those few slots, never `get_keys`.
 //!
 //! **Re-register** writes the new ME list under a fresh `melist/<n>` key, then flips the record's `melist`
 //! pointer with compare-and-swap and deletes the old blob: a reader sees the old list or the new one.
@@ -177,19 +178,20 @@ fn merge(samples: &mut Vec<SampleId>, more: Vec<SampleId>) {
     samples.dedup();
 }
 
-/// Every registered sample, sorted by dataset, run, lumi.
+/// Every registered sample, sorted by dataset, run, lumi. Reads only (no counter access, so replicas and
+/// concurrent readers never write): the catalog, its pending slots, and the slots after `upto` up to the
+/// first empty one. A writer folds its slot before answering, so every completed registration is seen.
 pub fn all_samples(store: &dyn KvStore) -> KvResult<Vec<SampleId>> {
     let mut catalog: Catalog = match store.get(CATALOG_KEY)? {
         Some(bytes) => serde_json::from_slice(&bytes).map_err(other)?,
         None => Catalog::default(),
     };
-    let last = match store.increment(LOG_SEQ_KEY, 0) {
-        Ok(last) => last.max(0) as u64,
-        // A read-only replica may refuse even a zero increment: the catalog as compacted is what it has.
-        Err(KvError::ReadOnly) => catalog.upto,
-        Err(e) => return Err(e),
-    };
-    let (more, _) = read_new_slots(store, &catalog, last)?;
+    let (mut more, _) = read_new_slots(store, &catalog, catalog.upto)?;
+    let mut slot = catalog.upto + 1;
+    while let Some(bytes) = store.get(&log_key(slot))? {
+        more.push(serde_json::from_slice(&bytes).map_err(other)?);
+        slot += 1;
+    }
     if !more.is_empty() {
         merge(&mut catalog.samples, more);
     }
