@@ -13,7 +13,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Instance slots in the pool: the most requests that can run at the same time.
-const POOL_INSTANCES: u32 = 256;
+pub const POOL_INSTANCES: u32 = 256;
 
 /// Builds the engine; `max_instance_memory` caps every linear memory of every instance.
 pub fn new_engine(max_instance_memory: usize) -> Result<Engine> {

@@ -110,7 +110,12 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
         max_instance_memory: max_memory,
     };
     Ok(Gateway {
-        runner: Runner { engine, components, stores: Arc::new(stores) },
+        runner: Runner {
+            engine,
+            components,
+            stores: Arc::new(stores),
+            slots: Arc::new(tokio::sync::Semaphore::new(engine::POOL_INSTANCES as usize)),
+        },
         router,
         statics,
         info: Bytes::from(spin_app::routes::info_body(&app)),

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use kv_store::StoreManager;
+use tokio::sync::Semaphore;
 use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -29,6 +30,8 @@ pub struct Runner {
     pub engine: Engine,
     pub components: BTreeMap<String, Prepared>,
     pub stores: Arc<StoreManager>,
+    /// One permit per pooled instance slot: past that, requests queue instead of failing to instantiate.
+    pub slots: Arc<Semaphore>,
 }
 
 /// Why a request got no response from its component: `message` goes to the client, `detail` is logged.
@@ -49,6 +52,7 @@ impl Runner {
         let Some(prepared) = self.components.get(id) else {
             return Err(Failure::new("no such component", format!("no such component {id:?}")));
         };
+        let slot = self.slots.clone().acquire_owned().await.map_err(|e| Failure::new("gateway is shutting down", e))?;
         let state = HostState::new(prepared.config.clone(), self.stores.clone(), limits.max_instance_memory)
             .map_err(|e| Failure::new("could not set up the component", format!("{e:#}")))?;
         let mut store = Store::new(&self.engine, state);
@@ -76,6 +80,7 @@ impl Runner {
         let timeout = limits.request_timeout;
         let max_memory = limits.max_instance_memory;
         let task = tokio::spawn(async move {
+            let _slot = slot;
             let result = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
                 proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
