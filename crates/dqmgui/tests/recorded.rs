@@ -241,3 +241,41 @@ fn layouts_load_from_the_repo_folder() {
     assert!(loaded.len() >= 15);
     assert!(loaded.iter().any(|l| l.destination.starts_with("00 Shift/")));
 }
+
+#[test]
+fn odd_requests_get_4xx_not_panics() {
+    let store = setup(&all_fixtures()[..1]);
+    let paths = [
+        "/api/v1/archive/",
+        "/api/v1/archive/1:",
+        "/api/v1/archive/:1/a/b/c",
+        "/api/v1/archive/123456/a/b",
+        "/api/v1/archive/123456//////",
+        "/api/v1/archive/123456/ZeroBias/Run2024A-PromptReco-v1/DQMIO/?search=(((",
+        "/api/v1/archive/123456/ZeroBias/Run2024A-PromptReco-v1/DQMIO/?search=%5B",
+        "/api/v1/json/",
+        "/api/v1/json/1/a/b/c/%FF%FE",
+        "/api/v1/json/123456/ZeroBias/Run2024A-PromptReco-v1/DQMIO/",
+        "/api/v1/json_overlay",
+        "/api/v1/json_overlay?obj=",
+        "/api/v1/json_overlay?obj=a/x/b/c/d/e",
+        "/api/v1/lumis/",
+        "/api/v1/lumis/1",
+        "/api/v1/lumis/4294967296/a/b/c",
+        "/api/v1/samples?lumi=99999999999",
+        "/api/v1/datasets?notOlderThan=",
+        "/api/v1/nope",
+        "/data/json/samples?run=1:x",
+        "/data/json/archive/",
+        "/jsrootfairy/archive/1",
+        "/jsrootfairy/other",
+    ];
+    for path in paths {
+        let reply = get(&store, path);
+        assert!((200..500).contains(&reply.status), "{path}: {} {}", reply.status, String::from_utf8_lossy(&reply.body));
+    }
+    let many: String = (0..11).map(|_| format!("obj=archive/123456/{ZB}/x&")).collect();
+    assert_eq!(get(&store, &format!("/api/v1/json_overlay?{many}")).status, 400);
+    let post_to_get = post(&store, "/api/v1/samples", b"", Some(TOKEN));
+    assert_eq!(post_to_get.status, 405);
+}
