@@ -1,5 +1,7 @@
 //! Bench binary: `get_run`/`get_runs` over the 3-run fixture in-process, and a grabber cold start of
 //! 100,000 headers from the fake fff_dqmtools. `cargo run --release -p dqmsquare --bin dqmsquare-bench [iterations]`.
+//! `dqmsquare-bench --dump` instead prints the seeded fixture store as JSON lines `{"key", "value"}`, to load
+//! into a gateway's store for benchmarks through HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,7 @@ use dqmsquare::grabber::{Grabber, GrabberConfig, HostOutcome};
 use dqmsquare::store::Tables;
 use dqmsquare::{seed, Db};
 use dqmsquare_sanitize::Sanitizer;
-use kv_api::MemoryStore;
+use kv_api::{KvStore, MemoryStore};
 use serde_json::{json, Value};
 use web_kit::Request;
 
@@ -113,15 +115,23 @@ fn cpu_time() -> Option<Duration> {
 }
 
 fn main() {
-    let iterations: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+    let arg = std::env::args().nth(1);
     let kv = MemoryStore::new();
     let sanitizer = Sanitizer::new(MACHINES);
     let tables = Tables::new(&kv, Db::Production);
     seed::load_runs(&tables, &sanitizer, &fixture("runs_rows.json")).expect("runs fixture loads");
     seed::load_graphs(&tables, &fixture("graphs_rows.json")).expect("graphs fixture loads");
+    if arg.as_deref() == Some("--dump") {
+        for key in kv.get_keys().expect("keys") {
+            let value = kv.get(&key).expect("get").unwrap_or_default();
+            println!(
+                "{}",
+                json!({"key": key, "value": String::from_utf8_lossy(&value)})
+            );
+        }
+        return;
+    }
+    let iterations: usize = arg.and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let mirror = Mirror {
         kv: &kv,
         sanitizer: &sanitizer,
