@@ -13,6 +13,7 @@ use spin_app::runtime_config::{self, KvBackend};
 use spin_app::variables::Resolver;
 use spin_app::{App, RuntimeConfig};
 
+use crate::chaining::Chaining;
 use crate::cli::UpOptions;
 use crate::engine::{self, Origin};
 use crate::host::{self, ComponentConfig};
@@ -52,6 +53,12 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
     let engine = engine::new_engine(max_memory)?;
     let linker = host::linker(&engine)?;
 
+    let limits = Limits {
+        max_request_body: options.max_request_body,
+        request_timeout: options.request_timeout,
+        max_instance_memory: max_memory,
+    };
+    let chaining = Chaining::new(limits);
     let component_ids: Vec<&str> = app.components.keys().map(String::as_str).collect();
     let mut components = BTreeMap::new();
     for component in app.components.values() {
@@ -88,6 +95,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
             environment: component.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             files_dir,
             outbound: Arc::new(outbound),
+            chaining: chaining.clone(),
         };
         components.insert(component.id.clone(), Prepared { pre, config: Arc::new(config) });
     }
@@ -104,18 +112,15 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
             TriggerTarget::Component(_) => None,
         })
         .collect();
-    let limits = Limits {
-        max_request_body: options.max_request_body,
-        request_timeout: options.request_timeout,
-        max_instance_memory: max_memory,
-    };
+    let runner = Arc::new(Runner {
+        engine,
+        components,
+        stores: Arc::new(stores),
+        slots: Arc::new(tokio::sync::Semaphore::new(engine::POOL_INSTANCES as usize)),
+    });
+    chaining.attach(&runner);
     Ok(Gateway {
-        runner: Runner {
-            engine,
-            components,
-            stores: Arc::new(stores),
-            slots: Arc::new(tokio::sync::Semaphore::new(engine::POOL_INSTANCES as usize)),
-        },
+        runner,
         router,
         statics,
         info: Bytes::from(spin_app::routes::info_body(&app)),

@@ -2,6 +2,7 @@
 
 mod bindings;
 mod build_cmd;
+mod chaining;
 mod cli;
 mod engine;
 mod host;

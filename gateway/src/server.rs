@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use spin_app::app::StaticResponse;
 use spin_app::headers::RequestInfo;
-use spin_app::routes::{self, RouteTarget, WellKnown};
+use spin_app::routes::{self, RouteMatch, RouteTarget, WellKnown};
 use spin_app::Router;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -30,7 +30,7 @@ pub struct Limits {
 
 /// What the server needs from the loaded app.
 pub struct Gateway {
-    pub runner: Runner,
+    pub runner: Arc<Runner>,
     pub router: Router,
     /// Static responses by trigger ID.
     pub statics: BTreeMap<String, StaticResponse>,
@@ -135,7 +135,7 @@ impl Gateway {
     async fn prepare(
         &self,
         req: Request<Incoming>,
-        matched: &spin_app::RouteMatch,
+        matched: &RouteMatch,
         client: SocketAddr,
     ) -> Result<Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
         let (mut parts, body) = req.into_parts();
@@ -160,17 +160,20 @@ impl Gateway {
             Err(err) => return Err(message(StatusCode::BAD_REQUEST, &format!("invalid request URI: {err}"))),
         };
         let info = RequestInfo { scheme: "http", host: Some(&host), path_and_query, client_addr: client };
-        // Appended after the client's headers, as Spin does, so a client-sent `spin-*` header comes first.
-        for (name, value) in spin_app::headers::spin_headers(matched, &info) {
-            match (http::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
-                (Ok(name), Ok(value)) => {
-                    parts.headers.append(name, value);
-                }
-                _ => return Err(message(StatusCode::INTERNAL_SERVER_ERROR, "non-UTF-8 header value")),
-            }
+        if append_spin_headers(&mut parts.headers, matched, &info).is_err() {
+            return Err(message(StatusCode::INTERNAL_SERVER_ERROR, "non-UTF-8 header value"));
         }
         Ok(Request::from_parts(parts, Full::new(body)))
     }
+}
+
+/// Appends the `spin-*` headers after the client's, as Spin does, so a client-sent one comes first.
+pub fn append_spin_headers(headers: &mut http::HeaderMap, matched: &RouteMatch, info: &RequestInfo<'_>) -> Result<(), ()> {
+    for (name, value) in spin_app::headers::spin_headers(matched, info) {
+        let name = http::HeaderName::try_from(name).map_err(|_| ())?;
+        headers.append(name, HeaderValue::from_str(&value).map_err(|_| ())?);
+    }
+    Ok(())
 }
 
 fn failure_response(failure: Failure) -> Response<HyperOutgoingBody> {

@@ -70,6 +70,25 @@ fn outbound_requests_only_reach_declared_hosts() {
 }
 
 #[test]
+fn spin_internal_hosts_run_the_component_in_process() {
+    let app = TestApp::new("gateway");
+    let gateway = Gateway::start(&app, &[], &[REGION]);
+    let chained = gateway.get("/outbound?url=http://echo-exact.spin.internal/anything");
+    assert_eq!(chained.json()["status"], 200, "{}", chained.text());
+    let inner: serde_json::Value = serde_json::from_str(chained.json()["body"].as_str().unwrap()).unwrap();
+    let header = |name: &str| -> Vec<String> {
+        let pairs = inner["headers"].as_array().unwrap().iter();
+        pairs.filter(|p| p[0] == name).map(|p| p[1].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(header("spin-path-info"), ["/anything"]);
+    assert_eq!(header("spin-matched-route"), ["/..."]);
+    assert_eq!(header("spin-client-addr"), ["0.0.0.0:0"]);
+    assert_eq!(inner["uri"], "http://echo-exact.spin.internal/anything");
+    let undeclared = gateway.get("/outbound?url=http://vars.spin.internal/var/plain");
+    assert!(undeclared.text().contains("HttpRequestDenied"), "{}", undeclared.text());
+}
+
+#[test]
 fn restart_reuses_the_compile_cache() {
     let app = TestApp::new("gateway");
     let first = Gateway::start(&app, &[], &[REGION]);

@@ -29,6 +29,7 @@ pub struct ComponentConfig {
     /// The copied `files`, preopened read-only at `/`.
     pub files_dir: Option<PathBuf>,
     pub outbound: Arc<spin_app::outbound::AllowedHosts>,
+    pub chaining: Arc<crate::chaining::Chaining>,
 }
 
 /// The `T` of `Store<T>`: built fresh for every request.

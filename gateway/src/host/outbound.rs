@@ -1,4 +1,5 @@
-//! Outgoing wasi-http: only to the component's `allowed_outbound_hosts`, denied with `HTTP-request-denied`.
+//! Outgoing wasi-http: only to the component's `allowed_outbound_hosts`, denied with `HTTP-request-denied`;
+//! `*.spin.internal` goes to [`crate::chaining`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ impl WasiHttpHooks for OutboundHooks {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let uri = request.uri();
         let scheme = uri.scheme_str().unwrap_or("https");
+        let chained = uri.host().and_then(spin_app::outbound::service_chaining_target).map(str::to_owned);
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
         if !self.component.outbound.allows_url(&uri.to_string()) {
             eprintln!(
@@ -37,6 +39,13 @@ impl WasiHttpHooks for OutboundHooks {
                 self.component.id
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        if let Some(target) = chained {
+            let chaining = self.component.chaining.clone();
+            return Box::new(async move {
+                let response = chaining.call(target, request).await?;
+                Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>))
+            });
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;

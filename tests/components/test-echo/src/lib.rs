@@ -65,7 +65,10 @@ async fn outbound(query: &str) -> Response {
     let url = query.strip_prefix("url=").unwrap_or(query);
     let request = Request::get(url).build();
     match spin_sdk::http::send::<_, Response>(request).await {
-        Ok(response) => json(200, serde_json::json!({ "status": response.status() })),
+        Ok(response) => json(
+            200,
+            serde_json::json!({ "status": response.status(), "body": String::from_utf8_lossy(response.body()) }),
+        ),
         Err(err) => json(502, serde_json::json!({ "message": format!("{err:?}") })),
     }
 }
