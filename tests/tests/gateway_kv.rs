@@ -54,6 +54,30 @@ fn wasi_keyvalue_increment_is_atomic_across_concurrent_requests() {
 }
 
 #[test]
+fn compare_and_swap_loses_no_concurrent_update() {
+    let app = TestApp::new("gateway");
+    let gateway = Gateway::start(&app, &[], &[REGION]);
+    // Created up front: on an absent key Spin's CAS is an unconditional upsert.
+    assert_eq!(gateway.send("PUT", "/a/default/log", &[], b"").status, 204);
+    let addr = gateway.addr;
+    let workers: Vec<_> = (0..8)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let path = if i % 2 == 0 { "/a/default/log/append" } else { "/b/default/log/append" };
+                for _ in 0..10 {
+                    let r = dqm_spin_tests::request(addr, "POST", path, &[], b"x").expect("request");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("worker");
+    }
+    assert_eq!(gateway.get("/a/default/log").body, vec![b'x'; 80]);
+}
+
+#[test]
 fn read_only_replica_rejects_writes_with_503() {
     let app = TestApp::new("gateway");
     let writer = Gateway::start(&app, &[], &[REGION]);

@@ -1,7 +1,8 @@
 //! Test component for the gateway tests: REST over key-value labels, addressed by `spin-path-info`.
 //!
 //! `GET|PUT|DELETE <route>/<label>/<key>` uses Spin's key-value API; `GET <route>/<label>` lists keys;
-//! `POST <route>/<label>/<key>/incr` adds 1 through `wasi:keyvalue/atomics` and returns the new value.
+//! `POST <route>/<label>/<key>/incr` adds 1 through `wasi:keyvalue/atomics` and returns the new value;
+//! `POST <route>/<label>/<key>/append` appends the body with a compare-and-swap retry loop.
 
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
@@ -14,6 +15,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let parts: Vec<&str> = info.trim_start_matches('/').split('/').collect();
     Ok(match (req.method(), parts.as_slice()) {
         (Method::Post, [label, key, "incr"]) => increment(label, key),
+        (Method::Post, [label, key, "append"]) => append(label, key, req.body()),
         (method, [label, key]) => with_store(label, |store| match method {
             Method::Get => store.get(key).map(|value| match value {
                 Some(value) => Response::new(200, value),
@@ -61,4 +63,28 @@ fn increment(label: &str, key: &str) -> Response {
         Err(wasi_store::Error::Other(text)) if text.contains("read-only replica") => message(503, "read-only replica"),
         Err(err) => message(500, &format!("{err:?}")),
     }
+}
+
+fn append(label: &str, key: &str, suffix: &[u8]) -> Response {
+    let bucket = match wasi_store::open(label) {
+        Ok(bucket) => bucket,
+        Err(err) => return message(500, &format!("{err:?}")),
+    };
+    let mut cas = match atomics::Cas::new(&bucket, key) {
+        Ok(cas) => cas,
+        Err(err) => return message(500, &format!("{err:?}")),
+    };
+    for attempt in 1..=1000 {
+        let mut value = match cas.current() {
+            Ok(value) => value.unwrap_or_default(),
+            Err(err) => return message(500, &format!("{err:?}")),
+        };
+        value.extend_from_slice(suffix);
+        match atomics::swap(cas, &value) {
+            Ok(()) => return Response::new(200, attempt.to_string()),
+            Err(atomics::CasError::CasFailed(retry)) => cas = retry,
+            Err(atomics::CasError::StoreError(err)) => return message(500, &format!("{err:?}")),
+        }
+    }
+    message(500, "compare-and-swap kept conflicting")
 }
