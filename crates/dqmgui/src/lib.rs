@@ -3,6 +3,15 @@
 //! Components are thin adapters: they build a [`Service`] and call one handler of [`routes`]. Everything is
 //! tested natively over `kv_api::MemoryStore`. The store layout (keys, values, how concurrent writers stay
 //! safe without transactions) is documented in [`schema`].
+//!
+//! | component | handler | routes |
+//! |---|---|---|
+//! | `dqmgui-register` | [`routes::register`] | `POST /api/v1/register` (bearer `admin_token`; files under `/data`) |
+//! | `dqmgui-samples` | [`routes::catalog`] | `/api/v1/samples`, `datasets`, `latest_runs`, `host`, `lumis/...` |
+//! | `dqmgui-archive` | [`routes::archive`] | `/api/v1/archive/...` |
+//! | `dqmgui-layouts` | [`routes::layouts`] | `GET /api/v1/layouts?name=`, `POST /api/v1/layouts` (bearer; reads `/layouts`) |
+//! | `dqmgui-json` | [`routes::json_routes`] | `/api/v1/json/...`, `/api/v1/json_overlay` (reads `/data`) |
+//! | `dqmgui-legacy` | [`routes::legacy`] | `/data/json/...`, `/jsrootfairy/...` (reads `/data`) |
 
 pub mod archive;
 #[cfg(feature = "spin")]

@@ -20,7 +20,9 @@
 //! `datasets` and `latest_runs` read the catalog plus those few slots, never `get_keys`.
 //!
 //! **Re-register** writes the new ME list under a fresh `melist/<n>` key, then flips the record's `melist`
-//! pointer with compare-and-swap and deletes the old blob: a reader sees the old list or the new one.
+//! pointer with compare-and-swap and deletes the old blob: a reader sees the old list or the new one. (Two
+//! *first* registrations of one sample racing under Spin, whose CAS upserts an absent key, may leave one
+//! unreferenced blob behind; the record and the listings stay correct.)
 
 use kv_api::{update_with_retry, KvError, KvResult, KvStore};
 use serde::{Deserialize, Serialize};
