@@ -2,6 +2,7 @@
 //! object-pointer class tags and the reference map that ROOT keys by buffer position.
 
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 
 /// Bit set in a byte count word (`u32 count | kByteCountMask`).
 pub const BYTE_COUNT_MASK: u32 = 0x4000_0000;
@@ -51,12 +52,13 @@ pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     base: u32,
-    classes: Vec<(u32, String)>,
+    /// Classes seen in this buffer, by reference key.
+    classes: HashMap<u32, String>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(data: &'a [u8], base: u32) -> Self {
-        Reader { data, pos: 0, base, classes: Vec::new() }
+        Reader { data, pos: 0, base, classes: HashMap::new() }
     }
 
     /// Current index into `data`.
@@ -301,12 +303,12 @@ impl<'a> Reader<'a> {
         let class = if tag == NEW_CLASS_TAG {
             let name = self.cstring()?;
             let key = tag_key.unwrap_or_else(|| self.frame_pos());
-            self.classes.push((key, name.clone()));
+            self.classes.insert(key, name.clone());
             name
         } else {
             let key = tag & !CLASS_MASK;
-            match self.classes.iter().find(|(k, _)| *k == key) {
-                Some((_, name)) => name.clone(),
+            match self.classes.get(&key) {
+                Some(name) => name.clone(),
                 None => return Err(self.error(format!("reference to unknown class at offset {key}"))),
             }
         };

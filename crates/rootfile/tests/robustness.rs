@@ -239,3 +239,46 @@ fn highest_cycle_wins() {
     let rootfile::Object::Histogram(h) = file.object(&key).unwrap() else { panic!("not a histogram") };
     assert_eq!(h.array.to_f64(), [0.0, 1.0, 2.0, 0.0, 0.0, 0.0]);
 }
+
+/// A TList (base offset 0) holding one TObjString of `len` bytes followed by `refs` references to it.
+fn list_with_references(len: usize, refs: usize) -> Vec<u8> {
+    let counted = |body: Vec<u8>| {
+        let mut out = ((body.len() as u32) | 0x4000_0000).to_be_bytes().to_vec();
+        out.extend(body);
+        out
+    };
+    let tobject = [0u8, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut string = vec![0u8, 1];
+    string.extend_from_slice(&tobject);
+    string.push(255);
+    string.extend_from_slice(&(len as i32).to_be_bytes());
+    string.extend(std::iter::repeat_n(b's', len));
+    let mut pointer_body = 0xFFFF_FFFFu32.to_be_bytes().to_vec();
+    pointer_body.extend_from_slice(b"TObjString\0");
+    pointer_body.extend(counted(string));
+
+    let mut list = vec![0u8, 5];
+    list.extend_from_slice(&tobject);
+    list.push(0); // fName
+    list.extend_from_slice(&(1 + refs as i32).to_be_bytes());
+    // The first element's pointer starts after the list's 4-byte count: its key is that position + 2.
+    let object_key = 4 + list.len() as u32 + 2;
+    list.extend(counted(pointer_body));
+    list.push(0); // option
+    for _ in 0..refs {
+        list.extend_from_slice(&object_key.to_be_bytes());
+        list.push(0);
+    }
+    counted(list)
+}
+
+#[test]
+fn object_references_resolve_but_cannot_multiply_memory() {
+    let rootfile::Object::List(list) = decode("TList", &list_with_references(5, 2), 0).unwrap() else {
+        panic!("not a list")
+    };
+    assert_eq!(list.items.len(), 3);
+    assert!(list.items.iter().all(|item| item.object == list.items[0].object));
+    let err = decode("TList", &list_with_references(1000, 2000), 0).unwrap_err();
+    assert!(err.message().contains("too many object references"), "{err}");
+}

@@ -13,6 +13,7 @@ pub use list::{List, ListItem, ObjString, Parameter};
 
 use crate::buffer::{PointerTag, Reader};
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
 /// A decoded object.
@@ -69,12 +70,18 @@ pub fn decode_object_any(bytes: &[u8], base: u32) -> Result<Object> {
 /// A TBufferFile reader plus the map of objects already read (for object references).
 pub struct Decoder<'a> {
     reader: Reader<'a>,
-    objects: Vec<(u32, Object)>,
+    /// Small objects read through pointers, by reference key, with the bytes they took.
+    objects: HashMap<u32, (Object, usize)>,
+    /// Bytes of objects copied for references so far; capped so that references cannot
+    /// multiply a small buffer into a huge decoded object.
+    copied: usize,
     depth: usize,
 }
 
 /// Bound on object nesting (lists of lists …) so hostile input cannot exhaust the stack.
 const MAX_NESTING: usize = 32;
+/// References may copy at most this many times the buffer's size in objects.
+const REFERENCE_COPY_FACTOR: usize = 4;
 
 impl<'a> Deref for Decoder<'a> {
     type Target = Reader<'a>;
@@ -91,7 +98,7 @@ impl DerefMut for Decoder<'_> {
 
 impl<'a> Decoder<'a> {
     pub fn new(bytes: &'a [u8], base: u32) -> Self {
-        Decoder { reader: Reader::new(bytes, base), objects: Vec::new(), depth: 0 }
+        Decoder { reader: Reader::new(bytes, base), objects: HashMap::new(), copied: 0, depth: 0 }
     }
 
     /// Decodes an object of a known class at the cursor.
@@ -124,11 +131,18 @@ impl<'a> Decoder<'a> {
     pub fn pointer(&mut self) -> Result<Option<Object>> {
         match self.pointer_tag()? {
             PointerTag::Null => Ok(None),
-            PointerTag::Reference(key) => match self.objects.iter().find(|(k, _)| *k == key) {
-                Some((_, object)) => Ok(Some(object.clone())),
-                None => Err(self.error(format!("reference to unknown object at offset {key}"))),
-            },
+            PointerTag::Reference(key) => {
+                let Some((object, size)) = self.objects.get(&key) else {
+                    return Err(self.error(format!("reference to unknown or unsupported object at offset {key}")));
+                };
+                self.copied += size;
+                if self.copied > REFERENCE_COPY_FACTOR * self.len() {
+                    return Err(self.error("too many object references"));
+                }
+                Ok(Some(object.clone()))
+            }
             PointerTag::Object { class, end, object_key } => {
+                let start = self.pos();
                 let object = if is_supported(&class) {
                     let object = self.object(&class)?;
                     if let Some(end) = end {
@@ -146,7 +160,10 @@ impl<'a> Decoder<'a> {
                     self.set_pos(end)?;
                     Object::Unknown { class }
                 };
-                self.objects.push((object_key, object.clone()));
+                // Only small leaf objects can be referenced (DQM objects never share lists or histograms).
+                if !matches!(object, Object::List(_) | Object::Histogram(_)) {
+                    self.objects.insert(object_key, (object.clone(), self.pos() - start + 1));
+                }
                 Ok(Some(object))
             }
         }
