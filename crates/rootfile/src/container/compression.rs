@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 
 /// Length of a block header.
 pub const BLOCK_HEADER_LEN: usize = 9;
+/// A block decompresses to at most this many bytes (24-bit size field).
+pub const MAX_BLOCK_LEN: usize = 0xFF_FFFF;
 
 /// Compression algorithm named by a block's two-byte tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,12 +80,12 @@ pub fn block_headers(data: &[u8]) -> Result<Vec<BlockHeader>> {
     Ok(out)
 }
 
-/// Decompresses a record of blocks into exactly `object_len` bytes.
+/// Decompresses a record of blocks into exactly `object_len` bytes. Memory grows block by block,
+/// so a header claiming a huge object costs nothing until its blocks really decompress.
 pub fn decompress(data: &[u8], object_len: usize) -> Result<Vec<u8>> {
-    let mut out = vec![0u8; object_len];
-    let mut produced = 0;
+    let mut out = Vec::with_capacity(object_len.min(MAX_BLOCK_LEN));
     let mut rest = data;
-    while produced < object_len {
+    while out.len() < object_len {
         let at = data.len() - rest.len();
         let block = BlockHeader::parse(rest).map_err(|e| e.context(format!("block at record offset {at}")))?;
         if block.uncompressed_len == 0 {
@@ -92,12 +94,13 @@ pub fn decompress(data: &[u8], object_len: usize) -> Result<Vec<u8>> {
         let payload = rest
             .get(BLOCK_HEADER_LEN..BLOCK_HEADER_LEN + block.compressed_len)
             .ok_or_else(|| Error::new(format!("compression block at record offset {at} is truncated")))?;
-        let Some(target) = out.get_mut(produced..produced + block.uncompressed_len) else {
+        let produced = out.len();
+        if produced + block.uncompressed_len > object_len {
             return Err(Error::new(format!("compression blocks produce more than the object length {object_len}")));
-        };
-        decompress_block(block, payload, target)
+        }
+        out.resize(produced + block.uncompressed_len, 0);
+        decompress_block(block, payload, &mut out[produced..])
             .map_err(|e| e.context(format!("{} block at record offset {at}", block.algorithm.tag())))?;
-        produced += block.uncompressed_len;
         rest = &rest[BLOCK_HEADER_LEN + block.compressed_len..];
     }
     Ok(out)
