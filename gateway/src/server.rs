@@ -47,7 +47,12 @@ pub async fn serve(gateway: Arc<Gateway>, listener: TcpListener) -> Result<()> {
         let (socket, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
-                Err(err) => { eprintln!("accept failed: {err}"); continue; }
+                Err(err) => {
+                    // E.g. out of file descriptors: back off instead of spinning.
+                    eprintln!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
             },
             _ = terminate.recv() => break,
             _ = tokio::signal::ctrl_c() => break,
@@ -61,6 +66,9 @@ pub async fn serve(gateway: Arc<Gateway>, listener: TcpListener) -> Result<()> {
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
+            // A client that never finishes its request head must not hold the connection forever.
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30))
             .serve_connection(hyper_util::rt::TokioIo::new(socket), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
