@@ -38,7 +38,7 @@ fn trap_is_a_json_500() {
 #[test]
 fn infinite_loop_times_out() {
     let app = TestApp::new("gateway");
-    let gateway = Gateway::start(&app, &["--request-timeout", "2"], &[REGION]);
+    let gateway = Gateway::start(&app, &["--request-timeout", "5"], &[REGION]);
     misbehaviour_spares_healthy_requests(&gateway, "/loop", "timed out", true);
 }
 
