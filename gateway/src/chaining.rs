@@ -1,5 +1,6 @@
-//! Service chaining: an outgoing request to `http://<component>.spin.internal/…` runs that component
-//! in-process, as Spin does (route `/...`, the whole path as path-info, client address `0.0.0.0:0`).
+//! Requests a component makes to the app itself: `http://<component>.spin.internal/…` runs that component
+//! in-process, as Spin does (route `/...`, the whole path as path-info, client address `0.0.0.0:0`);
+//! `http://self.alt/…` goes through the gateway's own listener.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock, Weak};
@@ -17,16 +18,31 @@ use crate::server::{append_spin_headers, Limits};
 /// Shared by every component; filled in once the runner exists (it holds the components that hold this).
 pub struct Chaining {
     runner: OnceLock<Weak<Runner>>,
+    listen: OnceLock<SocketAddr>,
     limits: Limits,
 }
 
 impl Chaining {
     pub fn new(limits: Limits) -> Arc<Self> {
-        Arc::new(Self { runner: OnceLock::new(), limits })
+        Arc::new(Self { runner: OnceLock::new(), listen: OnceLock::new(), limits })
     }
 
     pub fn attach(&self, runner: &Arc<Runner>) {
         let _ = self.runner.set(Arc::downgrade(runner));
+    }
+
+    /// Records the bound address, where self-requests go.
+    pub fn listening_on(&self, addr: SocketAddr) {
+        let _ = self.listen.set(addr);
+    }
+
+    /// Points a `self.alt` request at the listener (`None` before the gateway listens).
+    pub fn to_self(&self, request: &mut Request<WasiBody>) -> Option<()> {
+        let listen = *self.listen.get()?;
+        let path_and_query = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        *request.uri_mut() = format!("http://{listen}{path_and_query}").parse().ok()?;
+        request.headers_mut().insert(http::header::HOST, http::HeaderValue::from_str(&listen.to_string()).ok()?);
+        Some(())
     }
 
     /// Runs `target` on `request`; the response is streamed from the target's instance.

@@ -121,6 +121,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
     chaining.attach(&runner);
     Ok(Gateway {
         runner,
+        chaining,
         router,
         statics,
         info: Bytes::from(spin_app::routes::info_body(&app)),

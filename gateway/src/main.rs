@@ -42,6 +42,7 @@ fn run() -> Result<()> {
             )
         })?;
         let address = listener.local_addr()?;
+        gateway.chaining.listening_on(address);
         println!("Serving http://{address}");
         println!("Available Routes:");
         for (route, target) in gateway.router.routes() {

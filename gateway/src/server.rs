@@ -31,6 +31,7 @@ pub struct Limits {
 /// What the server needs from the loaded app.
 pub struct Gateway {
     pub runner: Arc<Runner>,
+    pub chaining: Arc<crate::chaining::Chaining>,
     pub router: Router,
     /// Static responses by trigger ID.
     pub statics: BTreeMap<String, StaticResponse>,

@@ -89,6 +89,15 @@ fn spin_internal_hosts_run_the_component_in_process() {
 }
 
 #[test]
+fn self_alt_requests_go_through_the_gateway() {
+    let app = TestApp::new("gateway");
+    let gateway = Gateway::start(&app, &[], &[REGION]);
+    let response = gateway.get("/outbound?url=http://self.alt/echo/exact");
+    assert_eq!(response.json()["status"], 200, "{}", response.text());
+    assert!(gateway.log().contains("GET /echo/exact route=/echo/exact component=echo-exact status=200"), "{}", gateway.log());
+}
+
+#[test]
 fn restart_reuses_the_compile_cache() {
     let app = TestApp::new("gateway");
     let first = Gateway::start(&app, &[], &[REGION]);

@@ -1,5 +1,5 @@
 //! Outgoing wasi-http: only to the component's `allowed_outbound_hosts`, denied with `HTTP-request-denied`;
-//! `*.spin.internal` goes to [`crate::chaining`].
+//! `*.spin.internal` and `self.alt` go to [`crate::chaining`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,7 +32,13 @@ impl WasiHttpHooks for OutboundHooks {
         let scheme = uri.scheme_str().unwrap_or("https");
         let chained = uri.host().and_then(spin_app::outbound::service_chaining_target).map(str::to_owned);
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
-        if !self.component.outbound.allows_url(&uri.to_string()) {
+        let to_self = uri.host() == Some("self.alt");
+        let allowed = if to_self {
+            self.component.outbound.allows_self(scheme)
+        } else {
+            self.component.outbound.allows_url(&uri.to_string())
+        };
+        if !allowed {
             eprintln!(
                 "A component tried to make an outbound network connection to disallowed destination '{scheme}://{authority}'. \
                  (component {}: add it to allowed_outbound_hosts)",
@@ -46,6 +52,10 @@ impl WasiHttpHooks for OutboundHooks {
                 let response = chaining.call(target, request).await?;
                 Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>))
             });
+        }
+        let mut request = request;
+        if to_self && self.component.chaining.to_self(&mut request).is_none() {
+            return Box::new(async { Err(Error::DestinationUnavailable) });
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
