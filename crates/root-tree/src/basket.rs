@@ -19,23 +19,39 @@ pub struct Basket {
 
 impl Basket {
     /// Reads the basket whose key is at `seek`. `fixed_size` is the entry size for leaves without offsets.
-    pub fn read<S: ByteSource>(file: &RootFile<S>, seek: u64, fixed_size: Option<usize>) -> Result<Basket> {
-        Self::read_inner(file, seek, fixed_size).map_err(|e| e.context(format!("{}: TBasket at offset {seek}", file.name())))
+    pub fn read<S: ByteSource>(
+        file: &RootFile<S>,
+        seek: u64,
+        fixed_size: Option<usize>,
+    ) -> Result<Basket> {
+        Self::read_inner(file, seek, fixed_size)
+            .map_err(|e| e.context(format!("{}: TBasket at offset {seek}", file.name())))
     }
 
-    fn read_inner<S: ByteSource>(file: &RootFile<S>, seek: u64, fixed_size: Option<usize>) -> Result<Basket> {
+    fn read_inner<S: ByteSource>(
+        file: &RootFile<S>,
+        seek: u64,
+        fixed_size: Option<usize>,
+    ) -> Result<Basket> {
         let source = file.source();
-        let prefix = source.read_at(seek, KEY_LEN_PREFIX.min(source.len().saturating_sub(seek) as usize))?;
+        let prefix = source.read_at(
+            seek,
+            KEY_LEN_PREFIX.min(source.len().saturating_sub(seek) as usize),
+        )?;
         if prefix.len() < KEY_LEN_PREFIX {
             return Err(Error::new("truncated basket key"));
         }
         let key_len = i16::from_be_bytes([prefix[14], prefix[15]]);
-        let key_len = usize::try_from(key_len).map_err(|_| Error::new(format!("negative fKeyLen {key_len}")))?;
+        let key_len = usize::try_from(key_len)
+            .map_err(|_| Error::new(format!("negative fKeyLen {key_len}")))?;
         let mut buffer = source.read_at(seek, key_len)?;
         let mut r = Reader::new(&buffer, 0);
         let key = KeyHeader::read(&mut r)?;
         if key.class_name != "TBasket" {
-            return Err(Error::new(format!("expected a TBasket key, found {}", key.class_name)));
+            return Err(Error::new(format!(
+                "expected a TBasket key, found {}",
+                key.class_name
+            )));
         }
         r.i16()?; // fVersion
         r.i32()?; // fBufferSize
@@ -46,14 +62,20 @@ impl Basket {
         buffer.truncate(key_len);
         buffer.extend_from_slice(&payload);
         if last < key_len || last > buffer.len() {
-            return Err(Error::new(format!("fLast {last} outside the {}-byte basket", buffer.len())));
+            return Err(Error::new(format!(
+                "fLast {last} outside the {}-byte basket",
+                buffer.len()
+            )));
         }
         let bounds = if buffer.len() > last {
             offsets_after_last(&buffer, key_len, last, nev_buf)?
         } else {
-            let size = fixed_size.ok_or_else(|| Error::new("variable-size entries without entry offsets"))?;
+            let size = fixed_size
+                .ok_or_else(|| Error::new("variable-size entries without entry offsets"))?;
             if nev_buf.saturating_mul(size) != last - key_len {
-                return Err(Error::new(format!("{nev_buf} entries of {size} bytes do not fill [{key_len}, {last})")));
+                return Err(Error::new(format!(
+                    "{nev_buf} entries of {size} bytes do not fill [{key_len}, {last})"
+                )));
             }
             (0..=nev_buf).map(|i| key_len + i * size).collect()
         };
@@ -85,7 +107,12 @@ impl Basket {
 }
 
 /// Parses the entry-offset array at `fLast`: `[n + 1, off_0 … off_{n-1}, 0]`, offsets absolute in the buffer.
-fn offsets_after_last(buffer: &[u8], key_len: usize, last: usize, nev_buf: usize) -> Result<Vec<usize>> {
+fn offsets_after_last(
+    buffer: &[u8],
+    key_len: usize,
+    last: usize,
+    nev_buf: usize,
+) -> Result<Vec<usize>> {
     let mut r = Reader::new(&buffer[last..], last as u32);
     let count = r.count(4, "entry offsets")?;
     if count < nev_buf {
@@ -94,7 +121,8 @@ fn offsets_after_last(buffer: &[u8], key_len: usize, last: usize, nev_buf: usize
     let mut bounds = Vec::with_capacity(nev_buf + 1);
     for _ in 0..nev_buf {
         let off = r.i32()?;
-        let off = usize::try_from(off).map_err(|_| r.error(format!("negative entry offset {off}")))?;
+        let off =
+            usize::try_from(off).map_err(|_| r.error(format!("negative entry offset {off}")))?;
         let prev = bounds.last().copied().unwrap_or(key_len);
         if off < prev || off > last {
             return Err(r.error(format!("entry offset {off} outside [{prev}, {last}]")));
@@ -123,7 +151,10 @@ mod tests {
     #[test]
     fn offsets_include_the_key_length_and_end_at_flast() {
         let b = buffer_with_offsets(&[10, 13, 20], 10, 25);
-        assert_eq!(offsets_after_last(&b, 10, 25, 3).unwrap(), vec![10, 13, 20, 25]);
+        assert_eq!(
+            offsets_after_last(&b, 10, 25, 3).unwrap(),
+            vec![10, 13, 20, 25]
+        );
     }
 
     #[test]

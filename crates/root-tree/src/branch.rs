@@ -11,9 +11,16 @@ const MAX_BRANCH_DEPTH: usize = 16;
 pub enum BranchKind {
     Plain,
     /// `TBranchElement`: `class_name` and `class_version` of the streamed object (e.g. `TH1F`, 3).
-    Element { class_name: String, class_version: i32, streamer_type: i32, element_type: i32 },
+    Element {
+        class_name: String,
+        class_version: i32,
+        streamer_type: i32,
+        element_type: i32,
+    },
     /// `TBranchObject`: entries carry a class-name prefix before the object.
-    Object { class_name: String },
+    Object {
+        class_name: String,
+    },
 }
 
 /// The leaf of a branch: its class (`TLeafI`, `TLeafL`, `TLeafD`, `TLeafElement`, …) and signedness.
@@ -60,7 +67,9 @@ impl Branch {
     pub(crate) fn read_pointer(r: &mut Reader, depth: usize) -> Result<Option<Branch>> {
         match r.pointer_tag()? {
             PointerTag::Null => Ok(None),
-            PointerTag::Reference(_) => Err(r.error("branch list refers back to an earlier object")),
+            PointerTag::Reference(_) => {
+                Err(r.error("branch list refers back to an earlier object"))
+            }
             PointerTag::Object { class, end, .. } => {
                 let branch = Self::read_class(r, &class, depth)?;
                 if let Some(end) = end {
@@ -83,17 +92,28 @@ impl Branch {
             other => return Err(r.error(format!("unsupported branch class {other}"))),
         };
         branch.kind = if class == "TBranchObject" {
-            BranchKind::Object { class_name: r.tstring()? }
+            BranchKind::Object {
+                class_name: r.tstring()?,
+            }
         } else {
             let class_name = r.tstring()?;
             r.tstring()?; // fParentName
             r.tstring()?; // fClonesName
             r.u32()?; // fCheckSum
-            let class_version = if header.version >= 10 { r.i16()? as i32 } else { r.i32()? };
+            let class_version = if header.version >= 10 {
+                r.i16()? as i32
+            } else {
+                r.i32()?
+            };
             r.i32()?; // fID
             let element_type = r.i32()?;
             let streamer_type = r.i32()?;
-            BranchKind::Element { class_name, class_version, streamer_type, element_type }
+            BranchKind::Element {
+                class_name,
+                class_version,
+                streamer_type,
+                element_type,
+            }
         };
         // fMaximum, fBranchCount, fBranchCount2 and newer members are not needed.
         r.skip_to_end(&header, class)?;
@@ -114,7 +134,10 @@ impl Branch {
 
     fn read_tbranch_body(r: &mut Reader, header: ClassHeader, depth: usize) -> Result<Branch> {
         if !(12..=13).contains(&header.version) {
-            return Err(r.error(format!("unsupported class version: TBranch v{}", header.version)));
+            return Err(r.error(format!(
+                "unsupported class version: TBranch v{}",
+                header.version
+            )));
         }
         let name = read_tnamed(r)?;
         skip_class(r, "TAttFill")?;
@@ -136,15 +159,21 @@ impl Branch {
         let branches = read_branch_array(r, depth + 1)?;
         let leaves = read_leaf_array(r)?;
         skip_class(r, "TObjArray fBaskets")?;
-        let max_baskets = usize::try_from(max_baskets).map_err(|_| r.error(format!("negative fMaxBaskets {max_baskets}")))?;
+        let max_baskets = usize::try_from(max_baskets)
+            .map_err(|_| r.error(format!("negative fMaxBaskets {max_baskets}")))?;
         let write_basket = usize::try_from(write_basket)
             .ok()
             .filter(|w| *w <= max_baskets)
-            .ok_or_else(|| r.error(format!("fWriteBasket {write_basket} outside [0, {max_baskets}]")))?;
+            .ok_or_else(|| {
+                r.error(format!(
+                    "fWriteBasket {write_basket} outside [0, {max_baskets}]"
+                ))
+            })?;
         let basket_bytes = counted_array(r, max_baskets, 4, |r| r.i32().map(|v| v.max(0) as u32))?;
         let basket_entry = counted_array(r, max_baskets, 8, read_non_negative)?;
         let basket_seek = counted_array(r, max_baskets, 8, read_non_negative)?;
-        let entries = u64::try_from(entries).map_err(|_| r.error(format!("negative fEntries {entries}")))?;
+        let entries =
+            u64::try_from(entries).map_err(|_| r.error(format!("negative fEntries {entries}")))?;
         Ok(Branch {
             name,
             kind: BranchKind::Plain,
@@ -162,32 +191,52 @@ impl Branch {
     /// The basket holding `entry` and the entry's index within it.
     pub fn basket_of(&self, entry: u64) -> Result<(usize, u64)> {
         if entry >= self.entries {
-            return Err(Error::new(format!("branch {}: entry {entry} of {}", self.name, self.entries)));
+            return Err(Error::new(format!(
+                "branch {}: entry {entry} of {}",
+                self.name, self.entries
+            )));
         }
         if entry >= self.flushed_entries() {
-            return Err(Error::new(format!("branch {}: entry {entry} is in an unsupported unflushed basket", self.name)));
+            return Err(Error::new(format!(
+                "branch {}: entry {entry} is in an unsupported unflushed basket",
+                self.name
+            )));
         }
         let firsts = &self.basket_entry[..self.write_basket];
         // First entries are non-decreasing: take the last basket starting at or before `entry`.
         match firsts.partition_point(|first| *first <= entry) {
-            0 => Err(Error::new(format!("branch {}: no basket starts before entry {entry}", self.name))),
+            0 => Err(Error::new(format!(
+                "branch {}: no basket starts before entry {entry}",
+                self.name
+            ))),
             idx => Ok((idx - 1, entry - firsts[idx - 1])),
         }
     }
 
     /// Entries stored in baskets that have their own keys (the rest would be in the TTree record).
     pub fn flushed_entries(&self) -> u64 {
-        if self.write_basket == 0 || self.basket_entry.len() < self.write_basket || self.basket_seek.len() < self.write_basket {
+        if self.write_basket == 0
+            || self.basket_entry.len() < self.write_basket
+            || self.basket_seek.len() < self.write_basket
+        {
             return 0;
         }
         // fBasketEntry[fWriteBasket] is the first entry of the basket still being filled.
-        self.basket_entry.get(self.write_basket).copied().unwrap_or(self.entries).min(self.entries)
+        self.basket_entry
+            .get(self.write_basket)
+            .copied()
+            .unwrap_or(self.entries)
+            .min(self.entries)
     }
 
-    /// Entry `entry`'s first basket index boundary: `(first, end)` entries of basket `idx`.
+    /// The entries `[first, end)` that basket `idx` holds.
     pub fn basket_range(&self, idx: usize) -> (u64, u64) {
         let first = self.basket_entry.get(idx).copied().unwrap_or(0);
-        let end = if idx + 1 < self.write_basket { self.basket_entry[idx + 1] } else { self.flushed_entries() };
+        let end = if idx + 1 < self.write_basket {
+            self.basket_entry[idx + 1]
+        } else {
+            self.flushed_entries()
+        };
         (first, end.max(first))
     }
 }
@@ -198,7 +247,12 @@ fn read_non_negative(r: &mut Reader) -> Result<u64> {
 }
 
 /// A `Type* fX //[n]` member: a u8 presence flag, then `n` values.
-fn counted_array<T>(r: &mut Reader, n: usize, size: usize, read: impl Fn(&mut Reader) -> Result<T>) -> Result<Vec<T>> {
+fn counted_array<T>(
+    r: &mut Reader,
+    n: usize,
+    size: usize,
+    read: impl Fn(&mut Reader) -> Result<T>,
+) -> Result<Vec<T>> {
     if r.u8()? == 0 {
         return Ok(Vec::new());
     }
@@ -264,7 +318,11 @@ fn read_leaf_array(r: &mut Reader) -> Result<Vec<Leaf>> {
                 if let Some(end) = end {
                     r.set_pos(end)?;
                 }
-                out.push(Leaf { class, name, unsigned });
+                out.push(Leaf {
+                    class,
+                    name,
+                    unsigned,
+                });
             }
             PointerTag::Null | PointerTag::Reference(_) => {}
         }

@@ -19,10 +19,16 @@ impl Tree {
     /// Reads the TTree stored under `key`.
     pub fn read<S: ByteSource>(file: &RootFile<S>, key: &KeyHeader) -> Result<Tree> {
         if key.class_name != "TTree" {
-            return Err(Error::new(format!("{}: key {:?} is a {}, not a TTree", file.name(), key.name, key.class_name)));
+            return Err(Error::new(format!(
+                "{}: key {:?} is a {}, not a TTree",
+                file.name(),
+                key.name,
+                key.class_name
+            )));
         }
         let payload = file.payload(key)?;
-        Self::parse(&payload, key.key_len as u32).map_err(|e| e.context(format!("{}: TTree {:?}", file.name(), key.name)))
+        Self::parse(&payload, key.key_len as u32)
+            .map_err(|e| e.context(format!("{}: TTree {:?}", file.name(), key.name)))
     }
 
     /// Parses a TTree record whose first byte is at buffer-frame offset `base`.
@@ -30,18 +36,26 @@ impl Tree {
         let mut r = Reader::new(payload, base);
         let header = r.class_header()?;
         if !(16..=20).contains(&header.version) {
-            return Err(r.error(format!("unsupported class version: TTree v{}", header.version)));
+            return Err(r.error(format!(
+                "unsupported class version: TTree v{}",
+                header.version
+            )));
         }
         let name = read_tnamed(&mut r)?;
         for base in ["TAttLine", "TAttFill", "TAttMarker"] {
             skip_class(&mut r, base)?;
         }
         let entries = r.i64()?;
-        let entries = u64::try_from(entries).map_err(|_| r.error(format!("negative fEntries {entries}")))?;
+        let entries =
+            u64::try_from(entries).map_err(|_| r.error(format!("negative fEntries {entries}")))?;
         // fTotBytes, fZipBytes, fSavedBytes, (v≥18) fFlushedBytes
         r.skip(8 * if header.version >= 18 { 4 } else { 3 })?;
         r.skip(8 + 4 * 4)?; // fWeight, fTimerInterval, fScanField, fUpdate, fDefaultEntryOffsetLen
-        let n_cluster = if header.version >= 19 { r.length("fNClusterRange")? } else { 0 };
+        let n_cluster = if header.version >= 19 {
+            r.length("fNClusterRange")?
+        } else {
+            0
+        };
         r.skip(8 * 6)?; // fMaxEntries … fEstimate
         if header.version >= 19 {
             for _ in 0..2 {
@@ -65,7 +79,11 @@ impl Tree {
         }
         r.skip_to_end(&array, "TObjArray fBranches")?;
         // fLeaves, fAliases, … are not needed.
-        Ok(Tree { name, entries, branches })
+        Ok(Tree {
+            name,
+            entries,
+            branches,
+        })
     }
 
     /// The top-level branch named `name`.
@@ -86,7 +104,11 @@ pub struct EntryCursor<'f, 'b, S: ByteSource> {
 
 impl<'f, 'b, S: ByteSource> EntryCursor<'f, 'b, S> {
     pub fn new(file: &'f RootFile<S>, branch: &'b Branch) -> Self {
-        EntryCursor { file, branch, current: None }
+        EntryCursor {
+            file,
+            branch,
+            current: None,
+        }
     }
 
     /// Entry `entry`'s bytes and their offset in its basket's logical buffer, plus that buffer.
@@ -123,7 +145,12 @@ pub mod values {
     use rootfile::error::{Error, Result};
 
     fn exact<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N]> {
-        bytes.try_into().map_err(|_| Error::new(format!("{what} entry of {} bytes, expected {N}", bytes.len())))
+        bytes.try_into().map_err(|_| {
+            Error::new(format!(
+                "{what} entry of {} bytes, expected {N}",
+                bytes.len()
+            ))
+        })
     }
 
     pub fn u32(bytes: &[u8]) -> Result<u32> {
@@ -151,7 +178,10 @@ pub mod values {
         }
         let s = r.tstring()?;
         if r.remaining() != 0 {
-            return Err(Error::new(format!("{} bytes after a std::string entry", r.remaining())));
+            return Err(Error::new(format!(
+                "{} bytes after a std::string entry",
+                r.remaining()
+            )));
         }
         Ok(s)
     }
