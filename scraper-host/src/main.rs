@@ -3,6 +3,7 @@
 
 mod args;
 mod kv;
+mod stats2;
 mod stores;
 
 use std::process::ExitCode;
@@ -14,7 +15,12 @@ commands:
   kv restore FILE                 upsert a dump's entries, all or nothing per backend
   kv get [--store LABEL] KEY      print a value (raw bytes) to stdout
   kv set [--store LABEL] KEY VALUE
-  kv keys [--store LABEL]         list keys, one a line";
+  kv keys [--store LABEL]         list keys, one a line
+  stats2 [--once] [--interval S] [--update-every S] [--store LABEL] [--reqmgr URL] [--wmstats URL]
+         [--dbs URL] [--cert F --key F] [--ca F] [--timeout S] [--retries N] [--workers N]
+         [--trigger-prod] [--trigger-dev]
+                                  the Stats2 poller (env: STATS2_REQMGR_URL, STATS2_WMSTATS_URL,
+                                  STATS2_DBS_URL, USERCRT, USERKEY, STATS2_CA_BUNDLE, CALLBACK_*)";
 
 fn main() -> ExitCode {
     let parsed = match args::Args::parse(std::env::args().skip(1)) {
@@ -26,6 +32,7 @@ fn main() -> ExitCode {
     };
     let result = match parsed.command.first().map(String::as_str) {
         Some("kv") => kv::run(&parsed.global, &parsed.command[1..]),
+        Some("stats2") => stats2::run(&parsed.global, &parsed.command[1..]),
         Some("help") | None => {
             println!("{USAGE}");
             Ok(())
