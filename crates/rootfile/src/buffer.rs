@@ -269,9 +269,9 @@ impl<'a> Reader<'a> {
     /// The TObject base: version, fUniqueID, fBits (+ pid when referenced).
     pub fn tobject(&mut self) -> Result<TObject> {
         let version = self.u16()?;
-        if version & 0x8000 != 0 {
-            // Very old files wrote a byte count before TObject; never produced by ROOT ≥ 3.
-            return Err(self.error("unsupported class version: TObject with a byte count"));
+        if version & (BYTE_COUNT_MASK >> 16) as u16 != 0 {
+            // Written with a byte count: that was its upper half; skip the lower half and the version.
+            self.skip(4)?;
         }
         let unique_id = self.u32()?;
         let bits = self.u32()?;
