@@ -12,7 +12,7 @@ const STAT_OVERFLOWS_CONSIDER: i32 = 1;
 impl Axis {
     /// TAxis::GetBinCenter.
     pub fn bin_center(&self, bin: i32) -> f64 {
-        let n = self.nbins as usize;
+        let n = self.nbins.max(0) as usize;
         if self.xbins.len() < n + 1 || bin < 1 || bin > self.nbins {
             let width = (self.xmax - self.xmin) / self.nbins as f64;
             self.xmin + (bin - 1) as f64 * width + 0.5 * width
