@@ -37,6 +37,33 @@ fn every_truncation_of_an_object_is_an_error() {
 }
 
 #[test]
+fn every_truncation_of_every_small_corpus_object_is_an_error() {
+    let mut checked = 0;
+    for name in [
+        "root_legacy_zlib.root",
+        "skhep/uproot-hepdata-example.root",
+        "skhep/uproot-issue33.root",
+        "skhep/uproot-issue-227a.root",
+        "skhep/uproot-issue64.root",
+        "skhep/uproot-issue-722.root",
+    ] {
+        let file = open(name);
+        for k in file.list_recursive().unwrap() {
+            if !rootfile::models::is_supported(&k.key.class_name) || k.key.obj_len > 8192 {
+                continue;
+            }
+            let payload = file.payload(&k.key).unwrap();
+            for n in 0..payload.len() {
+                let result = decode(&k.key.class_name, &payload[..n], k.key.key_len as u32);
+                assert!(result.is_err(), "{name} {:?} truncated to {n} bytes decoded", k.path);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 400, "{checked} objects");
+}
+
+#[test]
 fn corrupted_objects_never_panic() {
     let file = open("root_legacy_zlib.root");
     let key = file.find(&["DQMData", "Run 123", "Pixel", "Run summary", "Clusters", "h1d"]).unwrap();
