@@ -190,7 +190,11 @@ impl JsonWriter {
                 self.f64("fVal", p.value);
             }
             Object::List(l) => self.list_members(l),
-            Object::StdString(s) => self.str("_typename", s),
+            // Not a TObject: our own small form, so that `trailing` members still have a place.
+            Object::StdString(s) => {
+                self.str("_typename", "string");
+                self.str("value", s);
+            }
             Object::Unknown { class } => self.str("_typename", class),
         }
         for (key, raw) in trailing {
