@@ -2,6 +2,7 @@
 //! config and state dir; one module per subcommand.
 
 mod args;
+mod dqmsquare;
 mod kv;
 mod stats2;
 mod stores;
@@ -20,7 +21,10 @@ commands:
          [--dbs URL] [--cert F --key F] [--ca F] [--timeout S] [--retries N] [--workers N]
          [--trigger-prod] [--trigger-dev]
                                   the Stats2 poller (env: STATS2_REQMGR_URL, STATS2_WMSTATS_URL,
-                                  STATS2_DBS_URL, USERCRT, USERKEY, STATS2_CA_BUNDLE, CALLBACK_*)";
+                                  STATS2_DBS_URL, USERCRT, USERKEY, STATS2_CA_BUNDLE, CALLBACK_*)
+  dqmsquare robber --url URL [--mode playback|production] [--once] [--interval S] [--timeout S]
+                   [--chromium PATH] [--reload-every N] [--restart-every N] [--store LABEL]
+                                  scrape DQM² pages in headless Chromium into the DQM² tables";
 
 fn main() -> ExitCode {
     let parsed = match args::Args::parse(std::env::args().skip(1)) {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
     let result = match parsed.command.first().map(String::as_str) {
         Some("kv") => kv::run(&parsed.global, &parsed.command[1..]),
         Some("stats2") => stats2::run(&parsed.global, &parsed.command[1..]),
+        Some("dqmsquare") => dqmsquare::run(&parsed.global, &parsed.command[1..]),
         Some("help") | None => {
             println!("{USAGE}");
             Ok(())

@@ -2,6 +2,7 @@
 //! lay out a test app, start the gateway on a free port (killed on drop) and speak plain HTTP/1.1 to it.
 
 pub mod dqmgui;
+pub mod dqmsquare;
 pub mod http;
 
 use std::io::Read;

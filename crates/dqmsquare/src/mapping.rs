@@ -229,7 +229,7 @@ pub struct ScrapedJob {
 
 impl ScrapedJob {
     /// The header and document fff_dqmtools would have sent for this job, so the robber stores its rows
-    /// through [`fill_runs`] exactly as the grabber does (same id, same defaults; a running job has no exit code).
+    /// through [`fill_runs`] exactly as the grabber does (same id, same defaults; a running job's exit code is null).
     pub fn as_header_and_document(&self) -> (Value, Value) {
         let id = format!(
             "dqm-source-state-run{}-host{}-pid{:06}",
@@ -242,8 +242,14 @@ impl ScrapedJob {
             header["timestamp"] = ts.into();
         }
         let mut document = serde_json::json!({"_id": id, "extra": {"stdlog_start": self.log_start, "stdlog_end": self.log_end}});
-        if let Ok(code) = self.state.trim().parse::<i64>() {
-            document["exit_code"] = code.into();
+        // fff_dqmtools sends `exit_code: null` while a job runs (what "probably stuck" looks for), so `R` is null.
+        match self.state.trim() {
+            "R" => document["exit_code"] = Value::Null,
+            state => {
+                if let Ok(code) = state.parse::<i64>() {
+                    document["exit_code"] = code.into();
+                }
+            }
         }
         if let Some(ls) = self.lumi {
             document["cmssw_lumi"] = ls.into();

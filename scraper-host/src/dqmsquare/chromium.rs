@@ -1,0 +1,238 @@
+//! A headless Chromium in its own process group, driven over the DevTools protocol (a small sync CDP
+//! client over one websocket, flattened sessions per tab). Dropping it kills the whole process group, and
+//! a signal handler does the same if the robber is told to stop, so no browser process outlives us.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tungstenite::{Message, WebSocket};
+
+/// Why the browser is no longer usable; every variant means "kill it and start another".
+#[derive(Debug)]
+pub enum BrowserError {
+    /// No answer within the timeout.
+    Hung(String),
+    /// The process or its websocket went away.
+    Crashed(String),
+    /// The protocol answered with an error (bad script, bad URL…).
+    Protocol(String),
+}
+
+impl std::fmt::Display for BrowserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BrowserError::Hung(what) => write!(f, "browser hung: {what}"),
+            BrowserError::Crashed(what) => write!(f, "browser crashed: {what}"),
+            BrowserError::Protocol(what) => write!(f, "devtools error: {what}"),
+        }
+    }
+}
+
+pub type BrowserResult<T> = Result<T, BrowserError>;
+
+/// The process group of the live browser, for the signal handler (0 = none).
+static BROWSER_GROUP: AtomicI32 = AtomicI32::new(0);
+static PROFILE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn kill_browser_and_exit(signal: libc::c_int) {
+    let group = BROWSER_GROUP.load(Ordering::SeqCst);
+    // SAFETY: kill and _exit are async-signal-safe.
+    unsafe {
+        if group > 0 {
+            libc::kill(-group, libc::SIGKILL);
+        }
+        libc::_exit(128 + signal);
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP kill the browser's process group before the robber exits.
+pub fn install_signal_handlers() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(signal, kill_browser_and_exit as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+pub struct Browser {
+    child: Child,
+    socket: WebSocket<TcpStream>,
+    next_id: u64,
+    timeout: Duration,
+    profile: PathBuf,
+}
+
+impl Browser {
+    /// Starts `chromium` headless with a fresh profile and connects to its DevTools websocket.
+    pub fn launch(executable: &str, timeout: Duration) -> BrowserResult<Browser> {
+        let profile = std::env::temp_dir().join(format!(
+            "dqmsquare-robber-{}-{}",
+            std::process::id(),
+            PROFILE_COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&profile).map_err(|e| BrowserError::Crashed(format!("profile dir: {e}")))?;
+        let mut command = Command::new(executable);
+        command
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--remote-debugging-port=0",
+                "--remote-allow-origins=*",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; if the robber dies by SIGKILL the browser gets SIGKILL too.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| BrowserError::Crashed(format!("starting {executable}: {e}")))?;
+        BROWSER_GROUP.store(child.id() as i32, Ordering::SeqCst);
+        let socket = match connect(&mut child, timeout) {
+            Ok(socket) => socket,
+            Err(e) => {
+                kill_group(&mut child);
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(e);
+            }
+        };
+        Ok(Browser { child, socket, next_id: 0, timeout, profile })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends one command (to a tab when `session` is given) and waits for its answer, skipping events.
+    pub fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> BrowserResult<Value> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = session {
+            message["sessionId"] = session.into();
+        }
+        self.socket
+            .send(Message::text(message.to_string()))
+            .map_err(|e| BrowserError::Crashed(format!("sending {method}: {e}")))?;
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if Instant::now() > deadline {
+                return Err(BrowserError::Hung(format!("{method} unanswered after {:?}", self.timeout)));
+            }
+            let text = match self.socket.read() {
+                Ok(Message::Text(text)) => text,
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                {
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        return Err(BrowserError::Crashed(format!("exited with {status}")));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(BrowserError::Crashed(format!("reading {method}: {e}"))),
+            };
+            let Ok(answer) = serde_json::from_str::<Value>(&text) else { continue };
+            if answer["id"].as_u64() != Some(id) {
+                continue;
+            }
+            if let Some(error) = answer.get("error") {
+                return Err(BrowserError::Protocol(format!("{method}: {error}")));
+            }
+            return Ok(answer["result"].clone());
+        }
+    }
+
+    /// Opens a tab and attaches a flattened session to it.
+    pub fn open_tab(&mut self) -> BrowserResult<String> {
+        let target = self.call(None, "Target.createTarget", json!({"url": "about:blank"}))?;
+        let target_id = target["targetId"].as_str().unwrap_or_default().to_owned();
+        let attached = self.call(None, "Target.attachToTarget", json!({"targetId": target_id, "flatten": true}))?;
+        attached["sessionId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| BrowserError::Protocol("attachToTarget gave no session".into()))
+    }
+
+    /// Evaluates `expression` in the tab (awaiting a promise) and returns its JSON value.
+    pub fn evaluate(&mut self, session: &str, expression: &str) -> BrowserResult<Value> {
+        let result = self.call(
+            Some(session),
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+        )?;
+        if let Some(exception) = result.get("exceptionDetails") {
+            let text = exception["exception"]["description"].as_str().unwrap_or("script threw");
+            return Err(BrowserError::Protocol(text.to_owned()));
+        }
+        Ok(result["result"]["value"].clone())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.socket.close(None);
+        kill_group(&mut self.child);
+        BROWSER_GROUP.store(0, Ordering::SeqCst);
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Kills the browser and everything it started (renderers, zygotes) and reaps it.
+fn kill_group(child: &mut Child) {
+    // SAFETY: plain kill(2) on the group we created with process_group(0).
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// Reads "DevTools listening on ws://…" from Chromium's stderr and opens the browser websocket.
+fn connect(child: &mut Child, timeout: Duration) -> BrowserResult<WebSocket<TcpStream>> {
+    let stderr = child.stderr.take().ok_or_else(|| BrowserError::Crashed("no stderr".into()))?;
+    let (sender, receiver) = mpsc::channel();
+    // Keeps draining stderr for the browser's lifetime so it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("ws://") {
+                let _ = sender.send(line[at..].trim().to_owned());
+            }
+        }
+    });
+    let url = receiver
+        .recv_timeout(timeout)
+        .map_err(|_| BrowserError::Hung("no DevTools address on stderr".into()))?;
+    let address = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let stream = TcpStream::connect(&address).map_err(|e| BrowserError::Crashed(format!("connecting {address}: {e}")))?;
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_nodelay(true);
+    let (socket, _) = tungstenite::client(url.as_str(), stream)
+        .map_err(|e| BrowserError::Crashed(format!("websocket handshake: {e}")))?;
+    // Short reads from now on, so a hung or dead browser is noticed by the per-call deadline.
+    let _ = socket.get_ref().set_read_timeout(Some(Duration::from_millis(250)));
+    Ok(socket)
+}

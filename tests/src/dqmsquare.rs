@@ -1,0 +1,184 @@
+//! A stand-in DQM² server for the DQM² tests: the CMSWEB proxy's sync protocol (`/redirect`, `/sync_proxy`,
+//! `/cr/exe`) answered by a scriptable `FakeFff`, and a static DQM² page (§3.1 DOM, log buttons, canvases)
+//! rendered by JavaScript from the same documents, for the robber.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dqmsquare::fake::FakeFff;
+use dqmsquare::grabber::{SyncTransport, TransportError};
+use dqmsquare::Db;
+use serde_json::{json, Value};
+
+/// The page the robber scrapes: fff_dqmtools' `tableJobs.html` layout, filled from `jobs.json`.
+pub const PAGE_HTML: &str = include_str!("dqmsquare_page.html");
+
+/// What the page shows: one run and the FU documents of its jobs.
+#[derive(Debug, Clone, Default)]
+pub struct PageState {
+    pub run: i64,
+    pub documents: Vec<Value>,
+}
+
+pub struct StandIn {
+    pub fake: Arc<FakeFff>,
+    pub page: Arc<Mutex<PageState>>,
+    pub addr: SocketAddr,
+    /// How long a "timed out" host keeps the connection before answering 504.
+    pub timeout_delay: Duration,
+    stop: Arc<AtomicBool>,
+}
+
+impl StandIn {
+    /// Serves on a free port until dropped. `server_machine` is the host `/sync_proxy` speaks for.
+    pub fn start(server_machine: &str, timeout_delay: Duration) -> StandIn {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind stand-in");
+        let addr = listener.local_addr().expect("stand-in address");
+        let fake = Arc::new(FakeFff::new());
+        let page = Arc::new(Mutex::new(PageState::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (f, p, s, machine) = (fake.clone(), page.clone(), stop.clone(), server_machine.to_owned());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (f, p, machine) = (f.clone(), p.clone(), machine.clone());
+                std::thread::spawn(move || serve(stream, &f, &p, &machine, timeout_delay));
+            }
+        });
+        StandIn { fake, page, addr, timeout_delay, stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The robber's target, with the original's query string.
+    pub fn page_url(&self) -> String {
+        self.url("/static/index.html#/lumi/?trackRun&hosts=production_c2f11&run=&showFiles&showJobs")
+    }
+
+    pub fn set_page(&self, run: i64, documents: Vec<Value>) {
+        *self.page.lock().unwrap_or_else(|p| p.into_inner()) = PageState { run, documents };
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+    body: String,
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    let mut length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; length.min(64 << 20)];
+    reader.read_exact(&mut body).ok()?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let query = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    Some(Request { method, path: path.to_owned(), query, body: String::from_utf8_lossy(&body).into_owned() })
+}
+
+fn serve(mut stream: TcpStream, fake: &FakeFff, page: &Mutex<PageState>, machine: &str, timeout_delay: Duration) {
+    let Some(request) = read_request(&mut stream) else { return };
+    let param = |name: &str| request.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let answer = match (request.method.as_str(), request.path.as_str()) {
+        ("POST", "/redirect") => match param("path") {
+            Some(host) => fake.post_sync(&host, &request.body),
+            None => Err(TransportError::Status(400)),
+        },
+        ("POST", "/sync_proxy") => fake.post_sync(machine, &request.body),
+        ("GET", "/cr/exe") => match param("cluster").as_deref().and_then(Db::parse) {
+            Some(db) if param("what").as_deref() == Some("get_cluster_status") => fake.cluster_status(db),
+            _ => Err(TransportError::Status(400)),
+        },
+        ("GET", "/static/index.html") => return respond(&mut stream, 200, "text/html", PAGE_HTML.as_bytes()),
+        ("GET", "/static/jobs.json") => {
+            let state = page.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let body = json!({"run": state.run, "documents": state.documents}).to_string();
+            return respond(&mut stream, 200, "application/json", body.as_bytes());
+        }
+        _ => Err(TransportError::Status(404)),
+    };
+    match answer {
+        Ok(body) => respond(&mut stream, 200, "application/json", body.as_bytes()),
+        Err(TransportError::Timeout) => {
+            std::thread::sleep(timeout_delay);
+            respond(&mut stream, 504, "text/plain", b"gateway timeout")
+        }
+        Err(TransportError::Status(code)) => respond(&mut stream, code, "text/plain", b"error"),
+        Err(TransportError::Other(text)) => respond(&mut stream, 500, "text/plain", text.as_bytes()),
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body));
+}
+
+/// The scraper-host binary: `$SCRAPER_HOST_BIN`, else the release build, else the debug build.
+pub fn scraper_host_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("SCRAPER_HOST_BIN") {
+        return PathBuf::from(bin);
+    }
+    let candidates = [crate::target_dir().join("release/scraper-host"), crate::target_dir().join("debug/scraper-host")];
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(bin) => bin.clone(),
+        None => panic!("scraper-host not found at {candidates:?}: run `cargo build -p scraper-host` first"),
+    }
+}
+
+/// Live processes whose environment carries `marker` (every browser process inherits the robber's).
+pub fn processes_with_env(marker: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Zombies are gone already; only count processes that still run.
+            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+            state != Some("Z")
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .map(|env| env.split(|b| *b == 0).any(|var| var == marker.as_bytes()))
+                    .unwrap_or(false)
+        })
+        .collect()
+}
