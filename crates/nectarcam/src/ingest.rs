@@ -9,13 +9,11 @@ use flate2::read::GzDecoder;
 use kv_api::{KvError, KvStore};
 
 use crate::keys::{camera_name, RunKey};
-use crate::layout::{self, WriteOutcome};
+use crate::layout::{self, WriteOutcome, MAX_DIMS};
 use crate::model::RunData;
 
 /// A results file larger than this is refused rather than read into memory.
 pub const MAX_RESULTS_BYTES: u64 = 1 << 30;
-/// numpy's limit; deeper arrays are hostile input.
-const MAX_DIMS: usize = 32;
 const RESULTS_SUFFIX: &str = "_Results.fits";
 
 /// Why an ingest failed; [`IngestError::exit_code`] gives the CLI's exit status.
@@ -90,7 +88,8 @@ pub fn results_from_tarball(reader: impl Read) -> Result<RunData, IngestError> {
         if size > MAX_RESULTS_BYTES {
             return Err(IngestError::BadInput(format!("{path}: {size} bytes is more than the {MAX_RESULTS_BYTES} accepted")));
         }
-        let mut bytes = Vec::with_capacity(size as usize);
+        // The header's size is a claim: reserve a bounded amount and let the read prove the rest.
+        let mut bytes = Vec::with_capacity(size.min(64 << 20) as usize);
         entry.take(size).read_to_end(&mut bytes).map_err(bad)?;
         if bytes.len() as u64 != size {
             return Err(IngestError::BadInput(format!("{path}: truncated inside the tarball")));

@@ -19,6 +19,8 @@ pub const INDEX_KEY: &str = "nectarcam/index";
 pub const GENERATION_KEY: &str = "nectarcam/generation";
 const ARRAY_MAGIC: &[u8; 4] = b"NCA1";
 const CAS_ATTEMPTS: usize = 16;
+/// numpy's limit; deeper arrays are refused (the encoding keeps ndim in one byte).
+pub const MAX_DIMS: usize = 32;
 
 fn pointer_key(run_key: &str) -> String {
     format!("nectarcam/run/{run_key}")
@@ -136,6 +138,9 @@ pub enum WriteOutcome {
 
 /// Stores a run atomically; an existing run is replaced only with `force`.
 pub fn write_run(store: &dyn KvStore, key: &str, run: &RunData, force: bool) -> KvResult<WriteOutcome> {
+    if run.parents.iter().flat_map(|p| &p.children).any(|c| c.array.shape.len() > MAX_DIMS) {
+        return Err(KvError::Other(format!("{key}: an array has more than {MAX_DIMS} dimensions")));
+    }
     let pointer = pointer_key(key);
     let old = store.get(&pointer)?;
     if old.is_some() && !force {
