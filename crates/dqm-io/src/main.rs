@@ -27,7 +27,9 @@ fn main() -> ExitCode {
 
 fn run(args: &[String], out: &mut impl Write) -> Result<(), String> {
     let (command, rest) = args.split_first().ok_or_else(|| USAGE.to_string())?;
-    let (file, rest) = rest.split_first().ok_or_else(|| format!("{command}: missing FILE\n{USAGE}"))?;
+    let (file, rest) = rest
+        .split_first()
+        .ok_or_else(|| format!("{command}: missing FILE\n{USAGE}"))?;
     let lines = match command.as_str() {
         "keys" if rest.is_empty() => keys(file)?,
         "object" if !rest.is_empty() => vec![object(file, rest)?],
@@ -42,11 +44,13 @@ fn run(args: &[String], out: &mut impl Write) -> Result<(), String> {
 }
 
 fn open_root(file: &str) -> Result<RootFile<FileSource>, String> {
-    RootFile::open(FileSource::open(file).map_err(|e| e.to_string())?, file).map_err(|e| e.to_string())
+    RootFile::open(FileSource::open(file).map_err(|e| e.to_string())?, file)
+        .map_err(|e| e.to_string())
 }
 
 fn open_dqm(file: &str) -> Result<DqmFile<FileSource>, String> {
-    DqmFile::open(FileSource::open(file).map_err(|e| e.to_string())?, file).map_err(|e| e.to_string())
+    DqmFile::open(FileSource::open(file).map_err(|e| e.to_string())?, file)
+        .map_err(|e| e.to_string())
 }
 
 fn keys(file: &str) -> Result<Vec<String>, String> {
@@ -56,8 +60,16 @@ fn keys(file: &str) -> Result<Vec<String>, String> {
         .iter()
         .map(|k| {
             // ROOT reports on-disk `TDirectory` keys as `TDirectoryFile`.
-            let class = if k.key.is_directory() { "TDirectoryFile" } else { k.key.class_name.as_str() };
-            line(&[("path", json!(k.path)), ("class", json!(class)), ("cycle", json!(k.key.cycle))])
+            let class = if k.key.is_directory() {
+                "TDirectoryFile"
+            } else {
+                k.key.class_name.as_str()
+            };
+            line(&[
+                ("path", json!(k.path)),
+                ("class", json!(class)),
+                ("cycle", json!(k.key.cycle)),
+            ])
         })
         .collect())
 }
@@ -79,7 +91,12 @@ fn scalar_json(value: &Scalar) -> Value {
 }
 
 fn me_line(me: &Me) -> String {
-    let mut fields = vec![("path", json!(me.path_string())), ("type", json!(me.me_type.name())), ("run", json!(me.run)), ("lumi", json!(me.lumi))];
+    let mut fields = vec![
+        ("path", json!(me.path_string())),
+        ("type", json!(me.me_type.name())),
+        ("run", json!(me.run)),
+        ("lumi", json!(me.lumi)),
+    ];
     if let Some(value) = &me.value {
         fields.push(("value", scalar_json(value)));
     }
@@ -88,9 +105,18 @@ fn me_line(me: &Me) -> String {
     }
     if !me.qtests.is_empty() {
         let qtests = me.qtests.iter().map(|q| {
-            line(&[("name", json!(q.name)), ("status", json!(q.status)), ("result", json!(q.result)), ("algorithm", json!(q.algorithm)), ("message", json!(q.message))])
+            line(&[
+                ("name", json!(q.name)),
+                ("status", json!(q.status)),
+                ("result", json!(q.result)),
+                ("algorithm", json!(q.algorithm)),
+                ("message", json!(q.message)),
+            ])
         });
-        fields.push(("qtests", Value::String(format!("[{}]", qtests.collect::<Vec<_>>().join(", ")))));
+        fields.push((
+            "qtests",
+            Value::String(format!("[{}]", qtests.collect::<Vec<_>>().join(", "))),
+        ));
     }
     line(&fields)
 }
@@ -110,7 +136,9 @@ fn line(fields: &[(&str, Value)]) -> String {
 
 fn ls(file: &str) -> Result<Vec<String>, String> {
     let dqm = open_dqm(file)?;
-    let listing = dqm.list_all(run_from_pb_name(file).unwrap_or(0)).map_err(|e| e.to_string())?;
+    let listing = dqm
+        .list_all(run_from_pb_name(file).unwrap_or(0))
+        .map_err(|e| e.to_string())?;
     for warning in &listing.warnings {
         eprintln!("dqm-io: warning: {warning}");
     }
@@ -128,7 +156,11 @@ fn options(rest: &[String]) -> Result<(Option<u32>, Option<u32>), String> {
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         };
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        *slot = Some(value.parse().map_err(|_| format!("{flag}: {value:?} is not a number"))?);
+        *slot = Some(
+            value
+                .parse()
+                .map_err(|_| format!("{flag}: {value:?} is not a number"))?,
+        );
     }
     Ok((run, lumi))
 }
@@ -137,7 +169,9 @@ fn dump(file: &str, rest: &[String]) -> Result<String, String> {
     let (path, rest) = rest.split_first().expect("dump has an ME path");
     let (run, lumi) = options(rest)?;
     let dqm = open_dqm(file)?;
-    let listing = dqm.list_all(run.or(run_from_pb_name(file)).unwrap_or(0)).map_err(|e| e.to_string())?;
+    let listing = dqm
+        .list_all(run.or(run_from_pb_name(file)).unwrap_or(0))
+        .map_err(|e| e.to_string())?;
     // Without --lumi, the run-level sample (lumi 0).
     let lumi = lumi.unwrap_or(0);
     let me = listing
@@ -145,6 +179,8 @@ fn dump(file: &str, rest: &[String]) -> Result<String, String> {
         .iter()
         .find(|m| m.path_string() == *path && run.is_none_or(|r| m.run == r) && m.lumi == lumi)
         .ok_or_else(|| format!("ME not found: {path}"))?;
-    let decoded = dqm.decode(me).map_err(|e| format!("could not decode {path}: {e}"))?;
+    let decoded = dqm
+        .decode(me)
+        .map_err(|e| format!("could not decode {path}: {e}"))?;
     Ok(api_json(&decoded, me.efficiency))
 }
