@@ -22,6 +22,10 @@ commands:
          [--trigger-prod] [--trigger-dev]
                                   the Stats2 poller (env: STATS2_REQMGR_URL, STATS2_WMSTATS_URL,
                                   STATS2_DBS_URL, USERCRT, USERKEY, STATS2_CA_BUNDLE, CALLBACK_*)
+  dqmsquare grab [--mode playback|production] [--once] [--proxy URL] [--cert F --key F] [--ca F]
+                 [--timeout S] [--info-interval S] [--status-interval S] [--store LABEL]
+                                  the fff_dqmtools grabber (env: CMSWEB_FRONTEND_PROXY_URL, DQM_FFF_SECRET,
+                                  FFF_*_MACHINES, SERVER_FFF_MACHINE, SERVER_GRID_CERT_PATH/KEY_PATH)
   dqmsquare robber --url URL [--mode playback|production] [--once] [--interval S] [--timeout S]
                    [--chromium PATH] [--reload-every N] [--restart-every N] [--store LABEL]
                                   scrape DQM² pages in headless Chromium into the DQM² tables";

@@ -28,6 +28,8 @@ pub struct StandIn {
     pub fake: Arc<FakeFff>,
     pub page: Arc<Mutex<PageState>>,
     pub addr: SocketAddr,
+    /// The `cookie` header of every sync and status request, in order.
+    pub cookies: Arc<Mutex<Vec<String>>>,
     /// How long a "timed out" host keeps the connection before answering 504.
     pub timeout_delay: Duration,
     stop: Arc<AtomicBool>,
@@ -41,18 +43,19 @@ impl StandIn {
         let fake = Arc::new(FakeFff::new());
         let page = Arc::new(Mutex::new(PageState::default()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (f, p, s, machine) = (fake.clone(), page.clone(), stop.clone(), server_machine.to_owned());
+        let cookies = Arc::new(Mutex::new(Vec::new()));
+        let (f, p, s, c, machine) = (fake.clone(), page.clone(), stop.clone(), cookies.clone(), server_machine.to_owned());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (f, p, machine) = (f.clone(), p.clone(), machine.clone());
-                std::thread::spawn(move || serve(stream, &f, &p, &machine, timeout_delay));
+                let (f, p, c, machine) = (f.clone(), p.clone(), c.clone(), machine.clone());
+                std::thread::spawn(move || serve(stream, &f, &p, &c, &machine, timeout_delay));
             }
         });
-        StandIn { fake, page, addr, timeout_delay, stop }
+        StandIn { fake, page, addr, cookies, timeout_delay, stop }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -80,6 +83,7 @@ struct Request {
     method: String,
     path: String,
     query: Vec<(String, String)>,
+    cookie: String,
     body: String,
 }
 
@@ -91,6 +95,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let method = parts.next()?.to_owned();
     let target = parts.next()?.to_owned();
     let mut length = 0usize;
+    let mut cookie = String::new();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
@@ -99,6 +104,8 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
         if let Some((name, value)) = header.split_once(':') {
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().ok()?;
+            } else if name.eq_ignore_ascii_case("cookie") {
+                cookie = value.trim().to_owned();
             }
         }
     }
@@ -110,11 +117,21 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    Some(Request { method, path: path.to_owned(), query, body: String::from_utf8_lossy(&body).into_owned() })
+    Some(Request { method, path: path.to_owned(), query, cookie, body: String::from_utf8_lossy(&body).into_owned() })
 }
 
-fn serve(mut stream: TcpStream, fake: &FakeFff, page: &Mutex<PageState>, machine: &str, timeout_delay: Duration) {
+fn serve(
+    mut stream: TcpStream,
+    fake: &FakeFff,
+    page: &Mutex<PageState>,
+    cookies: &Mutex<Vec<String>>,
+    machine: &str,
+    timeout_delay: Duration,
+) {
     let Some(request) = read_request(&mut stream) else { return };
+    if !request.path.starts_with("/static/") {
+        cookies.lock().unwrap_or_else(|p| p.into_inner()).push(request.cookie.clone());
+    }
     let param = |name: &str| request.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let answer = match (request.method.as_str(), request.path.as_str()) {
         ("POST", "/redirect") => match param("path") {
