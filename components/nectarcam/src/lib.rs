@@ -17,7 +17,15 @@ fn handle(request: SpinRequest) -> SpinResponse {
             Ok(store) => store,
             Err(e) => return kv_failure(&e),
         };
-        let health = Health::from_lookup(|name| spin_sdk::variables::get(name).ok().filter(|v| !v.is_empty()));
-        Viewer { store: &store, health: &health }.handle(req)
+        let health = Health::from_lookup(|name| {
+            spin_sdk::variables::get(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+        });
+        Viewer {
+            store: &store,
+            health: &health,
+        }
+        .handle(req)
     })
 }

@@ -16,7 +16,9 @@ impl Dtype {
     }
 
     pub fn from_name(name: &str) -> Option<Dtype> {
-        [Dtype::Float64, Dtype::Int64, Dtype::Bool].into_iter().find(|d| d.name() == name)
+        [Dtype::Float64, Dtype::Int64, Dtype::Bool]
+            .into_iter()
+            .find(|d| d.name() == name)
     }
 }
 

@@ -30,7 +30,9 @@ impl Header {
                 return err("truncated header: no END card before the end of the file");
             };
             pos += CARD;
-            let keyword = std::str::from_utf8(&card[..8]).map_err(|_| crate::FitsError("non-ASCII keyword".into()))?.trim_end();
+            let keyword = std::str::from_utf8(&card[..8])
+                .map_err(|_| crate::FitsError("non-ASCII keyword".into()))?
+                .trim_end();
             if keyword == "END" {
                 break;
             }
@@ -115,10 +117,12 @@ fn parse_value(text: &str) -> Option<Value> {
         "T" => Some(Value::Logical(true)),
         "F" => Some(Value::Logical(false)),
         "" => None,
-        _ => token
-            .parse::<i64>()
-            .map(Value::Integer)
-            .ok()
-            .or_else(|| token.replace(['D', 'd'], "E").parse::<f64>().ok().map(Value::Real)),
+        _ => token.parse::<i64>().map(Value::Integer).ok().or_else(|| {
+            token
+                .replace(['D', 'd'], "E")
+                .parse::<f64>()
+                .ok()
+                .map(Value::Real)
+        }),
     }
 }

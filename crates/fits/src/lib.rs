@@ -49,9 +49,14 @@ pub enum HduData {
     Empty,
     Image(Array),
     /// `skipped` names the columns whose type this reader does not decode (strings, complex, bits, heap arrays).
-    Table { columns: Vec<Column>, skipped: Vec<String> },
+    Table {
+        columns: Vec<Column>,
+        skipped: Vec<String>,
+    },
     /// A registered extension type that is not read (e.g. ASCII `TABLE`); its data was skipped by size.
-    Other { xtension: String },
+    Other {
+        xtension: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,11 +77,23 @@ pub fn read(bytes: &[u8]) -> FitsResult<Vec<Hdu>> {
     let mut offset = 0;
     while offset < bytes.len() {
         let index = hdus.len();
-        let (header, data_start) = Header::parse(bytes, offset).map_err(|e| FitsError(format!("HDU {index}: {e}")))?;
-        let (hdu, data_len) = read_hdu(index, &header, &bytes[data_start..]).map_err(|e| FitsError(format!("HDU {index}: {e}")))?;
+        let (header, data_start) =
+            Header::parse(bytes, offset).map_err(|e| FitsError(format!("HDU {index}: {e}")))?;
+        let (hdu, data_len) = read_hdu(index, &header, &bytes[data_start..])
+            .map_err(|e| FitsError(format!("HDU {index}: {e}")))?;
         hdus.push(hdu);
-        let padded = data_len.div_ceil(BLOCK).checked_mul(BLOCK).ok_or_else(|| FitsError("data size overflows".into()))?;
-        offset = data_start.checked_add(padded).filter(|&end| end <= bytes.len()).ok_or_else(|| FitsError(format!("HDU {index}: truncated inside the data's block padding")))?;
+        let padded = data_len
+            .div_ceil(BLOCK)
+            .checked_mul(BLOCK)
+            .ok_or_else(|| FitsError("data size overflows".into()))?;
+        offset = data_start
+            .checked_add(padded)
+            .filter(|&end| end <= bytes.len())
+            .ok_or_else(|| {
+                FitsError(format!(
+                    "HDU {index}: truncated inside the data's block padding"
+                ))
+            })?;
     }
     if hdus.is_empty() {
         return err("empty file: no primary header");
@@ -100,16 +117,28 @@ fn read_hdu(index: usize, header: &Header, data: &[u8]) -> FitsResult<(Hdu, usiz
     };
     let data_len = image::data_size(header)?;
     if data_len > data.len() {
-        return err(format!("truncated: the header announces {data_len} data bytes, {} remain", data.len()));
+        return err(format!(
+            "truncated: the header announces {data_len} data bytes, {} remain",
+            data.len()
+        ));
     }
     let data = &data[..data_len];
     let decoded = match kind.as_str() {
         "IMAGE" => image::read(header, data)?,
         "BINTABLE" => table::read(header, data)?,
-        other if SKIPPABLE_XTENSIONS.contains(&other) => HduData::Other { xtension: other.to_owned() },
+        other if SKIPPABLE_XTENSIONS.contains(&other) => HduData::Other {
+            xtension: other.to_owned(),
+        },
         other => return err(format!("unknown XTENSION {other:?}")),
     };
-    Ok((Hdu { index, extname, data: decoded }, data_len))
+    Ok((
+        Hdu {
+            index,
+            extname,
+            data: decoded,
+        },
+        data_len,
+    ))
 }
 
 #[cfg(test)]

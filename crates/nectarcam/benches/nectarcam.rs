@@ -10,14 +10,22 @@ use nectarcam::{ingest, Health, RunKey, Viewer};
 use web_kit::Request;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/nectarcam").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/nectarcam")
+        .join(name)
 }
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let p = |q: f64| ms(samples[((samples.len() - 1) as f64 * q) as usize]);
-    println!("{name:<52} n={:<5} min {:>8.3} ms  p50 {:>8.3} ms  p99 {:>8.3} ms", samples.len(), ms(samples[0]), p(0.5), p(0.99));
+    println!(
+        "{name:<52} n={:<5} min {:>8.3} ms  p50 {:>8.3} ms  p99 {:>8.3} ms",
+        samples.len(),
+        ms(samples[0]),
+        p(0.5),
+        p(0.99)
+    );
 }
 
 fn time(iterations: usize, mut f: impl FnMut()) -> Vec<Duration> {
@@ -35,25 +43,55 @@ fn main() {
     let tarball = fixture("NectarCAMQM_DQM_Run6310.tar.gz");
     let key = RunKey::parse("NectarCAMQM_Run6310").unwrap();
 
-    report("read tarball (gunzip + untar + FITS decode)", time(30, || drop(ingest::load_results(&tarball).unwrap())));
+    report(
+        "read tarball (gunzip + untar + FITS decode)",
+        time(30, || drop(ingest::load_results(&tarball).unwrap())),
+    );
     let run = ingest::load_results(&tarball).unwrap();
     let memory = MemoryStore::new();
-    report("store only, memory KV (--force)", time(30, || { nectarcam::layout::write_run(&memory, &key.key(), &run, true).unwrap(); }));
-    report("ingest end to end, memory KV (--force)", time(30, || drop(ingest::ingest_path(&memory, &key, &tarball, true).unwrap())));
+    report(
+        "store only, memory KV (--force)",
+        time(30, || {
+            nectarcam::layout::write_run(&memory, &key.key(), &run, true).unwrap();
+        }),
+    );
+    report(
+        "ingest end to end, memory KV (--force)",
+        time(30, || {
+            drop(ingest::ingest_path(&memory, &key, &tarball, true).unwrap())
+        }),
+    );
 
     let dir = std::env::temp_dir().join(format!("nectarcam-bench-{}", std::process::id()));
     let db = kv_store::SqliteDb::open(&dir.join("sqlite_key_value.db")).unwrap();
     let sqlite = db.store("default");
-    report("ingest end to end, SQLite KV file (--force)", time(30, || drop(ingest::ingest_path(&sqlite, &key, &tarball, true).unwrap())));
+    report(
+        "ingest end to end, SQLite KV file (--force)",
+        time(30, || {
+            drop(ingest::ingest_path(&sqlite, &key, &tarball, true).unwrap())
+        }),
+    );
 
     let health = Health::from_lookup(|_| None);
     let parent = "CAMERA-AVERAGE-PHY-OVEREVENTS-OVERSAMP-HIGH-GAIN";
     let child = "CAMERA-AVERAGE-PHY-OverEVENTS-OverSamp-HIGH-GAIN";
-    let request = Request::get(&format!("/nectarcam/api/runs/{}/camera_display/{parent}/{child}", key.key()));
-    for (name, store) in [("memory", &memory as &dyn KvStore), ("SQLite", &sqlite as &dyn KvStore)] {
-        let viewer = Viewer { store, health: &health };
+    let request = Request::get(&format!(
+        "/nectarcam/api/runs/{}/camera_display/{parent}/{child}",
+        key.key()
+    ));
+    for (name, store) in [
+        ("memory", &memory as &dyn KvStore),
+        ("SQLite", &sqlite as &dyn KvStore),
+    ] {
+        let viewer = Viewer {
+            store,
+            health: &health,
+        };
         assert_eq!(viewer.handle(&request).status, 200);
-        report(&format!("camera_display in-process, {name} KV"), time(2000, || assert_eq!(viewer.handle(&request).status, 200)));
+        report(
+            &format!("camera_display in-process, {name} KV"),
+            time(2000, || assert_eq!(viewer.handle(&request).status, 200)),
+        );
     }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -26,11 +26,23 @@ pub enum Route {
     Cameras,
     CameraRuns(String),
     Run(String),
-    Data { key: String, parent: String, child: String },
-    CameraDisplay { key: String, parent: String, child: String },
+    Data {
+        key: String,
+        parent: String,
+        child: String,
+    },
+    CameraDisplay {
+        key: String,
+        parent: String,
+        child: String,
+    },
     /// The average waveform with its 2.5–97.5 % band (§8a): computed here so the page does not
     /// download the per-pixel image.
-    Waveform { key: String, parent: String, child: String },
+    Waveform {
+        key: String,
+        parent: String,
+        child: String,
+    },
     Geometry,
     /// The mount without its trailing slash: redirect so the page's relative URLs work.
     Root,
@@ -41,7 +53,11 @@ pub fn route(path: &str) -> Option<Route> {
     if path.is_empty() {
         return Some(Route::Root);
     }
-    let segments: Vec<String> = path.strip_prefix('/')?.split('/').map(percent_decode).collect();
+    let segments: Vec<String> = path
+        .strip_prefix('/')?
+        .split('/')
+        .map(percent_decode)
+        .collect();
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
     Some(match s.as_slice() {
@@ -62,7 +78,10 @@ pub fn route(path: &str) -> Option<Route> {
             let (key, parent, child) = owned(key, parent, child);
             Route::Waveform { key, parent, child }
         }
-        [file] => STATIC_FILES.iter().find(|(name, _, _)| name == file || (name.is_empty() && *file == "index.html")).map(|(_, ct, body)| Route::Static(ct, body))?,
+        [file] => STATIC_FILES
+            .iter()
+            .find(|(name, _, _)| name == file || (name.is_empty() && *file == "index.html"))
+            .map(|(_, ct, body)| Route::Static(ct, body))?,
         _ => return None,
     })
 }
@@ -75,7 +94,10 @@ fn error(status: u16, message: &str) -> Reply {
 fn storage(err: &KvError) -> Reply {
     let reply = web_kit::kv_failure(err);
     let message = format!("storage failure: {err}");
-    Reply::json(reply.status, &json!({ "error": message, "message": message }))
+    Reply::json(
+        reply.status,
+        &json!({ "error": message, "message": message }),
+    )
 }
 
 /// The API over one store.
@@ -92,9 +114,12 @@ impl Viewer<'_> {
             None => req.path.strip_prefix(MOUNT).unwrap_or(&req.path).to_owned(),
         };
         if req.method != "GET" && req.method != "HEAD" {
-            return error(405, "the NectarCAM viewer is read-only").with_header("allow", "GET, HEAD");
+            return error(405, "the NectarCAM viewer is read-only")
+                .with_header("allow", "GET, HEAD");
         }
-        let Some(route) = route(&path) else { return error(404, "no such route") };
+        let Some(route) = route(&path) else {
+            return error(404, "no such route");
+        };
         match self.dispatch(route) {
             Ok(reply) => reply,
             Err(err) => storage(&err),
@@ -103,13 +128,20 @@ impl Viewer<'_> {
 
     fn dispatch(&self, route: Route) -> Result<Reply, KvError> {
         Ok(match route {
-            Route::Root => Reply::new(308, "text/plain; charset=utf-8", "").with_header("location", format!("{MOUNT}/")),
-            Route::Static(content_type, body) => Reply::new(200, content_type, body).with_header("cache-control", "no-cache"),
+            Route::Root => Reply::new(308, "text/plain; charset=utf-8", "")
+                .with_header("location", format!("{MOUNT}/")),
+            Route::Static(content_type, body) => {
+                Reply::new(200, content_type, body).with_header("cache-control", "no-cache")
+            }
             Route::Health => Reply::json(200, &self.health.to_json()),
-            Route::Geometry => Reply::json_text(200, geometry_body()).with_header("cache-control", "max-age=86400"),
+            Route::Geometry => {
+                Reply::json_text(200, geometry_body()).with_header("cache-control", "max-age=86400")
+            }
             Route::Cameras => Reply::json(200, &self.cameras()?),
             Route::CameraRuns(code) => match camera_code(&code) {
-                Some(code) => Reply::json(200, &json!({ "camera": code, "runs": self.runs_of(code)? })),
+                Some(code) => {
+                    Reply::json(200, &json!({ "camera": code, "runs": self.runs_of(code)? }))
+                }
                 None => error(404, "unknown camera"),
             },
             Route::Run(key) => match self.meta(&key)? {
@@ -117,28 +149,45 @@ impl Viewer<'_> {
                 None => error(404, "unknown run"),
             },
             Route::Data { key, parent, child } => self.data(&key, &parent, &child)?,
-            Route::CameraDisplay { key, parent, child } => self.camera_display(&key, &parent, &child)?,
+            Route::CameraDisplay { key, parent, child } => {
+                self.camera_display(&key, &parent, &child)?
+            }
             Route::Waveform { key, parent, child } => self.waveform(&key, &parent, &child)?,
         })
     }
 
     /// Valid run keys from the index (§3: other keys are ignored).
     fn run_keys(&self) -> Result<Vec<RunKey>, KvError> {
-        Ok(layout::list_runs(self.store)?.iter().filter_map(|k| RunKey::parse(k)).collect())
+        Ok(layout::list_runs(self.store)?
+            .iter()
+            .filter_map(|k| RunKey::parse(k))
+            .collect())
     }
 
     fn cameras(&self) -> Result<Value, KvError> {
         let keys = self.run_keys()?;
-        let mut cameras: Vec<&str> = CAMERA_CODES.iter().copied().filter(|c| keys.iter().any(|k| k.camera == *c)).collect();
+        let mut cameras: Vec<&str> = CAMERA_CODES
+            .iter()
+            .copied()
+            .filter(|c| keys.iter().any(|k| k.camera == *c))
+            .collect();
         cameras.sort_by_key(|c| camera_rank(c));
         Ok(Value::Array(cameras.into_iter().map(|c| json!({ "code": c, "label": camera_label(c), "runs": keys.iter().filter(|k| k.camera == c).count() })).collect()))
     }
 
     /// A camera's runs, numerically descending (ties: the longer spelling first, so order is stable).
     fn runs_of(&self, code: &str) -> Result<Value, KvError> {
-        let mut runs: Vec<RunKey> = self.run_keys()?.into_iter().filter(|k| k.camera == code).collect();
+        let mut runs: Vec<RunKey> = self
+            .run_keys()?
+            .into_iter()
+            .filter(|k| k.camera == code)
+            .collect();
         runs.sort_by(|a, b| b.run.cmp(&a.run).then_with(|| b.run_text.cmp(&a.run_text)));
-        Ok(Value::Array(runs.iter().map(|k| json!({ "key": k.key(), "run": k.run })).collect()))
+        Ok(Value::Array(
+            runs.iter()
+                .map(|k| json!({ "key": k.key(), "run": k.run }))
+                .collect(),
+        ))
     }
 
     fn meta(&self, key: &str) -> Result<Option<RunMeta>, KvError> {
@@ -149,13 +198,17 @@ impl Viewer<'_> {
     }
 
     fn run_summary(&self, meta: &RunMeta) -> Result<Value, KvError> {
-        let key = RunKey::parse(&meta.key).ok_or_else(|| KvError::Other("stored key is not a run key".into()))?;
+        let key = RunKey::parse(&meta.key)
+            .ok_or_else(|| KvError::Other("stored key is not a run key".into()))?;
         let time = |child: &str| -> Result<Value, KvError> {
             let array = layout::read_child(self.store, &meta.key, "START-TIMES", child)?;
-            Ok(array.and_then(|(_, a)| format_time(&a)).map_or(Value::Null, Value::String))
+            Ok(array
+                .and_then(|(_, a)| format_time(&a))
+                .map_or(Value::Null, Value::String))
         };
         let times = json!({ "run_start": time("Run start time")?, "first_event": time("First event")?, "last_event": time("Last event")? });
-        let (mut displays, mut timelines, mut averages, mut all, mut triggers) = (vec![], vec![], vec![], vec![], vec![]);
+        let (mut displays, mut timelines, mut averages, mut all, mut triggers) =
+            (vec![], vec![], vec![], vec![], vec![]);
         for parent in &meta.parents {
             let category = classify(&parent.name);
             if category == Category::TriggerEvents {
@@ -175,7 +228,22 @@ impl Viewer<'_> {
         let entries: Map<String, Value> = meta
             .parents
             .iter()
-            .map(|p| (p.name.clone(), Value::Object(p.children.iter().map(|c| (c.name.clone(), json!({ "dtype": c.dtype, "shape": c.shape }))).collect())))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    Value::Object(
+                        p.children
+                            .iter()
+                            .map(|c| {
+                                (
+                                    c.name.clone(),
+                                    json!({ "dtype": c.dtype, "shape": c.shape }),
+                                )
+                            })
+                            .collect(),
+                    ),
+                )
+            })
             .collect();
         Ok(json!({
             "key": meta.key, "camera": key.camera, "run": key.run, "times": times,
@@ -185,7 +253,9 @@ impl Viewer<'_> {
     }
 
     fn child(&self, key: &str, parent: &str, child: &str) -> Result<Result<Array, Reply>, KvError> {
-        let Some(meta) = self.meta(key)? else { return Ok(Err(error(404, "unknown run"))) };
+        let Some(meta) = self.meta(key)? else {
+            return Ok(Err(error(404, "unknown run")));
+        };
         if meta.parent(parent).is_none() {
             return Ok(Err(error(404, "unknown parent")));
         }
@@ -227,9 +297,19 @@ impl Viewer<'_> {
         let display = camera_display(parent, &array, mask.as_ref());
         let mut body = String::with_capacity(32 * 1024);
         body.push_str("{\"values\":");
-        write_nested(&mut body, &[display.values.len()], &Values::Float64(display.values), &mut 0);
+        write_nested(
+            &mut body,
+            &[display.values.len()],
+            &Values::Float64(display.values),
+            &mut 0,
+        );
         body.push_str(",\"bad_pixels\":");
-        write_nested(&mut body, &[display.bad_pixels.len()], &Values::Bool(display.bad_pixels), &mut 0);
+        write_nested(
+            &mut body,
+            &[display.bad_pixels.len()],
+            &Values::Bool(display.bad_pixels),
+            &mut 0,
+        );
         let tail = json!({ "color_range": display.color_range, "slider_range": display.slider_range, "unit": label(parent) });
         let _ = write!(body, ",{}", &tail.to_string()[1..]);
         Ok(Reply::json_text(200, body))
@@ -244,8 +324,13 @@ impl Viewer<'_> {
             return Ok(error(422, "not an average waveform"));
         }
         let per_pixel = per_pixel_waveform(parent);
-        let band = layout::read_child(self.store, key, &per_pixel, &per_pixel)?.and_then(|(_, image)| waveform_band(&image));
-        let finite = |v: Vec<f64>| v.into_iter().map(|x| if x.is_finite() { json!(x) } else { Value::Null }).collect::<Vec<_>>();
+        let band = layout::read_child(self.store, key, &per_pixel, &per_pixel)?
+            .and_then(|(_, image)| waveform_band(&image));
+        let finite = |v: Vec<f64>| {
+            v.into_iter()
+                .map(|x| if x.is_finite() { json!(x) } else { Value::Null })
+                .collect::<Vec<_>>()
+        };
         let body = json!({
             "parent": parent, "child": child, "title": per_pixel, "unit": label(parent),
             "average": finite(average.to_f64()),

@@ -17,7 +17,11 @@ pub const STATIC_FILES: [(&str, &str, &str); 4] = [
     ("", "text/html; charset=utf-8", INDEX_HTML),
     ("viewer.js", "text/javascript; charset=utf-8", VIEWER_JS),
     ("viewer.css", "text/css; charset=utf-8", VIEWER_CSS),
-    ("labels.json", "application/json; charset=utf-8", LABELS_JSON),
+    (
+        "labels.json",
+        "application/json; charset=utf-8",
+        LABELS_JSON,
+    ),
 ];
 
 /// The `/api/geometry` body: the five fields §7.5 lists, serialised once.
@@ -25,7 +29,10 @@ pub fn geometry_body() -> &'static str {
     static BODY: OnceLock<String> = OnceLock::new();
     BODY.get_or_init(|| {
         let full: Map<String, Value> = serde_json::from_str(GEOMETRY_JSON).unwrap_or_default();
-        let picked: Map<String, Value> = ["name", "frame", "pix_id", "pix_x", "pix_y"].iter().filter_map(|k| Some((k.to_string(), full.get(*k)?.clone()))).collect();
+        let picked: Map<String, Value> = ["name", "frame", "pix_id", "pix_x", "pix_y"]
+            .iter()
+            .filter_map(|k| Some((k.to_string(), full.get(*k)?.clone())))
+            .collect();
         Value::Object(picked).to_string()
     })
 }
@@ -41,11 +48,15 @@ pub fn label(key: &str) -> Option<&'static str> {
     let lookup = |k: &str| labels().get(k).and_then(Value::as_str);
     lookup(key).or_else(|| {
         let swapped = ["PHY", "PED"].iter().find_map(|kind| {
-            let (data, original) = (format!("WF-{kind}-AVERAGE-PIX"), format!("WF-AVERAGE-{kind}-PIX"));
+            let (data, original) = (
+                format!("WF-{kind}-AVERAGE-PIX"),
+                format!("WF-AVERAGE-{kind}-PIX"),
+            );
             if key.contains(&data) {
                 Some(key.replacen(&data, &original, 1))
             } else {
-                key.contains(&original).then(|| key.replacen(&original, &data, 1))
+                key.contains(&original)
+                    .then(|| key.replacen(&original, &data, 1))
             }
         })?;
         lookup(&swapped)
@@ -68,7 +79,10 @@ mod tests {
     #[test]
     fn labels_accept_both_waveform_spellings() {
         assert_eq!(label("WF-PED-AVERAGE-PIX-HIGH-GAIN"), Some("ADC counts"));
-        assert_eq!(label("CAMERA-BADPIX-PHY-OVEREVENTS-HIGH-GAIN"), Some("0: Good, 1: Bad"));
+        assert_eq!(
+            label("CAMERA-BADPIX-PHY-OVEREVENTS-HIGH-GAIN"),
+            Some("0: Good, 1: Bad")
+        );
         assert_eq!(label("CAMERA-TEMPERATURE-AVERAGE"), Some("$$^{\\circ}$$C"));
         assert_eq!(label("mykey1"), None);
     }

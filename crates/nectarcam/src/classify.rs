@@ -14,14 +14,23 @@ pub enum Category {
 }
 
 pub fn classify(parent: &str) -> Category {
-    if parent.strip_prefix("TRIGGER-EVENTS-").is_some_and(|rest| !rest.starts_with("WRONG")) {
+    if parent
+        .strip_prefix("TRIGGER-EVENTS-")
+        .is_some_and(|rest| !rest.starts_with("WRONG"))
+    {
         return Category::TriggerEvents;
     }
     // `re.search("WF.*AVERAGE")`: an AVERAGE somewhere after the first WF.
-    if parent.find("WF").is_some_and(|at| parent[at + 2..].contains("AVERAGE")) {
+    if parent
+        .find("WF")
+        .is_some_and(|at| parent[at + 2..].contains("AVERAGE"))
+    {
         return Category::WaveformsAverage;
     }
-    if parent.strip_prefix("WF-").is_some_and(|rest| !rest.contains("AVERAGE")) {
+    if parent
+        .strip_prefix("WF-")
+        .is_some_and(|rest| !rest.contains("AVERAGE"))
+    {
         return Category::WaveformsAll;
     }
     if parent.contains("PIXTIMELINE-") {
@@ -30,7 +39,14 @@ pub fn classify(parent: &str) -> Category {
     if parent == "START-TIMES" {
         return Category::Times;
     }
-    const NOT_DISPLAYS: [&str; 6] = ["CAMERA-PING-PONG-", "TRIGGER-", "PED-INTEGRATION-", "START-TIMES", "WF-", "CAMERA-TEMPERATURE-TREND"];
+    const NOT_DISPLAYS: [&str; 6] = [
+        "CAMERA-PING-PONG-",
+        "TRIGGER-",
+        "PED-INTEGRATION-",
+        "START-TIMES",
+        "WF-",
+        "CAMERA-TEMPERATURE-TREND",
+    ];
     if NOT_DISPLAYS.iter().any(|p| parent.starts_with(p)) {
         return Category::Ignored;
     }
@@ -51,7 +67,10 @@ mod tests {
     fn the_original_test_fixture_keys() {
         assert_eq!(classify("START-TIMES"), Times);
         assert_eq!(classify("TRIGGER-EVENTS-PHY"), TriggerEvents);
-        assert_eq!(classify("CAMERA-BADPIX-PHY-OVEREVENTS-HIGH-GAIN"), CameraDisplays);
+        assert_eq!(
+            classify("CAMERA-BADPIX-PHY-OVEREVENTS-HIGH-GAIN"),
+            CameraDisplays
+        );
         assert_eq!(classify("mykey1"), CameraDisplays);
     }
 
@@ -66,7 +85,10 @@ mod tests {
             ("WF-PED-AVERAGE-PIX-LOW-GAIN", WaveformsAverage),
             ("WF-PHY-HIGH-GAIN", WaveformsAll),
             ("CAMERA-BADPIXTIMELINE-PED-LOW-GAIN", Timelines),
-            ("CAMERA-AVERAGE-PHY-OVEREVENTS-OVERSAMP-HIGH-GAIN", CameraDisplays),
+            (
+                "CAMERA-AVERAGE-PHY-OVEREVENTS-OVERSAMP-HIGH-GAIN",
+                CameraDisplays,
+            ),
             ("CHARGE-INTEGRATION-PED-ALL-RMS-LOW-GAIN", CameraDisplays),
             ("PED-INTEGRATION-IMAGE-ALL-STD-HIGH-GAIN", Ignored),
             ("CAMERA-TEMPERATURE-AVERAGE", CameraDisplays),
@@ -79,6 +101,9 @@ mod tests {
         ] {
             assert_eq!(classify(key), category, "{key}");
         }
-        assert_eq!(per_pixel_waveform("WF-PED-AVERAGE-PIX-LOW-GAIN"), "WF-PED-LOW-GAIN");
+        assert_eq!(
+            per_pixel_waveform("WF-PED-AVERAGE-PIX-LOW-GAIN"),
+            "WF-PED-LOW-GAIN"
+        );
     }
 }

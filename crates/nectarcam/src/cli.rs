@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use kv_api::KvStore;
 
-use crate::keys::camera_name;
 use crate::ingest::{find_tarball, ingest_path, resolve_key, IngestError};
+use crate::keys::camera_name;
 use crate::layout::WriteOutcome;
 
 pub const USAGE: &str = "usage: nectarcam ingest --camera <NectarCAMQM|NectarCAM2..9> --run <run>... [--force] [--path <DIRAC base dir | results FITS/tarball>]
@@ -24,19 +24,38 @@ struct IngestArgs {
 
 fn parse(args: &[String]) -> Result<IngestArgs, IngestError> {
     let usage = |m: &str| IngestError::Usage(m.to_owned());
-    let mut parsed = IngestArgs { camera: String::new(), runs: Vec::new(), force: false, path: PathBuf::from(".") };
+    let mut parsed = IngestArgs {
+        camera: String::new(),
+        runs: Vec::new(),
+        force: false,
+        path: PathBuf::from("."),
+    };
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
-            "--camera" => parsed.camera = args.get(i + 1).ok_or_else(|| usage("--camera needs a value"))?.clone(),
-            "--path" => parsed.path = PathBuf::from(args.get(i + 1).ok_or_else(|| usage("--path needs a value"))?),
+            "--camera" => {
+                parsed.camera = args
+                    .get(i + 1)
+                    .ok_or_else(|| usage("--camera needs a value"))?
+                    .clone()
+            }
+            "--path" => {
+                parsed.path = PathBuf::from(
+                    args.get(i + 1)
+                        .ok_or_else(|| usage("--path needs a value"))?,
+                )
+            }
             "--force" => {
                 parsed.force = true;
                 i += 1;
                 continue;
             }
             "--run" => {
-                let values: Vec<String> = args[i + 1..].iter().take_while(|a| !a.starts_with("--")).cloned().collect();
+                let values: Vec<String> = args[i + 1..]
+                    .iter()
+                    .take_while(|a| !a.starts_with("--"))
+                    .cloned()
+                    .collect();
                 if values.is_empty() {
                     return Err(usage("--run needs at least one run number"));
                 }
@@ -52,9 +71,14 @@ fn parse(args: &[String]) -> Result<IngestArgs, IngestError> {
         return Err(usage("--camera and --run are required"));
     }
     if camera_name(&parsed.camera).is_none() {
-        return Err(usage(&format!("unknown camera {:?} (NectarCAMQM, NectarCAM2 … NectarCAM9)", parsed.camera)));
+        return Err(usage(&format!(
+            "unknown camera {:?} (NectarCAMQM, NectarCAM2 … NectarCAM9)",
+            parsed.camera
+        )));
     }
-    if let Some(bad) = parsed.runs.iter().find(|r| r.is_empty() || !r.bytes().all(|b| b.is_ascii_digit()) || r.parse::<u64>().is_err()) {
+    if let Some(bad) = parsed.runs.iter().find(|r| {
+        r.is_empty() || !r.bytes().all(|b| b.is_ascii_digit()) || r.parse::<u64>().is_err()
+    }) {
         return Err(usage(&format!("run {bad:?} is not a run number")));
     }
     if parsed.path.is_file() && parsed.runs.len() != 1 {
@@ -73,7 +97,11 @@ pub fn run(args: &[String], store: &dyn KvStore, log: &mut dyn Write) -> i32 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            let level = if matches!(err, IngestError::Usage(_)) { "" } else { "critical: " };
+            let level = if matches!(err, IngestError::Usage(_)) {
+                ""
+            } else {
+                "critical: "
+            };
             let _ = writeln!(log, "nectarcam: {level}{err}");
             if matches!(err, IngestError::Usage(_)) {
                 let _ = writeln!(log, "{USAGE}");
@@ -87,14 +115,21 @@ pub fn run(args: &[String], store: &dyn KvStore, log: &mut dyn Write) -> i32 {
 fn ingest(args: &IngestArgs, store: &dyn KvStore, log: &mut dyn Write) -> Result<i32, IngestError> {
     let mut code = 0;
     for run_text in &args.runs {
-        let run: u64 = run_text.parse().map_err(|_| IngestError::Usage(format!("bad run {run_text:?}")))?;
+        let run: u64 = run_text
+            .parse()
+            .map_err(|_| IngestError::Usage(format!("bad run {run_text:?}")))?;
         let (path, tar_text) = if args.path.is_file() {
             (args.path.clone(), None)
         } else {
             match find_tarball(&args.path, &args.camera, run) {
                 Some((text, path)) => (path, Some(text)),
                 None => {
-                    let _ = writeln!(log, "nectarcam: warning: no {}_DQM_Run{run_text}.tar.gz below {}: skipped", args.camera, args.path.display());
+                    let _ = writeln!(
+                        log,
+                        "nectarcam: warning: no {}_DQM_Run{run_text}.tar.gz below {}: skipped",
+                        args.camera,
+                        args.path.display()
+                    );
                     continue;
                 }
             }
@@ -107,13 +142,29 @@ fn ingest(args: &IngestArgs, store: &dyn KvStore, log: &mut dyn Write) -> Result
                     let _ = writeln!(log, "nectarcam: warning: {}: {warning}", report.key);
                 }
                 let what = match report.outcome {
-                    WriteOutcome::Skipped => "warning: already stored, skipped (use --force to replace)".to_owned(),
-                    WriteOutcome::Stored { replaced } => format!("{} {} parents from {}", if replaced { "replaced with" } else { "stored" }, report.parents, display(&path)),
+                    WriteOutcome::Skipped => {
+                        "warning: already stored, skipped (use --force to replace)".to_owned()
+                    }
+                    WriteOutcome::Stored { replaced } => format!(
+                        "{} {} parents from {}",
+                        if replaced { "replaced with" } else { "stored" },
+                        report.parents,
+                        display(&path)
+                    ),
                 };
-                let _ = writeln!(log, "nectarcam: {}: {what} in {:.1} ms", report.key, started.elapsed().as_secs_f64() * 1e3);
+                let _ = writeln!(
+                    log,
+                    "nectarcam: {}: {what} in {:.1} ms",
+                    report.key,
+                    started.elapsed().as_secs_f64() * 1e3
+                );
             }
             Err(IngestError::BadInput(message)) => {
-                let _ = writeln!(log, "nectarcam: error: {}: {message}; nothing stored", key.key());
+                let _ = writeln!(
+                    log,
+                    "nectarcam: error: {}: {message}; nothing stored",
+                    key.key()
+                );
                 code = 1;
             }
             Err(other) => return Err(other),

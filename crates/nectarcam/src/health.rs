@@ -22,9 +22,20 @@ impl Health {
     /// `last_replicated_txn`, `lag_s`), e.g. from Spin variables. A missing role means a primary;
     /// a secondary is read-only unless told otherwise.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Health {
-        let role = if lookup("role").as_deref() == Some("secondary") { Role::Secondary } else { Role::Primary };
+        let role = if lookup("role").as_deref() == Some("secondary") {
+            Role::Secondary
+        } else {
+            Role::Primary
+        };
         let read_only = lookup("read_only").map_or(role == Role::Secondary, |v| v == "true");
-        Health { role, read_only, last_replicated_txn: lookup("last_replicated_txn").filter(|t| !t.is_empty()), lag_s: lookup("lag_s").and_then(|v| v.parse().ok()).filter(|v: &f64| v.is_finite()) }
+        Health {
+            role,
+            read_only,
+            last_replicated_txn: lookup("last_replicated_txn").filter(|t| !t.is_empty()),
+            lag_s: lookup("lag_s")
+                .and_then(|v| v.parse().ok())
+                .filter(|v: &f64| v.is_finite()),
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -50,8 +61,14 @@ mod tests {
             _ => None,
         };
         let health = Health::from_lookup(vars).to_json();
-        assert_eq!(health, json!({"role": "secondary", "read_only": true, "last_replicated_txn": "1-2", "lag_s": 3.0}));
+        assert_eq!(
+            health,
+            json!({"role": "secondary", "read_only": true, "last_replicated_txn": "1-2", "lag_s": 3.0})
+        );
         let primary = Health::from_lookup(|_| None).to_json();
-        assert_eq!(primary, json!({"role": "primary", "read_only": false, "last_replicated_txn": null, "lag_s": null}));
+        assert_eq!(
+            primary,
+            json!({"role": "primary", "read_only": false, "last_replicated_txn": null, "lag_s": null})
+        );
     }
 }

@@ -64,11 +64,19 @@ impl From<KvError> for IngestError {
 
 /// Builds the §3 map from the bytes of a results FITS file.
 pub fn results_from_fits(bytes: &[u8]) -> Result<RunData, IngestError> {
-    let hdus = fits::read(bytes).map_err(|e| IngestError::BadInput(format!("unreadable FITS file: {e}")))?;
+    let hdus = fits::read(bytes)
+        .map_err(|e| IngestError::BadInput(format!("unreadable FITS file: {e}")))?;
     let run = RunData::from_hdus(hdus);
     for parent in &run.parents {
-        if let Some(child) = parent.children.iter().find(|c| c.array.shape.len() > MAX_DIMS) {
-            return Err(IngestError::BadInput(format!("{}/{}: more than {MAX_DIMS} dimensions", parent.name, child.name)));
+        if let Some(child) = parent
+            .children
+            .iter()
+            .find(|c| c.array.shape.len() > MAX_DIMS)
+        {
+            return Err(IngestError::BadInput(format!(
+                "{}/{}: more than {MAX_DIMS} dimensions",
+                parent.name, child.name
+            )));
         }
     }
     Ok(run)
@@ -86,17 +94,24 @@ pub fn results_from_tarball(reader: impl Read) -> Result<RunData, IngestError> {
         }
         let size = entry.header().size().map_err(bad)?;
         if size > MAX_RESULTS_BYTES {
-            return Err(IngestError::BadInput(format!("{path}: {size} bytes is more than the {MAX_RESULTS_BYTES} accepted")));
+            return Err(IngestError::BadInput(format!(
+                "{path}: {size} bytes is more than the {MAX_RESULTS_BYTES} accepted"
+            )));
         }
         // The header's size is a claim: reserve a bounded amount and let the read prove the rest.
         let mut bytes = Vec::with_capacity(size.min(64 << 20) as usize);
         entry.take(size).read_to_end(&mut bytes).map_err(bad)?;
         if bytes.len() as u64 != size {
-            return Err(IngestError::BadInput(format!("{path}: truncated inside the tarball")));
+            return Err(IngestError::BadInput(format!(
+                "{path}: truncated inside the tarball"
+            )));
         }
-        return results_from_fits(&bytes).map_err(|e| IngestError::BadInput(format!("{path}: {e}")));
+        return results_from_fits(&bytes)
+            .map_err(|e| IngestError::BadInput(format!("{path}: {e}")));
     }
-    Err(IngestError::BadInput(format!("the tarball holds no *{RESULTS_SUFFIX} file")))
+    Err(IngestError::BadInput(format!(
+        "the tarball holds no *{RESULTS_SUFFIX} file"
+    )))
 }
 
 /// Reads a tarball (recognised by its gzip magic) or a plain FITS file.
@@ -110,9 +125,15 @@ pub fn load_results(path: &Path) -> Result<RunData, IngestError> {
         return results_from_tarball(file);
     }
     let mut bytes = Vec::new();
-    (&mut file).take(MAX_RESULTS_BYTES + 1).read_to_end(&mut bytes).map_err(open)?;
+    (&mut file)
+        .take(MAX_RESULTS_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(open)?;
     if bytes.len() as u64 > MAX_RESULTS_BYTES {
-        return Err(IngestError::BadInput(format!("{}: larger than {MAX_RESULTS_BYTES} bytes", path.display())));
+        return Err(IngestError::BadInput(format!(
+            "{}: larger than {MAX_RESULTS_BYTES} bytes",
+            path.display()
+        )));
     }
     results_from_fits(&bytes)
 }
@@ -128,15 +149,30 @@ pub struct IngestReport {
 
 /// Ingests one run from `path`. Without `force` an existing run is left untouched (the input is not
 /// even read); bad input leaves the store unchanged.
-pub fn ingest_path(store: &dyn KvStore, key: &RunKey, path: &Path, force: bool) -> Result<IngestReport, IngestError> {
+pub fn ingest_path(
+    store: &dyn KvStore,
+    key: &RunKey,
+    path: &Path,
+    force: bool,
+) -> Result<IngestReport, IngestError> {
     let key = key.key();
     if !force && layout::read_meta(store, &key)?.is_some() {
         layout::ensure_indexed(store, &key)?;
-        return Ok(IngestReport { key, outcome: WriteOutcome::Skipped, parents: 0, warnings: Vec::new() });
+        return Ok(IngestReport {
+            key,
+            outcome: WriteOutcome::Skipped,
+            parents: 0,
+            warnings: Vec::new(),
+        });
     }
     let run = load_results(path)?;
     let outcome = layout::write_run(store, &key, &run, force)?;
-    Ok(IngestReport { key, outcome, parents: run.parents.len(), warnings: run.warnings })
+    Ok(IngestReport {
+        key,
+        outcome,
+        parents: run.parents.len(),
+        warnings: run.warnings,
+    })
 }
 
 /// The DIRAC tarball of a run below `base` (`<base>/<camera>/` or `<base>/`), matched by run number, so
@@ -144,21 +180,36 @@ pub fn ingest_path(store: &dyn KvStore, key: &RunKey, path: &Path, force: bool) 
 pub fn find_tarball(base: &Path, camera: &str, run: u64) -> Option<(String, PathBuf)> {
     let camera = camera_name(camera)?;
     let prefix = format!("{camera}_DQM_Run");
-    [base.join(&camera), base.to_path_buf()].into_iter().find_map(|dir| {
-        std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            let text = name.strip_prefix(&prefix)?.strip_suffix(".tar.gz")?;
-            (text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u64>().ok()? == run).then(|| (text.to_owned(), entry.path()))
+    [base.join(&camera), base.to_path_buf()]
+        .into_iter()
+        .find_map(|dir| {
+            std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let text = name.strip_prefix(&prefix)?.strip_suffix(".tar.gz")?;
+                (text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u64>().ok()? == run)
+                    .then(|| (text.to_owned(), entry.path()))
+            })
         })
-    })
 }
 
 /// The key a `--run` number should use: an already stored run with that number keeps its spelling;
 /// otherwise `fallback` (the tarball's text, or the number zero-padded to 4 digits as DIRAC does).
-pub fn resolve_key(store: &dyn KvStore, camera: &str, run: u64, fallback: Option<&str>) -> Result<RunKey, IngestError> {
-    let usage = || IngestError::Usage(format!("unknown camera {camera:?} (NectarCAMQM, NectarCAM2 … NectarCAM9)"));
+pub fn resolve_key(
+    store: &dyn KvStore,
+    camera: &str,
+    run: u64,
+    fallback: Option<&str>,
+) -> Result<RunKey, IngestError> {
+    let usage = || {
+        IngestError::Usage(format!(
+            "unknown camera {camera:?} (NectarCAMQM, NectarCAM2 … NectarCAM9)"
+        ))
+    };
     let name = camera_name(camera).ok_or_else(usage)?;
-    let stored = layout::list_runs(store)?.into_iter().filter_map(|k| RunKey::parse(&k)).find(|k| format!("NectarCAM{}", k.camera) == name && k.run == run);
+    let stored = layout::list_runs(store)?
+        .into_iter()
+        .filter_map(|k| RunKey::parse(&k))
+        .find(|k| format!("NectarCAM{}", k.camera) == name && k.run == run);
     match stored {
         Some(key) => Ok(key),
         None => {

@@ -19,7 +19,11 @@ impl RunKey {
             return None;
         }
         let run = run_text.parse().ok()?;
-        Some(RunKey { camera, run_text: run_text.to_owned(), run })
+        Some(RunKey {
+            camera,
+            run_text: run_text.to_owned(),
+            run,
+        })
     }
 
     /// `NectarCAM<code>_Run<run>`, with the run as given.
@@ -54,7 +58,10 @@ pub fn camera_label(code: &str) -> String {
 
 /// Position of a camera in the display order.
 pub fn camera_rank(code: &str) -> usize {
-    CAMERA_CODES.iter().position(|c| *c == code).unwrap_or(usize::MAX)
+    CAMERA_CODES
+        .iter()
+        .position(|c| *c == code)
+        .unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -67,10 +74,22 @@ mod tests {
         assert_eq!((k.camera, k.run_text.as_str(), k.run), ("QM", "0999", 999));
         assert_eq!(k.key(), "NectarCAMQM_Run0999");
         assert_eq!(RunKey::parse("NectarCAM2_Run1000").unwrap().camera, "2");
-        for bad in ["NectarCAM_Run5", "NectarCAM1_Run5", "NectarCAM10_Run5", "NectarCAMQM_Run", "NectarCAMQM_Run12a", "NectarCAMQM_Run-1", "xNectarCAMQM_Run1", "NectarCAMQM_Run99999999999999999999999"] {
+        for bad in [
+            "NectarCAM_Run5",
+            "NectarCAM1_Run5",
+            "NectarCAM10_Run5",
+            "NectarCAMQM_Run",
+            "NectarCAMQM_Run12a",
+            "NectarCAMQM_Run-1",
+            "xNectarCAMQM_Run1",
+            "NectarCAMQM_Run99999999999999999999999",
+        ] {
             assert!(RunKey::parse(bad).is_none(), "{bad}");
         }
-        assert_eq!(RunKey::new("NectarCAM3", "42").unwrap().key(), "NectarCAM3_Run42");
+        assert_eq!(
+            RunKey::new("NectarCAM3", "42").unwrap().key(),
+            "NectarCAM3_Run42"
+        );
         assert_eq!(RunKey::new("QM", "42").unwrap().key(), "NectarCAMQM_Run42");
         assert!(RunKey::new("NectarCAM1", "42").is_none());
     }

@@ -99,19 +99,31 @@ pub fn encode_array(array: &Array) -> Vec<u8> {
         out.extend_from_slice(&(d as u64).to_le_bytes());
     }
     match &array.values {
-        Values::Float64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        Values::Int64(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Values::Float64(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Values::Int64(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Values::Bool(v) => out.extend(v.iter().map(|&b| u8::from(b))),
     }
     out
 }
 
 pub fn decode_array(bytes: &[u8]) -> KvResult<Array> {
-    let head = bytes.get(..6).filter(|h| &h[..4] == ARRAY_MAGIC).ok_or_else(|| corrupt("array header"))?;
+    let head = bytes
+        .get(..6)
+        .filter(|h| &h[..4] == ARRAY_MAGIC)
+        .ok_or_else(|| corrupt("array header"))?;
     let (dtype, ndim) = (head[4], head[5] as usize);
     let dims_end = 6 + 8 * ndim;
-    let dims = bytes.get(6..dims_end).ok_or_else(|| corrupt("array shape"))?;
-    let shape: Vec<usize> = dims.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as usize).collect();
+    let dims = bytes
+        .get(6..dims_end)
+        .ok_or_else(|| corrupt("array shape"))?;
+    let shape: Vec<usize> = dims
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as usize)
+        .collect();
     let body = &bytes[dims_end..];
     let width = if dtype == 2 { 1 } else { 8 };
     let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
@@ -131,15 +143,29 @@ pub fn decode_array(bytes: &[u8]) -> KvResult<Array> {
 /// What [`write_run`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
-    Stored { replaced: bool },
+    Stored {
+        replaced: bool,
+    },
     /// The run exists and `force` was not set: nothing changed.
     Skipped,
 }
 
 /// Stores a run atomically; an existing run is replaced only with `force`.
-pub fn write_run(store: &dyn KvStore, key: &str, run: &RunData, force: bool) -> KvResult<WriteOutcome> {
-    if run.parents.iter().flat_map(|p| &p.children).any(|c| c.array.shape.len() > MAX_DIMS) {
-        return Err(KvError::Other(format!("{key}: an array has more than {MAX_DIMS} dimensions")));
+pub fn write_run(
+    store: &dyn KvStore,
+    key: &str,
+    run: &RunData,
+    force: bool,
+) -> KvResult<WriteOutcome> {
+    if run
+        .parents
+        .iter()
+        .flat_map(|p| &p.children)
+        .any(|c| c.array.shape.len() > MAX_DIMS)
+    {
+        return Err(KvError::Other(format!(
+            "{key}: an array has more than {MAX_DIMS} dimensions"
+        )));
     }
     let pointer = pointer_key(key);
     let old = store.get(&pointer)?;
@@ -147,7 +173,8 @@ pub fn write_run(store: &dyn KvStore, key: &str, run: &RunData, force: bool) -> 
         ensure_indexed(store, key)?;
         return Ok(WriteOutcome::Skipped);
     }
-    let generation = u64::try_from(store.increment(GENERATION_KEY, 1)?).map_err(|_| corrupt("generation counter"))?;
+    let generation = u64::try_from(store.increment(GENERATION_KEY, 1)?)
+        .map_err(|_| corrupt("generation counter"))?;
     let meta = RunMeta {
         key: key.to_owned(),
         generation,
@@ -156,17 +183,33 @@ pub fn write_run(store: &dyn KvStore, key: &str, run: &RunData, force: bool) -> 
             .iter()
             .map(|p| ParentMeta {
                 name: p.name.clone(),
-                children: p.children.iter().map(|c| ChildMeta { name: c.name.clone(), dtype: c.array.dtype().name().to_owned(), shape: c.array.shape.clone() }).collect(),
+                children: p
+                    .children
+                    .iter()
+                    .map(|c| ChildMeta {
+                        name: c.name.clone(),
+                        dtype: c.array.dtype().name().to_owned(),
+                        shape: c.array.shape.clone(),
+                    })
+                    .collect(),
             })
             .collect(),
     };
     let written = write_generation(store, &meta, run);
-    let published = written.and_then(|()| store.compare_and_swap(&pointer, old.as_deref(), generation.to_string().as_bytes()));
+    let published = written.and_then(|()| {
+        store.compare_and_swap(&pointer, old.as_deref(), generation.to_string().as_bytes())
+    });
     match published {
         Ok(CasOutcome::Swapped) => {}
         Ok(CasOutcome::Conflict) => {
             delete_generation(store, &meta);
-            return if force { Err(KvError::Other(format!("{key} was written concurrently; retry"))) } else { Ok(WriteOutcome::Skipped) };
+            return if force {
+                Err(KvError::Other(format!(
+                    "{key} was written concurrently; retry"
+                )))
+            } else {
+                Ok(WriteOutcome::Skipped)
+            };
         }
         Err(e) => {
             delete_generation(store, &meta);
@@ -179,11 +222,17 @@ pub fn write_run(store: &dyn KvStore, key: &str, run: &RunData, force: bool) -> 
         }
     }
     ensure_indexed(store, key)?;
-    Ok(WriteOutcome::Stored { replaced: old.is_some() })
+    Ok(WriteOutcome::Stored {
+        replaced: old.is_some(),
+    })
 }
 
 fn write_generation(store: &dyn KvStore, meta: &RunMeta, run: &RunData) -> KvResult<()> {
-    let arrays = run.parents.iter().flat_map(|p| &p.children).map(|c| &c.array);
+    let arrays = run
+        .parents
+        .iter()
+        .flat_map(|p| &p.children)
+        .map(|c| &c.array);
     for (slot, array) in arrays.enumerate() {
         store.set(&array_key(meta.generation, slot), &encode_array(array))?;
     }
@@ -204,7 +253,9 @@ fn parse_generation(bytes: &[u8]) -> Option<u64> {
 }
 
 fn read_generation_meta(store: &dyn KvStore, generation: u64) -> KvResult<Option<RunMeta>> {
-    let Some(bytes) = store.get(&meta_key(generation))? else { return Ok(None) };
+    let Some(bytes) = store.get(&meta_key(generation))? else {
+        return Ok(None);
+    };
     let mut meta: RunMeta = serde_json::from_slice(&bytes).map_err(|_| corrupt("run metadata"))?;
     meta.generation = generation;
     Ok(Some(meta))
@@ -212,37 +263,60 @@ fn read_generation_meta(store: &dyn KvStore, generation: u64) -> KvResult<Option
 
 /// The run's current metadata, or `None` when it is not stored.
 pub fn read_meta(store: &dyn KvStore, key: &str) -> KvResult<Option<RunMeta>> {
-    let Some(pointer) = store.get(&pointer_key(key))? else { return Ok(None) };
+    let Some(pointer) = store.get(&pointer_key(key))? else {
+        return Ok(None);
+    };
     let generation = parse_generation(&pointer).ok_or_else(|| corrupt("run pointer"))?;
     read_generation_meta(store, generation)
 }
 
 /// One child of the run's current generation. Retries once if a `--force` ingest replaced the run
 /// between reading the metadata and the array.
-pub fn read_child(store: &dyn KvStore, key: &str, parent: &str, child: &str) -> KvResult<Option<(ChildMeta, Array)>> {
+pub fn read_child(
+    store: &dyn KvStore,
+    key: &str,
+    parent: &str,
+    child: &str,
+) -> KvResult<Option<(ChildMeta, Array)>> {
     for _ in 0..2 {
-        let Some(meta) = read_meta(store, key)? else { return Ok(None) };
-        let Some((child_meta, slot)) = meta.child(parent, child) else { return Ok(None) };
+        let Some(meta) = read_meta(store, key)? else {
+            return Ok(None);
+        };
+        let Some((child_meta, slot)) = meta.child(parent, child) else {
+            return Ok(None);
+        };
         if let Some(bytes) = store.get(&array_key(meta.generation, slot))? {
             return Ok(Some((child_meta.clone(), decode_array(&bytes)?)));
         }
     }
-    Err(KvError::Other(format!("{key} kept changing while it was read")))
+    Err(KvError::Other(format!(
+        "{key} kept changing while it was read"
+    )))
 }
 
 /// The whole run (for checks and exports; the viewer reads single children).
 pub fn read_run(store: &dyn KvStore, key: &str) -> KvResult<Option<RunData>> {
-    let Some(meta) = read_meta(store, key)? else { return Ok(None) };
+    let Some(meta) = read_meta(store, key)? else {
+        return Ok(None);
+    };
     let mut run = RunData::default();
     let mut slot = 0;
     for p in &meta.parents {
         let mut children = Vec::new();
         for c in &p.children {
-            let bytes = store.get(&array_key(meta.generation, slot))?.ok_or_else(|| corrupt("missing array"))?;
-            children.push(crate::model::Child { name: c.name.clone(), array: decode_array(&bytes)? });
+            let bytes = store
+                .get(&array_key(meta.generation, slot))?
+                .ok_or_else(|| corrupt("missing array"))?;
+            children.push(crate::model::Child {
+                name: c.name.clone(),
+                array: decode_array(&bytes)?,
+            });
             slot += 1;
         }
-        run.parents.push(crate::model::Parent { name: p.name.clone(), children });
+        run.parents.push(crate::model::Parent {
+            name: p.name.clone(),
+            children,
+        });
     }
     Ok(Some(run))
 }

@@ -31,27 +31,39 @@ impl RunData {
         for hdu in hdus {
             let Some(name) = hdu.extname.clone().filter(|n| !n.is_empty()) else {
                 if hdu.index > 0 || hdu.data != HduData::Empty {
-                    run.warnings.push(format!("HDU {} has no EXTNAME: skipped", hdu.index));
+                    run.warnings
+                        .push(format!("HDU {} has no EXTNAME: skipped", hdu.index));
                 }
                 continue;
             };
             let children = match hdu.data {
                 HduData::Empty if hdu.index == 0 => continue,
                 HduData::Empty => Vec::new(),
-                HduData::Image(array) => vec![Child { name: name.clone(), array }],
+                HduData::Image(array) => vec![Child {
+                    name: name.clone(),
+                    array,
+                }],
                 HduData::Table { columns, skipped } => {
                     for column in skipped {
-                        run.warnings.push(format!("{name}: column {column:?} has a type that is not stored: skipped"));
+                        run.warnings.push(format!(
+                            "{name}: column {column:?} has a type that is not stored: skipped"
+                        ));
                     }
                     let mut children: Vec<Child> = Vec::new();
                     for column in columns {
                         children.retain(|c| c.name != column.name);
-                        children.push(Child { name: column.name, array: column.array });
+                        children.push(Child {
+                            name: column.name,
+                            array: column.array,
+                        });
                     }
                     children
                 }
                 HduData::Other { xtension } => {
-                    run.warnings.push(format!("HDU {} ({name}): XTENSION {xtension} is not read: skipped", hdu.index));
+                    run.warnings.push(format!(
+                        "HDU {} ({name}): XTENSION {xtension} is not read: skipped",
+                        hdu.index
+                    ));
                     continue;
                 }
             };
@@ -66,6 +78,10 @@ impl RunData {
     }
 
     pub fn child(&self, parent: &str, child: &str) -> Option<&Array> {
-        self.parent(parent)?.children.iter().find(|c| c.name == child).map(|c| &c.array)
+        self.parent(parent)?
+            .children
+            .iter()
+            .find(|c| c.name == child)
+            .map(|c| &c.array)
     }
 }

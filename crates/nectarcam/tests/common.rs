@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use kv_api::{CasOutcome, KvError, KvResult, KvStore, MemoryStore};
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/nectarcam").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/nectarcam")
+        .join(name)
 }
 
 pub const FULL_TARBALL: &str = "NectarCAMQM_DQM_Run6310.tar.gz";
@@ -16,7 +18,15 @@ pub const NO_RESULTS_TARBALL: &str = "NectarCAMQM_DQM_Run0999.tar.gz";
 
 /// Every key and value, to prove a store did not change.
 pub fn snapshot(store: &dyn KvStore) -> BTreeMap<String, Vec<u8>> {
-    store.get_keys().unwrap().into_iter().map(|k| { let v = store.get(&k).unwrap().unwrap(); (k, v) }).collect()
+    store
+        .get_keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            let v = store.get(&k).unwrap().unwrap();
+            (k, v)
+        })
+        .collect()
 }
 
 /// A replica's view: reads pass, writes fail like kv-store's `ReadOnlyStore`.
