@@ -65,6 +65,16 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("nectarcam-bench-{}", std::process::id()));
     let db = kv_store::SqliteDb::open(&dir.join("sqlite_key_value.db")).unwrap();
     let sqlite = db.store("default");
+    // The cron path: a run that is not stored yet.
+    let mut next_run = 7000;
+    report(
+        "ingest end to end, SQLite KV file (new run)",
+        time(30, || {
+            next_run += 1;
+            let fresh = RunKey::parse(&format!("NectarCAMQM_Run{next_run}")).unwrap();
+            ingest::ingest_path(&sqlite, &fresh, &tarball, false).unwrap();
+        }),
+    );
     report(
         "ingest end to end, SQLite KV file (--force)",
         time(30, || {
