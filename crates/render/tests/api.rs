@@ -5,7 +5,9 @@ mod samples;
 use render::{render, render_overlay, Axis, Options, Plot, Rules, Style};
 
 fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let mut reader = png::Decoder::new(png_bytes).read_info().unwrap();
+    let mut decoder = png::Decoder::new(png_bytes);
+    decoder.set_transformations(png::Transformations::EXPAND); // indexed → RGB
+    let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buf).unwrap();
     buf.truncate(info.buffer_size());
