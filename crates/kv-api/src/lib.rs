@@ -61,6 +61,11 @@ pub trait KvStore {
     fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
         keys.iter().map(|key| self.get(key)).collect()
     }
+    /// Writes several entries. Backends with a batch write do it in one step (SQLite: one transaction,
+    /// all or nothing); the default writes one by one, so a failure can leave a prefix written.
+    fn set_many(&self, entries: &[(&str, &[u8])]) -> KvResult<()> {
+        entries.iter().try_for_each(|(key, value)| self.set(key, value))
+    }
     /// Every key of the store. Costly on a large store: hot paths use index keys instead.
     fn get_keys(&self) -> KvResult<Vec<String>>;
     /// Atomically adds `delta` to the i64 counter at `key` (missing counts as 0) and returns the new value.
@@ -164,6 +169,13 @@ mod tests {
         store.set("a", b"1").unwrap();
         let got = store.get_many(&["b", "missing", "a"]).unwrap();
         assert_eq!(got, vec![Some(b"2".to_vec()), None, Some(b"1".to_vec())]);
+    }
+
+    #[test]
+    fn set_many_writes_every_entry() {
+        let store = MemoryStore::new();
+        store.set_many(&[("a", b"1"), ("b", b"2")]).unwrap();
+        assert_eq!(store.get_many(&["a", "b"]).unwrap(), vec![Some(b"1".to_vec()), Some(b"2".to_vec())]);
     }
 
     #[test]

@@ -22,6 +22,12 @@ impl KvStore for ReadOnlyStore {
     fn set(&self, _key: &str, _value: &[u8]) -> KvResult<()> {
         Err(KvError::ReadOnly)
     }
+    fn set_many(&self, _entries: &[(&str, &[u8])]) -> KvResult<()> {
+        Err(KvError::ReadOnly)
+    }
+    fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
+        self.inner.get_many(keys)
+    }
     fn delete(&self, _key: &str) -> KvResult<()> {
         Err(KvError::ReadOnly)
     }

@@ -127,6 +127,15 @@ fn read_only_wrapper_rejects_every_write(s: &SharedStore) {
     assert_eq!(s.get("k").unwrap().as_deref(), Some(&b"v"[..]));
 }
 
+fn batches_read_and_write_in_key_order(s: &SharedStore) {
+    s.set_many(&[("b", b"2"), ("a", b"1"), ("c", b"3")]).unwrap();
+    let got = s.get_many(&["c", "missing", "a", "b"]).unwrap();
+    assert_eq!(got, vec![Some(b"3".to_vec()), None, Some(b"1".to_vec()), Some(b"2".to_vec())]);
+    let ro = ReadOnlyStore::new(Arc::clone(s));
+    assert_eq!(ro.set_many(&[("a", b"x")]), Err(KvError::ReadOnly));
+    assert_eq!(ro.get_many(&["a"]).unwrap(), vec![Some(b"1".to_vec())]);
+}
+
 /// Runs each behaviour as its own test on a fresh store from `$make`.
 macro_rules! suite {
     ($backend:ident, $make:path) => {
@@ -134,7 +143,7 @@ macro_rules! suite {
             suite!(@tests $make; missing_key_reads_none_and_deletes_fine, set_overwrite_and_delete,
                 get_keys_lists_every_key, increment_counts_from_zero, cas_swaps_and_detects_conflicts,
                 concurrent_increments_lose_nothing, concurrent_cas_appends_lose_nothing,
-                read_only_wrapper_rejects_every_write);
+                read_only_wrapper_rejects_every_write, batches_read_and_write_in_key_order);
         }
     };
     (@tests $make:path; $($test:ident),*) => {

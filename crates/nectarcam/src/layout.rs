@@ -233,11 +233,13 @@ fn write_generation(store: &dyn KvStore, meta: &RunMeta, run: &RunData) -> KvRes
         .iter()
         .flat_map(|p| &p.children)
         .map(|c| &c.array);
-    for (slot, array) in arrays.enumerate() {
-        store.set(&array_key(meta.generation, slot), &encode_array(array))?;
-    }
+    let mut entries: Vec<(String, Vec<u8>)> =
+        arrays.enumerate().map(|(slot, array)| (array_key(meta.generation, slot), encode_array(array))).collect();
     let json = serde_json::to_vec(meta).map_err(|e| KvError::Other(e.to_string()))?;
-    store.set(&meta_key(meta.generation), &json)
+    entries.push((meta_key(meta.generation), json));
+    // One batch (one SQLite transaction); readers only see it once the pointer flips.
+    let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+    store.set_many(&borrowed)
 }
 
 /// Best effort: a generation nobody points to is garbage, so failures here lose nothing.

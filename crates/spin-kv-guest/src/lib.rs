@@ -90,6 +90,12 @@ impl KvStore for SpinKvStore {
         self.store.get_keys().map_err(from_spin)
     }
 
+    /// One `wasi:keyvalue/batch.set-many` host call.
+    fn set_many(&self, entries: &[(&str, &[u8])]) -> KvResult<()> {
+        let owned: Vec<(String, Vec<u8>)> = entries.iter().map(|(k, v)| ((*k).to_owned(), v.to_vec())).collect();
+        batch::set_many(self.bucket()?, &owned).map_err(from_wasi)
+    }
+
     /// One `wasi:keyvalue/batch.get-many` host call; the host may answer in any order or omit missing keys.
     fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
         let owned: Vec<String> = keys.iter().map(|key| (*key).to_owned()).collect();
