@@ -28,7 +28,7 @@ pub struct StandIn {
     pub fake: Arc<FakeFff>,
     pub page: Arc<Mutex<PageState>>,
     pub addr: SocketAddr,
-    /// The `cookie` header of every sync and status request, in order.
+    /// The `cookie` header of every request, in order.
     pub cookies: Arc<Mutex<Vec<String>>>,
     /// How long a "timed out" host keeps the connection before answering 504.
     pub timeout_delay: Duration,
@@ -129,9 +129,7 @@ fn serve(
     timeout_delay: Duration,
 ) {
     let Some(request) = read_request(&mut stream) else { return };
-    if !request.path.starts_with("/static/") {
-        cookies.lock().unwrap_or_else(|p| p.into_inner()).push(request.cookie.clone());
-    }
+    cookies.lock().unwrap_or_else(|p| p.into_inner()).push(request.cookie.clone());
     let param = |name: &str| request.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let answer = match (request.method.as_str(), request.path.as_str()) {
         ("POST", "/redirect") => match param("path") {

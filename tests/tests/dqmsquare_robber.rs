@@ -112,6 +112,8 @@ fn robber_stores_the_grabbers_rows_and_the_canvases_and_leaves_no_browser() {
     assert!(output.status.success(), "robber failed:\n{log}");
     assert!(!log.contains(SECRET), "the cookie value reached the log:\n{log}");
     assert_eq!(processes_with_env(&marker), Vec::<u32>::new(), "browser processes outlived the robber");
+    let cookies = stand_in.cookies.lock().unwrap().clone();
+    assert!(cookies.contains(&format!("selenium-secret-secret={SECRET}")), "k8 mode sets the secret cookie: {cookies:?}");
 
     let store = open_default_store(state.path());
     let tables = Tables::new(&*store, Db::Production);
