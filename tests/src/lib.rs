@@ -4,6 +4,7 @@
 pub mod dqmgui;
 pub mod dqmsquare;
 pub mod http;
+pub mod stats2;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};

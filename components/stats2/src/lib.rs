@@ -1,0 +1,53 @@
+//! Stats2 views component: every route under `/stats` through `stats2::views::handle`, plus the
+//! per-workflow event-history plot `/stats/plot/<workflow>.png` drawn with the render crate.
+//!
+//! Environment: the `default` key-value store (written by `scraper-host stats2`); variables
+//! `admin_token` (comma-separated bearer tokens allowed to call `/stats/api/update`),
+//! `stats2_trust_proxy` (`true` to accept `X-Forwarded-User`/`X-Forwarded-Groups`, only behind a proxy
+//! that strips them) and `stats2_roles` (comma-separated groups allowed then; default `cms-pdmv-serv`).
+
+pub mod plot;
+
+use spin_kv_guest::SpinKvStore;
+use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use spin_sdk::http_component;
+use stats2::views::{self, AuthConfig, BASE_PATH};
+use web_kit::{kv_failure, Reply};
+
+fn variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn auth_config() -> AuthConfig {
+    let mut auth = AuthConfig::default();
+    auth.admin_tokens = variable("admin_token").map(|v| list(&v)).unwrap_or_default();
+    auth.trust_proxy_headers = variable("stats2_trust_proxy").is_some_and(|v| v.trim() == "true");
+    if let Some(roles) = variable("stats2_roles") {
+        auth.roles = list(&roles);
+    }
+    auth
+}
+
+#[http_component]
+fn handle(request: SpinRequest) -> SpinResponse {
+    web_kit::spin::serve(request, |req| {
+        let store = match SpinKvStore::open_default() {
+            Ok(store) => store,
+            Err(e) => return kv_failure(&e),
+        };
+        let path = req.header("spin-path-info").map(str::to_owned).unwrap_or_else(|| req.path.strip_prefix(BASE_PATH).unwrap_or(&req.path).to_owned());
+        if let Some(workflow) = stats2::page::plot_target(&path) {
+            return plot::reply(&store, &workflow);
+        }
+        let response = views::handle(&store, &auth_config(), &views::Request { method: &req.method, path: &path, query: &req.query, headers: &req.headers });
+        let mut reply = Reply::new(response.status, response.content_type, response.body);
+        if let Some(location) = response.location {
+            reply = reply.with_header("location", location);
+        }
+        reply
+    })
+}

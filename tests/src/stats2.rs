@@ -1,0 +1,340 @@
+//! Stats2 end to end: a fake cmsweb served over HTTP or HTTPS (client certificate required, CA and
+//! certificates generated at test time with rcgen) that answers through `stats2::fake::FakeCmsweb`,
+//! the `scraper-host stats2` runner, and the Stats2 test app for the gateway.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use stats2::fake::{kind_of, CallKind, FakeCmsweb};
+use stats2::upstream::{Call, Upstream, UpstreamError};
+
+use crate::{target_dir, TestApp};
+
+/// The command that builds the component; printed when it is missing.
+pub const STATS2_BUILD: &str = "cargo build --release --target wasm32-wasip2 -p stats2-component";
+pub const ADMIN_TOKEN: &str = "stats2-test-token";
+/// How long a scripted timeout keeps the client waiting (longer than the `--timeout 1` the tests pass).
+const TIMEOUT_STALL: Duration = Duration::from_secs(3);
+
+/// Holds calls of one kind once `after` of them have been answered, until released.
+#[derive(Default)]
+struct Gate {
+    rule: Option<(CallKind, usize)>,
+    passed: usize,
+    held: usize,
+}
+
+/// TLS material written to a temp dir: the CA, and a client certificate it signed.
+pub struct TlsFiles {
+    pub dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+    pub fn client_cert(&self) -> PathBuf {
+        self.dir.path().join("client.pem")
+    }
+    pub fn client_key(&self) -> PathBuf {
+        self.dir.path().join("client.key")
+    }
+}
+
+/// A fake cmsweb on a local port; it runs until the test process ends.
+pub struct FakeServer {
+    pub fake: Arc<FakeCmsweb>,
+    pub addr: SocketAddr,
+    pub tls: Option<TlsFiles>,
+    gate: Arc<(Mutex<Gate>, Condvar)>,
+    /// Requests that `Call::parse` did not recognise.
+    pub unknown: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeServer {
+    pub fn http(fake: FakeCmsweb) -> FakeServer {
+        Self::start(fake, None)
+    }
+
+    /// HTTPS for `localhost`, requiring a client certificate signed by the generated CA.
+    pub fn https(fake: FakeCmsweb) -> FakeServer {
+        let (files, config) = tls_setup();
+        Self::start(fake, Some((files, Arc::new(config))))
+    }
+
+    fn start(fake: FakeCmsweb, tls: Option<(TlsFiles, Arc<rustls::ServerConfig>)>) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake cmsweb");
+        let addr = listener.local_addr().expect("addr");
+        let (files, config) = match tls {
+            Some((files, config)) => (Some(files), Some(config)),
+            None => (None, None),
+        };
+        let server = FakeServer { fake: Arc::new(fake), addr, tls: files, gate: Arc::default(), unknown: Arc::default() };
+        let (fake, gate, unknown) = (server.fake.clone(), server.gate.clone(), server.unknown.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (fake, gate, unknown, config) = (fake.clone(), gate.clone(), unknown.clone(), config.clone());
+                std::thread::spawn(move || {
+                    let _ = stream.set_nodelay(true);
+                    match config {
+                        Some(config) => {
+                            let Ok(connection) = rustls::ServerConnection::new(config) else { return };
+                            serve_connection(rustls::StreamOwned::new(connection, stream), &fake, &gate, &unknown);
+                        }
+                        None => serve_connection(stream, &fake, &gate, &unknown),
+                    }
+                });
+            }
+        });
+        server
+    }
+
+    /// `http://127.0.0.1:port` or `https://localhost:port`.
+    pub fn url(&self) -> String {
+        match self.tls {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// Calls of `kind` beyond the first `after` hang until [`FakeServer::release`].
+    pub fn hold_after(&self, kind: CallKind, after: usize) {
+        let mut gate = self.gate.0.lock().unwrap();
+        *gate = Gate { rule: Some((kind, after)), passed: 0, held: 0 };
+    }
+
+    /// How many calls are hanging at the gate now.
+    pub fn held(&self) -> usize {
+        self.gate.0.lock().unwrap().held
+    }
+
+    pub fn release(&self) {
+        self.gate.0.lock().unwrap().rule = None;
+        self.gate.1.notify_all();
+    }
+
+    /// The `stats2` arguments that point every service at this server.
+    pub fn poller_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = ["--reqmgr", "--wmstats", "--dbs"].iter().flat_map(|flag| [flag.to_string(), self.url()]).collect();
+        args.extend(["--timeout", "1", "--retries", "1"].map(String::from));
+        if let Some(tls) = &self.tls {
+            for (flag, path) in [("--ca", tls.ca()), ("--cert", tls.client_cert()), ("--key", tls.client_key())] {
+                args.push(flag.into());
+                args.push(path.to_string_lossy().into_owned());
+            }
+        }
+        args
+    }
+}
+
+fn serve_connection<S: Read + Write>(stream: S, fake: &FakeCmsweb, gate: &(Mutex<Gate>, Condvar), unknown: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream);
+    // Keep-alive: one request after the other until the client closes.
+    while let Some((method, target, body)) = read_request(&mut reader) {
+        let Some(call) = Call::parse(&method, &target, body.as_deref()) else {
+            unknown.lock().unwrap().push(format!("{method} {target}"));
+            if write_response(reader.get_mut(), 404, b"{}").is_err() {
+                return;
+            }
+            continue;
+        };
+        wait_at_gate(gate, kind_of(&call));
+        let (status, answer) = match fake.fetch(&call) {
+            Ok(body) => (200, body),
+            Err(UpstreamError::Status(code)) => (code, b"<html>error</html>".to_vec()),
+            Err(UpstreamError::Timeout) => {
+                std::thread::sleep(TIMEOUT_STALL);
+                return;
+            }
+            // A dropped connection.
+            Err(_) => return,
+        };
+        if write_response(reader.get_mut(), status, &answer).is_err() {
+            return;
+        }
+    }
+}
+
+fn wait_at_gate(gate: &(Mutex<Gate>, Condvar), kind: CallKind) {
+    let mut state = gate.0.lock().unwrap();
+    let Some((held_kind, after)) = state.rule else { return };
+    if held_kind != kind {
+        return;
+    }
+    if state.passed < after {
+        state.passed += 1;
+        return;
+    }
+    state.held += 1;
+    while state.rule.is_some() {
+        state = gate.1.wait(state).unwrap();
+    }
+    state.held -= 1;
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<(String, String, Option<Vec<u8>>)> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
+    let mut words = line.split_whitespace();
+    let (method, target) = (words.next()?.to_owned(), words.next()?.to_owned());
+    let mut length = 0usize;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok().filter(|n| *n > 0)?;
+        if header == "\r\n" || header == "\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            }
+        }
+    }
+    let body = if length > 0 {
+        let mut body = vec![0; length.min(16 << 20)];
+        reader.read_exact(&mut body).ok()?;
+        Some(body)
+    } else {
+        None
+    };
+    Some((method, target, body))
+}
+
+fn write_response(stream: &mut impl Write, status: u16, body: &[u8]) -> std::io::Result<()> {
+    let head = format!("HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    let mut message = head.into_bytes();
+    message.extend_from_slice(body);
+    stream.write_all(&message)?;
+    stream.flush()
+}
+
+/// A CA, a `localhost` server certificate and a client certificate, all written as PEM files.
+fn tls_setup() -> (TlsFiles, rustls::ServerConfig) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "dqm-spin test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client_params.distinguished_name.push(DnType::CommonName, "pdmvserv");
+    let client_key = KeyPair::generate().unwrap();
+    let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
+
+    let files = TlsFiles { dir: tempfile::tempdir().unwrap() };
+    std::fs::write(files.ca(), ca.pem()).unwrap();
+    std::fs::write(files.client_cert(), client.pem()).unwrap();
+    std::fs::write(files.client_key(), client_key.serialize_pem()).unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![CertificateDer::from(server.der().to_vec())], PrivatePkcs8KeyDer::from(server_key.serialize_der()).into())
+        .unwrap();
+    (files, config)
+}
+
+/// The scraper-host binary: `$SCRAPER_HOST_BIN`, else the debug build, else the release build.
+pub fn scraper_host_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("SCRAPER_HOST_BIN") {
+        return PathBuf::from(bin);
+    }
+    let candidates = [target_dir().join("debug/scraper-host"), target_dir().join("release/scraper-host")];
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(bin) => bin.clone(),
+        None => panic!("scraper-host not found at {candidates:?}: run `cargo build -p scraper-host` first"),
+    }
+}
+
+/// `scraper-host --state-dir <state> <args…>`, not yet started.
+pub fn scraper_host(state_dir: &Path, args: &[String]) -> Command {
+    let mut command = Command::new(scraper_host_bin());
+    command.arg("--state-dir").arg(state_dir).args(args).stdin(Stdio::null());
+    // The tests configure everything on the command line.
+    for var in ["USERCRT", "USERKEY", "STATS2_CA_BUNDLE", "STATS2_REQMGR_URL", "STATS2_WMSTATS_URL", "STATS2_DBS_URL", "RUNTIME_CONFIG_FILE"] {
+        command.env_remove(var);
+    }
+    command
+}
+
+/// Runs `stats2 --once <extra…>` against the server and returns its output.
+pub fn poll_once(state_dir: &Path, server: &FakeServer, extra: &[&str]) -> Output {
+    let mut args = vec!["stats2".to_owned(), "--once".to_owned()];
+    args.extend(server.poller_args());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    scraper_host(state_dir, &args).output().expect("run scraper-host")
+}
+
+/// Like [`poll_once`], asserting success; returns stderr (the progress log).
+pub fn poll_ok(state_dir: &Path, server: &FakeServer) -> String {
+    let output = poll_once(state_dir, server, &[]);
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "stats2 --once failed: {log}");
+    log
+}
+
+/// Starts a `stats2 --once` pass in the background.
+pub fn spawn_poll(state_dir: &Path, server: &FakeServer) -> Child {
+    let mut args = vec!["stats2".to_owned(), "--once".to_owned()];
+    args.extend(server.poller_args());
+    scraper_host(state_dir, &args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn scraper-host")
+}
+
+/// A stored value (`scraper-host kv get`), `None` when the key is absent.
+pub fn kv_get(state_dir: &Path, key: &str) -> Option<Vec<u8>> {
+    let output = scraper_host(state_dir, &["kv".into(), "get".into(), key.into()]).output().expect("kv get");
+    output.status.success().then_some(output.stdout)
+}
+
+pub fn kv_json(state_dir: &Path, key: &str) -> Option<serde_json::Value> {
+    kv_get(state_dir, key).map(|bytes| serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{key}: {e}")))
+}
+
+pub fn kv_keys(state_dir: &Path) -> Vec<String> {
+    let output = scraper_host(state_dir, &["kv".into(), "keys".into()]).output().expect("kv keys");
+    String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
+}
+
+/// The built component; panics with the build command when it is missing.
+pub fn stats2_wasm() -> PathBuf {
+    let path = target_dir().join("wasm32-wasip2/release/stats2_component.wasm");
+    assert!(path.is_file(), "{} is missing: run `{STATS2_BUILD}` first", path.display());
+    path
+}
+
+/// `tests/apps/stats2` with the built component, in a fresh temp dir (its `.spin` is the shared store).
+pub fn stats2_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/stats2/spin.toml");
+    let manifest = std::fs::read_to_string(source).expect("stats2 test manifest");
+    let manifest = manifest.replace("__STATS2_WASM__", &stats2_wasm().to_string_lossy());
+    std::fs::write(dir.path().join("spin.toml"), manifest).expect("write manifest");
+    std::fs::create_dir_all(dir.path().join(".spin")).expect("state dir");
+    TestApp { dir }
+}
+
+/// Waits up to `limit` for `ready`.
+pub fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ready()
+}
