@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 fn fixture_paths() -> Vec<String> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/dqm/expected.json");
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dqm/expected.json");
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut paths = Vec::new();

@@ -11,7 +11,7 @@ pub const RERECO: &str = "pdmvserv_Run2024F_Muon0_ECAL_PFA_2024_240901_103000_11
 
 pub fn sample(name: &str) -> Value {
     let path = format!(
-        "{}/../../../shared/specs/samples/stats2/{name}",
+        "{}/../../tests/fixtures/stats2/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
