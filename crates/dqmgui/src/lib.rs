@@ -11,6 +11,7 @@
 //! | `dqmgui-archive` | [`routes::archive`] | `/api/v1/archive/...` |
 //! | `dqmgui-layouts` | [`routes::layouts`] | `GET /api/v1/layouts?name=`, `POST /api/v1/layouts` (bearer; reads `/layouts`) |
 //! | `dqmgui-json` | [`routes::json_routes`] | `/api/v1/json/...`, `/api/v1/json_overlay` (reads `/data`) |
+//! | `dqmgui-render` | [`render_routes::render_routes`] | `/api/v1/render/...`, `/api/v1/render_overlay`, `/plotfairy/...` (reads `/data`; feature `render`) |
 //! | `dqmgui-legacy` | [`routes::legacy`] | `/data/json/...`, `/jsrootfairy/...` (reads `/data`) |
 
 pub mod archive;
@@ -24,6 +25,8 @@ pub mod plot;
 pub mod pyjson;
 pub mod query;
 pub mod register;
+#[cfg(feature = "render")]
+pub mod render_routes;
 pub mod routes;
 pub mod schema;
 

@@ -43,7 +43,7 @@ pub fn error(status: u16, message: impl Into<String>) -> Reply {
     json(status, &J::Obj(vec![("message", J::Str(message.into()))]))
 }
 
-fn not_found() -> Reply {
+pub(crate) fn not_found() -> Reply {
     error(404, "Not Found")
 }
 
@@ -55,7 +55,7 @@ fn json(status: u16, value: &J) -> Reply {
     Reply::json_text(status, value.dump())
 }
 
-fn get_only(req: &Request, handler: impl FnOnce() -> Result<Reply, Reply>) -> Reply {
+pub(crate) fn get_only(req: &Request, handler: impl FnOnce() -> Result<Reply, Reply>) -> Reply {
     if req.method != "GET" && req.method != "HEAD" {
         return error(405, "Method Not Allowed");
     }
@@ -63,7 +63,7 @@ fn get_only(req: &Request, handler: impl FnOnce() -> Result<Reply, Reply>) -> Re
 }
 
 /// `notOlderThan`, when given, must be all decimal digits; there is no cache for it to bypass.
-fn check_not_older_than(query: &Query) -> Result<(), Reply> {
+pub(crate) fn check_not_older_than(query: &Query) -> Result<(), Reply> {
     match query.get("notOlderThan") {
         Some(v) if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) => Err(error(400, NOT_OLDER_THAN_MESSAGE)),
         _ => Ok(()),
@@ -90,7 +90,7 @@ pub fn split_path(raw: &str) -> Vec<String> {
 }
 
 /// `{run}/{p1}/{p2}/{p3}/{me path}` → the sample and the ME path; `None` when it names no dataset.
-fn sample_and_path(parts: &[String]) -> Result<Option<(SampleId, String)>, Reply> {
+pub(crate) fn sample_and_path(parts: &[String]) -> Result<Option<(SampleId, String)>, Reply> {
     let Some((run, rest)) = parts.split_first() else { return Ok(None) };
     let (run, lumi) = parse_run(run)?;
     if rest.len() < 3 || rest[..3].iter().any(String::is_empty) {
@@ -100,7 +100,7 @@ fn sample_and_path(parts: &[String]) -> Result<Option<(SampleId, String)>, Reply
     Ok(Some((SampleId { dataset, run, lumi }, rest[3..].join("/"))))
 }
 
-fn store_error(e: LoadError) -> Reply {
+pub(crate) fn store_error(e: LoadError) -> Reply {
     match e {
         LoadError::Store(e) => kv_failure(&e),
         LoadError::Decode(_) => error(500, "Could not decode object"),
@@ -217,10 +217,8 @@ fn json_object(req: &Request, svc: &Service, tail: &str) -> Result<Reply, Reply>
     }
 }
 
-/// `json_overlay?obj=…`: always `{"objects": [...], "dqmProperties": {...}}`.
-fn json_overlay(req: &Request, svc: &Service) -> Result<Reply, Reply> {
-    let query = req.query();
-    check_not_older_than(&query)?;
+/// The MEs the `obj` parameters of an overlay name (§5.3), in order, with their ME paths; unresolved ones skipped.
+pub(crate) fn overlay_objects(query: &Query, svc: &Service) -> Result<Vec<(String, objects::Loaded)>, Reply> {
     let objs: Vec<&str> = query.get_all("obj").collect();
     if objs.len() > MAX_OBJECTS {
         return Err(error(400, format!("At most {MAX_OBJECTS} objects can be overlaid")));
@@ -233,10 +231,18 @@ fn json_overlay(req: &Request, svc: &Service) -> Result<Reply, Reply> {
         }
         if let Some((id, path)) = sample_and_path(&parts[1..])? {
             if let Some(loaded) = objects::load(svc.store, &svc.data, &id, &path).map_err(store_error)? {
-                found.push(loaded);
+                found.push((path, loaded));
             }
         }
     }
+    Ok(found)
+}
+
+/// `json_overlay?obj=…`: always `{"objects": [...], "dqmProperties": {...}}`.
+fn json_overlay(req: &Request, svc: &Service) -> Result<Reply, Reply> {
+    let query = req.query();
+    check_not_older_than(&query)?;
+    let found: Vec<objects::Loaded> = overlay_objects(&query, svc)?.into_iter().map(|(_, loaded)| loaded).collect();
     if found.is_empty() {
         return Ok(error(404, ME_NOT_FOUND));
     }
@@ -286,6 +292,10 @@ pub fn legacy(req: &Request, svc: &Service) -> Reply {
 /// Every route of every group (native use and tests).
 pub fn handle(req: &Request, svc: &Service) -> Reply {
     let path = req.path.as_str();
+    #[cfg(feature = "render")]
+    if crate::render_routes::is_render_path(path) {
+        return crate::render_routes::render_routes(req, svc);
+    }
     let group: fn(&Request, &Service) -> Reply = if path == "/api/v1/register" {
         register
     } else if path.starts_with("/api/v1/archive/") {
