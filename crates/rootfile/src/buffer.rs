@@ -312,6 +312,9 @@ impl<'a> Reader<'a> {
                 None => return Err(self.error(format!("reference to unknown class at offset {key}"))),
             }
         };
+        if end.is_some_and(|end| end < self.pos) {
+            return Err(self.error(format!("object byte count ends inside the class name of {class}")));
+        }
         Ok(PointerTag::Object { class, end, object_key })
     }
 }

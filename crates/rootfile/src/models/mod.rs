@@ -154,15 +154,15 @@ impl<'a> Decoder<'a> {
                     }
                     object
                 } else {
-                    let Some(end) = end else {
-                        return Err(self.error(format!("unsupported class {class} without a byte count")));
+                    let Some(end) = end.filter(|&end| end >= self.pos()) else {
+                        return Err(self.error(format!("unsupported class {class} without a usable byte count")));
                     };
                     self.set_pos(end)?;
                     Object::Unknown { class }
                 };
                 // Only small leaf objects can be referenced (DQM objects never share lists or histograms).
                 if !matches!(object, Object::List(_) | Object::Histogram(_)) {
-                    self.objects.insert(object_key, (object.clone(), self.pos() - start + 1));
+                    self.objects.insert(object_key, (object.clone(), self.pos().saturating_sub(start) + 1));
                 }
                 Ok(Some(object))
             }
