@@ -104,18 +104,25 @@ fn failed_workflows_are_retried_on_the_next_pass() {
     let (fake, names) = world(3);
     // Both attempts of the first pass (one retry) fail with a 500.
     fake.fail(CallKind::RequestDoc, Some(&names[1]), 2, UpstreamError::Status(500));
+    // And another one's request document times out twice (the server stalls past `--timeout 1`).
+    fake.fail(CallKind::RequestDoc, Some(&names[2]), 2, UpstreamError::Timeout);
     let server = FakeServer::http(fake);
     let state = tempfile::tempdir().unwrap();
 
     poll_ok(state.path(), &server);
     assert!(doc(state.path(), &names[1]).is_none());
-    assert_eq!(settings(state.path())["failed_workflows"], json!([names[1]]));
+    assert!(doc(state.path(), &names[2]).is_none());
+    assert_eq!(settings(state.path())["failed_workflows"], json!([names[1], names[2]]));
     assert_eq!(history_len(state.path(), &names[0]), 1);
 
     server.fake.clear_calls();
     poll_ok(state.path(), &server);
-    assert_eq!(server.fake.fetched_requests(), [names[1].clone()]);
+    // Fetched concurrently, so in any order.
+    let mut fetched = server.fake.fetched_requests();
+    fetched.sort();
+    assert_eq!(fetched, [names[1].clone(), names[2].clone()]);
     assert_eq!(history_len(state.path(), &names[1]), 1);
+    assert_eq!(history_len(state.path(), &names[2]), 1);
     assert_eq!(settings(state.path())["failed_workflows"], json!([]));
 }
 
