@@ -253,7 +253,7 @@ pub fn scraper_host_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("SCRAPER_HOST_BIN") {
         return PathBuf::from(bin);
     }
-    let candidates = [target_dir().join("debug/scraper-host"), target_dir().join("release/scraper-host")];
+    let candidates = [target_dir().join("release/scraper-host"), target_dir().join("debug/scraper-host")];
     match candidates.iter().find(|p| p.is_file()) {
         Some(bin) => bin.clone(),
         None => panic!("scraper-host not found at {candidates:?}: run `cargo build -p scraper-host` first"),
