@@ -62,6 +62,20 @@ pub fn install_signal_handlers() {
     }
 }
 
+/// Removes the profiles of robbers that are gone (a signal ends the robber without cleaning up).
+pub fn remove_stale_profiles() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix("dqmsquare-robber-").and_then(|rest| rest.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+        // A pid that is gone, or now belongs to another program, no longer owns its profile.
+        let alive = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "scraper-host");
+        if pid.is_some_and(|pid| !alive(pid)) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 pub struct Browser {
     child: Child,
     socket: WebSocket<TcpStream>,

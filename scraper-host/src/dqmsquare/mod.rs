@@ -163,6 +163,7 @@ fn run_robber(global: &Global, options: &Options) -> Result<(), Failure> {
     let sanitizer = sanitizer();
     let cookie = secret_cookie();
     chromium::install_signal_handlers();
+    chromium::remove_stale_profiles();
     let config = robber::RobberConfig {
         db: options.mode.unwrap_or(Db::Production),
         urls: options.urls.clone(),
