@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use crate::{target_dir, TestApp};
 
 /// The component groups, as named in the manifest (`__DQMGUI_<GROUP>_WASM__`).
-pub const GROUPS: [&str; 6] = ["register", "samples", "archive", "layouts", "json", "legacy"];
+pub const GROUPS: [&str; 7] = ["register", "samples", "archive", "layouts", "json", "legacy", "render"];
 /// The command that builds them; printed when one is missing.
 pub const DQMGUI_BUILD: &str = "cargo build --release --target wasm32-wasip2 -p dqmgui-register -p dqmgui-samples \
-     -p dqmgui-archive -p dqmgui-layouts -p dqmgui-json -p dqmgui-legacy";
+     -p dqmgui-archive -p dqmgui-layouts -p dqmgui-json -p dqmgui-legacy -p dqmgui-render";
 /// The admin token the tests start the gateway with.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
