@@ -4,6 +4,8 @@
 mod args;
 mod dqmsquare;
 mod kv;
+mod nectarcam;
+mod runregistry;
 mod stats2;
 mod stores;
 
@@ -28,7 +30,13 @@ commands:
                                   FFF_*_MACHINES, SERVER_FFF_MACHINE, SERVER_GRID_CERT_PATH/KEY_PATH)
   dqmsquare robber --url URL [--mode playback|production] [--once] [--interval S] [--timeout S]
                    [--chromium PATH] [--reload-every N] [--restart-every N] [--store LABEL]
-                                  scrape DQM² pages in headless Chromium into the DQM² tables";
+                                  scrape DQM² pages in headless Chromium into the DQM² tables
+  nectarcam ingest --camera C --run N... [--force] [--path P] [--read-only]
+                                  store NectarCAM DQM results in the default store; --read-only opens it
+                                  as a secondary does (ingest then exits 3); the library's exit codes
+  rr load DIR [--url http://127.0.0.1:3000] [--token T] [--comment C]
+                                  POST every DIR/*.json (runs with OMS lumisections) to /rr/api/ingest
+                                  with the admin token (env: RR_ADMIN_TOKEN)";
 
 fn main() -> ExitCode {
     let parsed = match args::Args::parse(std::env::args().skip(1)) {
@@ -42,6 +50,11 @@ fn main() -> ExitCode {
         Some("kv") => kv::run(&parsed.global, &parsed.command[1..]),
         Some("stats2") => stats2::run(&parsed.global, &parsed.command[1..]),
         Some("dqmsquare") => dqmsquare::run(&parsed.global, &parsed.command[1..]),
+        Some("nectarcam") => {
+            let code = nectarcam::run(&parsed.global, &parsed.command[1..]);
+            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
+        Some("rr") => runregistry::run(&parsed.command[1..]),
         Some("help") | None => {
             println!("{USAGE}");
             Ok(())

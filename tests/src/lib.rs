@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests in `tests/tests/`: locate the built binaries and components,
 //! lay out a test app, start the gateway on a free port (killed on drop) and speak plain HTTP/1.1 to it.
 
+pub mod apps;
 pub mod dqmgui;
 pub mod dqmsquare;
 pub mod http;
