@@ -8,25 +8,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use dqmsquare::api::Mirror;
 use dqmsquare::{machine_list, DEFAULT_PLAYBACK_MACHINES, DEFAULT_PRODUCTION_MACHINES};
 use dqmsquare_sanitize::Sanitizer;
-use spin_kv_guest::SpinKvStore;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use web_kit::kv_failure;
 
 fn variable_or(name: &str, default: &str) -> String {
-    spin_sdk::variables::get(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    web_kit::spin::variable(name).unwrap_or_else(|| default.to_owned())
 }
 
 #[http_component]
 fn handle(request: Request) -> Response {
-    web_kit::spin::serve(request, |req| {
-        let store = match SpinKvStore::open_default() {
-            Ok(store) => store,
-            Err(e) => return kv_failure(&e),
-        };
+    web_kit::spin::serve_with_store(request, |req, store| {
         let mut machines = machine_list(&variable_or(
             "fff_playback_machines",
             DEFAULT_PLAYBACK_MACHINES,
@@ -40,7 +31,7 @@ fn handle(request: Request) -> Response {
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         Mirror {
-            kv: &store,
+            kv: store,
             sanitizer: &sanitizer,
             now_s,
         }

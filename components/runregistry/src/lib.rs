@@ -6,32 +6,24 @@
 use runregistry::api::{Api, Request};
 use runregistry::auth::AuthConfig;
 use runregistry::Registry;
-use spin_kv_guest::SpinKvStore;
+use web_kit::spin::variable;
 use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
 use spin_sdk::http_component;
-use web_kit::{kv_failure, Reply};
+use web_kit::Reply;
 
 /// Where the routes are mounted.
 const MOUNT: &str = "/rr/api";
 
-fn variable(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name).ok().filter(|v| !v.is_empty())
-}
-
 #[http_component]
 fn handle(request: SpinRequest) -> SpinResponse {
-    web_kit::spin::serve(request, |req| {
-        let store = match SpinKvStore::open_default() {
-            Ok(store) => store,
-            Err(e) => return kv_failure(&e),
-        };
+    web_kit::spin::serve_with_store(request, |req, store| {
         let permissions = variable("rr_permissions");
         let auth = match AuthConfig::new(variable("rr_proxy_secret").as_deref(), variable("admin_token").as_deref(), permissions.as_deref()) {
             Ok(auth) => auth,
             Err(e) => return Reply::json(e.status, &e.body),
         };
         // Small jobs finish inside the request; the polling API still answers as documented.
-        let api = Api { registry: Registry::new(&store), auth: &auth, inline_jobs: true };
+        let api = Api { registry: Registry::new(store), auth: &auth, inline_jobs: true };
         let path = req.header("spin-path-info").map(str::to_owned).unwrap_or_else(|| req.path.strip_prefix(MOUNT).unwrap_or(&req.path).to_owned());
         let header = |name: &str| req.header(name).map(str::to_owned);
         let response = api.handle(&Request { method: &req.method, path: &path, headers: &header, body: &req.body });

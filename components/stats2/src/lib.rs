@@ -8,14 +8,13 @@
 
 pub mod plot;
 
-use spin_kv_guest::SpinKvStore;
 use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
 use spin_sdk::http_component;
 use stats2::views::{self, AuthConfig, BASE_PATH};
-use web_kit::{kv_failure, Reply};
+use web_kit::Reply;
 
 fn variable(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name).ok().filter(|v| !v.trim().is_empty())
+    web_kit::spin::variable(name).filter(|v| !v.trim().is_empty())
 }
 
 fn list(text: &str) -> Vec<String> {
@@ -34,16 +33,12 @@ fn auth_config() -> AuthConfig {
 
 #[http_component]
 fn handle(request: SpinRequest) -> SpinResponse {
-    web_kit::spin::serve(request, |req| {
-        let store = match SpinKvStore::open_default() {
-            Ok(store) => store,
-            Err(e) => return kv_failure(&e),
-        };
+    web_kit::spin::serve_with_store(request, |req, store| {
         let path = req.header("spin-path-info").map(str::to_owned).unwrap_or_else(|| req.path.strip_prefix(BASE_PATH).unwrap_or(&req.path).to_owned());
         if let Some(workflow) = stats2::page::plot_target(&path) {
-            return plot::reply(&store, &workflow);
+            return plot::reply(store, &workflow);
         }
-        let response = views::handle(&store, &auth_config(), &views::Request { method: &req.method, path: &path, query: &req.query, headers: &req.headers });
+        let response = views::handle(store, &auth_config(), &views::Request { method: &req.method, path: &path, query: &req.query, headers: &req.headers });
         let mut reply = Reply::new(response.status, response.content_type, response.body);
         if let Some(location) = response.location {
             reply = reply.with_header("location", location);

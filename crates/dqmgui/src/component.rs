@@ -5,9 +5,8 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use spin_kv_guest::SpinKvStore;
 use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
-use web_kit::{kv_failure, Reply, Request};
+use web_kit::{Reply, Request};
 
 use crate::register::DataRoot;
 use crate::routes::{Service, DEFAULT_HOST};
@@ -21,13 +20,9 @@ fn variable(name: &str) -> Option<String> {
 
 /// Runs `group` for one request.
 pub fn serve(request: SpinRequest, group: Group) -> SpinResponse {
-    web_kit::spin::serve(request, |req| {
-        let store = match SpinKvStore::open_default() {
-            Ok(store) => store,
-            Err(e) => return kv_failure(&e),
-        };
+    web_kit::spin::serve_with_store(request, |req, store| {
         let service = Service {
-            store: &store,
+            store,
             data: DataRoot::mounted("/data"),
             admin_token: variable("admin_token").unwrap_or_default(),
             host: variable("host").filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_owned()),
