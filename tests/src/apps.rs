@@ -28,7 +28,7 @@ pub fn app(name: &str, package: &str) -> TestApp {
 
 /// Runs `scraper-host --from <app> <args…>` (so it opens the app's `.spin` state dir, as the gateway does).
 pub fn scraper_host(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(crate::dqmsquare::scraper_host_bin())
+    Command::new(crate::scraper_host_bin())
         .arg("--from")
         .arg(app.manifest())
         .args(args)

@@ -168,17 +168,7 @@ fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8])
     let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body));
 }
 
-/// The scraper-host binary: `$SCRAPER_HOST_BIN`, else the release build, else the debug build.
-pub fn scraper_host_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("SCRAPER_HOST_BIN") {
-        return PathBuf::from(bin);
-    }
-    let candidates = [crate::target_dir().join("release/scraper-host"), crate::target_dir().join("debug/scraper-host")];
-    match candidates.iter().find(|p| p.is_file()) {
-        Some(bin) => bin.clone(),
-        None => panic!("scraper-host not found at {candidates:?}: run `cargo build -p scraper-host` first"),
-    }
-}
+pub use crate::scraper_host_bin;
 
 /// Live processes whose environment carries `marker` (every browser process inherits the robber's).
 pub fn processes_with_env(marker: &str) -> Vec<u32> {

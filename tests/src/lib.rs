@@ -28,16 +28,26 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// The gateway binary: `$GATEWAY_BIN`, else the release build, else the debug build.
-pub fn gateway_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("GATEWAY_BIN") {
+/// A workspace binary: `$<env>`, else the release build, else the debug build; panics with the build command.
+fn workspace_binary(name: &str, env: &str, build: &str) -> PathBuf {
+    if let Some(bin) = std::env::var_os(env) {
         return PathBuf::from(bin);
     }
-    let candidates = [target_dir().join("release/gateway"), target_dir().join("debug/gateway")];
+    let candidates = [target_dir().join("release").join(name), target_dir().join("debug").join(name)];
     match candidates.iter().find(|p| p.is_file()) {
         Some(bin) => bin.clone(),
-        None => panic!("gateway binary not found at {candidates:?}: run `{GATEWAY_BUILD}` first"),
+        None => panic!("{name} not found at {candidates:?}: run `{build}` first"),
     }
+}
+
+/// The gateway binary (`$GATEWAY_BIN` overrides).
+pub fn gateway_bin() -> PathBuf {
+    workspace_binary("gateway", "GATEWAY_BIN", GATEWAY_BUILD)
+}
+
+/// The scraper-host binary (`$SCRAPER_HOST_BIN` overrides).
+pub fn scraper_host_bin() -> PathBuf {
+    workspace_binary("scraper-host", "SCRAPER_HOST_BIN", "cargo build --release -p scraper-host")
 }
 
 /// A test component's wasm; panics with the build command when it has not been built.

@@ -248,17 +248,7 @@ fn tls_setup() -> (TlsFiles, rustls::ServerConfig) {
     (files, config)
 }
 
-/// The scraper-host binary: `$SCRAPER_HOST_BIN`, else the debug build, else the release build.
-pub fn scraper_host_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("SCRAPER_HOST_BIN") {
-        return PathBuf::from(bin);
-    }
-    let candidates = [target_dir().join("release/scraper-host"), target_dir().join("debug/scraper-host")];
-    match candidates.iter().find(|p| p.is_file()) {
-        Some(bin) => bin.clone(),
-        None => panic!("scraper-host not found at {candidates:?}: run `cargo build -p scraper-host` first"),
-    }
-}
+pub use crate::scraper_host_bin;
 
 /// `scraper-host --state-dir <state> <args…>`, not yet started.
 pub fn scraper_host(state_dir: &Path, args: &[String]) -> Command {
