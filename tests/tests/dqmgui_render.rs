@@ -124,3 +124,42 @@ fn bench_render_with_wrk() {
         println!("{name}: 1 conn p50 {p50_one:.2} ms ({rate_one:.0}/s); 16 conns p50 {p50_16:.2} ms, {rate_16:.0} PNG/s");
     }
 }
+
+/// Percent-encodes an ME path for a URL, keeping `/` (names hold spaces, `+`, `#`, …).
+fn encode_path(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Every ME of every fixture (the DQMIO file at run level) renders at both sizes through the gateway, and
+/// none of them is the not-found tile (which is the one reply marked `no-cache`).
+#[test]
+fn every_fixture_me_renders_at_both_sizes() {
+    let (_app, gateway) = start();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dqm/expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut rendered = 0;
+    for (file, fixture) in expected["fixtures"].as_object().unwrap() {
+        let (dataset, mes) = match fixture.get("samples") {
+            Some(samples) => ("/ZeroBias/Run2024A-PromptReco-v1/DQMIOTREE".to_owned(), &samples["0"]),
+            None => (fixture["dataset"].as_str().unwrap().to_owned(), &fixture["mes"]),
+        };
+        let run = fixture["run"].as_u64().unwrap();
+        for me in mes.as_array().unwrap_or_else(|| panic!("{file}: no MEs")) {
+            let path = me["path"].as_str().unwrap();
+            for (w, h) in [(266, 200), (800, 600)] {
+                let url = format!("/api/v1/render/{run}{dataset}/{}?w={w}&h={h}", encode_path(path));
+                let response = gateway.get(&url);
+                assert_eq!(response.status, 200, "{url}: {}", response.text());
+                assert_ne!(response.header("cache-control"), Some("no-cache"), "{url}: rendered the not-found tile");
+                assert_eq!(png_size(&response.body), (w, h), "{url}");
+                rendered += 1;
+            }
+        }
+    }
+    assert!(rendered >= 2 * (21 * 3 + 11), "only {rendered} renders");
+}
