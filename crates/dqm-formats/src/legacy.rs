@@ -182,17 +182,7 @@ impl<S: ByteSource> Walker<'_, S> {
 
 /// Reads the key header at `seek` (the location a legacy ME carries).
 pub fn key_at<S: ByteSource>(file: &RootFile<S>, seek: u64) -> Result<KeyHeader> {
-    let source = file.source();
-    let avail = source.len().saturating_sub(seek);
-    let prefix = source.read_at(seek, 16.min(avail as usize))?;
-    if prefix.len() < 16 {
-        return Err(Error::new(format!(
-            "{}: truncated key at offset {seek}",
-            file.name()
-        )));
-    }
-    let key_len = i16::from_be_bytes([prefix[14], prefix[15]]).max(0) as usize;
-    let bytes = source.read_at(seek, key_len)?;
-    KeyHeader::read(&mut rootfile::buffer::Reader::new(&bytes, 0))
+    KeyHeader::read_record(file.source(), seek)
+        .map(|record| record.header)
         .map_err(|e| e.context(file.name()))
 }

@@ -5,9 +5,6 @@ use rootfile::container::{KeyHeader, RootFile};
 use rootfile::error::{Error, Result};
 use rootfile::source::ByteSource;
 
-/// Bytes of a key header up to and including `fKeyLen`.
-const KEY_LEN_PREFIX: usize = 16;
-
 /// One basket, decompressed, with where each of its entries starts.
 #[derive(Debug, Clone)]
 pub struct Basket {
@@ -33,20 +30,11 @@ impl Basket {
         seek: u64,
         fixed_size: Option<usize>,
     ) -> Result<Basket> {
-        let source = file.source();
-        let prefix = source.read_at(
-            seek,
-            KEY_LEN_PREFIX.min(source.len().saturating_sub(seek) as usize),
-        )?;
-        if prefix.len() < KEY_LEN_PREFIX {
-            return Err(Error::new("truncated basket key"));
-        }
-        let key_len = i16::from_be_bytes([prefix[14], prefix[15]]);
-        let key_len = usize::try_from(key_len)
-            .map_err(|_| Error::new(format!("negative fKeyLen {key_len}")))?;
-        let mut buffer = source.read_at(seek, key_len)?;
+        let record = KeyHeader::read_record(file.source(), seek)?;
+        let (key, mut buffer) = (record.header, record.bytes);
+        let key_len = buffer.len();
         let mut r = Reader::new(&buffer, 0);
-        let key = KeyHeader::read(&mut r)?;
+        r.set_pos(record.fields_end)?;
         if key.class_name != "TBasket" {
             return Err(Error::new(format!(
                 "expected a TBasket key, found {}",

@@ -2,6 +2,21 @@
 
 use crate::buffer::Reader;
 use crate::error::{Error, Result};
+use crate::source::ByteSource;
+
+/// Bytes of a key header up to and including `fKeyLen`.
+const KEY_LEN_PREFIX: usize = 16;
+
+/// A key header read from its own record, with the record's `fKeyLen` header bytes: some classes (TBasket)
+/// keep more fields there after the TKey ones.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub header: KeyHeader,
+    /// The `fKeyLen` bytes that start at the key's seek.
+    pub bytes: Vec<u8>,
+    /// Where the TKey fields end in `bytes`.
+    pub fields_end: usize,
+}
 
 /// Key fVersion above this has 64-bit fSeekKey/fSeekPdir.
 pub const BIG_KEY_VERSION: i16 = 1000;
@@ -29,6 +44,24 @@ impl KeyHeader {
     pub fn read(r: &mut Reader) -> Result<Self> {
         let start = r.frame_pos();
         Self::read_fields(r).map_err(|e| e.context(format!("TKey header at offset {start}")))
+    }
+
+    /// Reads the key whose record starts at `seek` (where a basket or a legacy ME points), sizing the read by
+    /// the record's own `fKeyLen`.
+    pub fn read_record(source: &impl ByteSource, seek: u64) -> Result<KeyRecord> {
+        let available = usize::try_from(source.len().saturating_sub(seek)).unwrap_or(usize::MAX);
+        let prefix = source.read_at(seek, KEY_LEN_PREFIX.min(available))?;
+        if prefix.len() < KEY_LEN_PREFIX {
+            return Err(Error::new(format!("truncated key at offset {seek}")));
+        }
+        let key_len = i16::from_be_bytes([prefix[14], prefix[15]]);
+        let key_len = usize::try_from(key_len)
+            .map_err(|_| Error::new(format!("negative fKeyLen {key_len} at offset {seek}")))?;
+        let bytes = source.read_at(seek, key_len)?;
+        let mut r = Reader::new(&bytes, 0);
+        let header = Self::read(&mut r)?;
+        let fields_end = r.pos();
+        Ok(KeyRecord { header, bytes, fields_end })
     }
 
     fn read_fields(r: &mut Reader) -> Result<Self> {

@@ -10,4 +10,4 @@ pub use compression::Algorithm;
 pub use directory::DirectoryRecord;
 pub use file::{Directory, ListedKey, RootFile};
 pub use header::FileHeader;
-pub use key::KeyHeader;
+pub use key::{KeyHeader, KeyRecord};
