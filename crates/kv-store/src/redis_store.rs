@@ -80,6 +80,22 @@ impl RedisStore {
         Ok(entries)
     }
 
+    /// Runs any command (e.g. `INFO replication`) and flattens the reply as Spin's outbound Redis `execute`
+    /// does: nested arrays, sets and maps become one list of plain results.
+    pub fn execute(&self, command: &str, args: &[RedisArg]) -> KvResult<Vec<RedisReply>> {
+        let mut cmd = redis::cmd(command);
+        for arg in args {
+            match arg {
+                RedisArg::Int(v) => cmd.arg(*v),
+                RedisArg::Binary(v) => cmd.arg(v.as_slice()),
+            };
+        }
+        let value: Value = self.with_conn(|c| cmd.query(c))?;
+        let mut replies = Vec::new();
+        flatten(value, &mut replies);
+        Ok(replies)
+    }
+
     /// Sets every entry inside one MULTI/EXEC: the server applies all of them or, if the connection fails
     /// before EXEC, none.
     pub(crate) fn write_all(&self, entries: &[(&str, &[u8])]) -> KvResult<()> {
@@ -89,6 +105,45 @@ impl RedisStore {
             pipe.set(*key, *value).ignore();
         }
         self.with_conn(|c| pipe.query::<()>(c))
+    }
+}
+
+/// An argument of [`RedisStore::execute`] (Spin's `redis-parameter`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisArg {
+    Int(i64),
+    Binary(Vec<u8>),
+}
+
+/// One result of [`RedisStore::execute`] (Spin's `redis-result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisReply {
+    Nil,
+    Status(String),
+    Int(i64),
+    Binary(Vec<u8>),
+}
+
+fn flatten(value: Value, out: &mut Vec<RedisReply>) {
+    match value {
+        Value::Nil => out.push(RedisReply::Nil),
+        Value::Int(v) => out.push(RedisReply::Int(v)),
+        Value::Boolean(b) => out.push(RedisReply::Int(i64::from(b))),
+        Value::BulkString(bytes) => out.push(RedisReply::Binary(bytes)),
+        Value::SimpleString(text) => out.push(RedisReply::Status(text)),
+        Value::Okay => out.push(RedisReply::Status("OK".into())),
+        Value::Double(v) => out.push(RedisReply::Binary(v.to_string().into_bytes())),
+        Value::VerbatimString { text, .. } => out.push(RedisReply::Binary(text.into_bytes())),
+        Value::Array(items) | Value::Set(items) | Value::Push { data: items, .. } => {
+            items.into_iter().for_each(|v| flatten(v, out))
+        }
+        Value::Map(pairs) => pairs.into_iter().for_each(|(k, v)| {
+            flatten(k, out);
+            flatten(v, out);
+        }),
+        Value::Attribute { data, .. } => flatten(*data, out),
+        // Big numbers (and server errors, which `query` already turns into `Err`): their text.
+        other => out.push(RedisReply::Binary(format!("{other:?}").into_bytes())),
     }
 }
 
