@@ -36,7 +36,7 @@ fn handle(request: SpinRequest) -> SpinResponse {
     web_kit::spin::serve_with_store(request, |req, store| {
         let path = req.header("spin-path-info").map(str::to_owned).unwrap_or_else(|| req.path.strip_prefix(BASE_PATH).unwrap_or(&req.path).to_owned());
         if let Some(workflow) = stats2::page::plot_target(&path) {
-            return plot::reply(store, &workflow);
+            return plot::reply(store, &workflow, plot::size(&stats2::upstream::parse_query(&req.query)));
         }
         let response = views::handle(store, &auth_config(), &views::Request { method: &req.method, path: &path, query: &req.query, headers: &req.headers });
         let mut reply = Reply::new(response.status, response.content_type, response.body);

@@ -146,10 +146,14 @@ pub fn enqueue(
     Ok(())
 }
 
+/// Every callback still waiting to be sent or retried.
+pub fn queued(store: &dyn KvStore) -> Result<Vec<QueuedCallback>, Error> {
+    Ok(read_queue(store.get(keys::CALLBACKS)?.as_deref()))
+}
+
 /// Callbacks whose back-off has elapsed.
 pub fn due(store: &dyn KvStore, now: i64) -> Result<Vec<QueuedCallback>, Error> {
-    let queue = read_queue(store.get(keys::CALLBACKS)?.as_deref());
-    Ok(queue.into_iter().filter(|q| q.not_before <= now).collect())
+    Ok(queued(store)?.into_iter().filter(|q| q.not_before <= now).collect())
 }
 
 /// What became of a reported failure.

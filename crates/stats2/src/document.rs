@@ -392,7 +392,7 @@ impl Index {
     }
 
     /// The document field the index reads.
-    fn field(self) -> &'static str {
+    pub fn field(self) -> &'static str {
         match self {
             Index::Prepid => "PrepID",
             Index::OutputDataset => "OutputDatasets",

@@ -45,12 +45,15 @@ pub fn names(store: &dyn KvStore, base: &str) -> Result<Vec<String>, Error> {
     match state(&value) {
         State::List(list) | State::Splitting(list) => Ok(decode(list)),
         State::Sharded => {
-            let mut all = Vec::new();
-            for shard in 0..SHARDS {
-                if let Some(list) = store.get(&format!("{base}#{shard}"))? {
-                    all.extend(decode(&list));
-                }
-            }
+            // Every shard in one round trip.
+            let keys: Vec<String> = (0..SHARDS).map(|shard| format!("{base}#{shard}")).collect();
+            let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let mut all: Vec<String> = store
+                .get_many(&key_refs)?
+                .iter()
+                .flatten()
+                .flat_map(|list| decode(list))
+                .collect();
             all.sort();
             Ok(all)
         }

@@ -17,6 +17,8 @@ pub mod history;
 pub mod index_lists;
 pub mod keys;
 pub mod page;
+pub mod raw;
+pub mod status;
 pub mod store;
 pub mod sync;
 pub mod update_queue;

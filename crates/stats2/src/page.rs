@@ -1,7 +1,8 @@
 //! The HTML list page (`GET /`, `GET /<page>`): 100 workflows per page with their completion (§5.6),
 //! and the per-dataset event series the history plot draws.
 
-use crate::document::Doc;
+use crate::document::{Doc, Index};
+use crate::status;
 use crate::upstream::encode;
 use crate::views::{select, Filter, Response, BASE_PATH};
 use crate::Error;
@@ -103,6 +104,12 @@ pub fn plot_target(path: &str) -> Option<String> {
     Some(crate::upstream::percent_decode(name)).filter(|n| crate::document::valid_workflow_name(n))
 }
 
+/// The page's style sheet, served at `/stats/static/stats2.css` (no inline styles or scripts).
+pub const STYLE_SHEET: &str = include_str!("stats2.css");
+pub const STYLE_PATH: &str = "/static/stats2.css";
+/// The history thumbnail on the list page; the full plot is the component's default size.
+pub const THUMB: (u32, u32) = (320, 160);
+
 /// `GET /` and `GET /<page>`: the HTML table, 100 workflows per page.
 pub fn list_page_html(
     store: &dyn KvStore,
@@ -110,10 +117,11 @@ pub fn list_page_html(
     page: usize,
 ) -> Result<Response, Error> {
     let docs = select(store, filter, page.saturating_mul(PAGE_SIZE), PAGE_SIZE)?;
+    let status = status::load(store).map(|s| status::summary(&s)).unwrap_or_else(|e| format!("Poller status unavailable: {e}"));
     Ok(Response::text(
         200,
         "text/html; charset=utf-8",
-        render_list(&docs, page, &filter.query()),
+        render_list(&docs, page, filter, &status),
     ))
 }
 
@@ -132,74 +140,129 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// `filter_query` keeps the filter on the previous/next links.
-fn render_list(docs: &[Doc], page: usize, filter_query: &str) -> String {
-    let link = |page: usize| {
-        let query = if filter_query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", escape_html(filter_query))
-        };
-        format!("{BASE_PATH}/{page}{query}")
+/// A link to the list filtered by `index = value`.
+fn filter_link(index: Index, value: &str) -> String {
+    format!(
+        "<a href=\"{BASE_PATH}?{}={}\">{}</a>",
+        index.name(),
+        escape_html(&encode(value)),
+        escape_html(value)
+    )
+}
+
+/// The filter form: `by` and `value`, which [`crate::views::handle`] redirects to `?<by>=<value>`.
+fn filter_form(filter: &Filter) -> String {
+    let (current, value) = match filter {
+        Filter::All => ("", ""),
+        Filter::Workflow(name) => ("workflow_name", name.as_str()),
+        Filter::By(index, value) => (index.name(), value.as_str()),
     };
-    let mut html = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Stats2</title></head><body>\
-         <form action=\"/stats/search\"><input name=\"q\" placeholder=\"Search\"></form>\
-         <table><tr><th>Workflow</th><th>Type</th><th>PrepID</th><th>Campaigns</th><th>Expected events</th>\
-         <th>Output datasets</th><th>History</th></tr>",
+    let mut options = String::new();
+    for name in std::iter::once("workflow_name").chain(Index::ALL.iter().map(|i| i.name())) {
+        let selected = if name == current { " selected" } else { "" };
+        options.push_str(&format!("<option value=\"{name}\"{selected}>{name}</option>"));
+    }
+    let clear = if current.is_empty() {
+        String::new()
+    } else {
+        format!(" <a class=\"clear\" href=\"{BASE_PATH}\">clear filter</a>")
+    };
+    format!(
+        "<form class=\"filters\" action=\"{BASE_PATH}\" method=\"get\">\
+         <label>Filter <select name=\"by\">{options}</select></label> \
+         <input name=\"value\" value=\"{}\" placeholder=\"exact value\" aria-label=\"filter value\"> \
+         <button type=\"submit\">Apply</button>{clear}</form>\
+         <form class=\"search\" action=\"{BASE_PATH}/search\" method=\"get\">\
+         <input name=\"q\" placeholder=\"Search prepid, dataset, campaign…\" aria-label=\"search\"> \
+         <button type=\"submit\">Search</button></form>",
+        escape_html(value)
+    )
+}
+
+fn render_list(docs: &[Doc], page: usize, filter: &Filter, status: &str) -> String {
+    let filter_query = filter.query();
+    let with_filter = |path: &str| {
+        if filter_query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", escape_html(&filter_query))
+        }
+    };
+    let mut html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Stats2</title><link rel=\"stylesheet\" href=\"{BASE_PATH}{STYLE_PATH}\"></head><body>\
+         <header><h1><a href=\"{BASE_PATH}\">Stats2</a></h1><nav>\
+         <a href=\"{}\">JSON</a> <a href=\"{}\">Markdown</a> <a href=\"{BASE_PATH}/api/status\">Poller status</a></nav></header>\
+         <p class=\"status\">{}</p>{}",
+        with_filter(&format!("{BASE_PATH}/api/fetch")),
+        with_filter(&format!("{BASE_PATH}/md")),
+        escape_html(status),
+        filter_form(filter),
     );
-    let text = |doc: &Doc, key: &str| match doc.get(key) {
-        Some(Value::String(s)) => escape_html(s),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Array(items)) => escape_html(
-            &items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        _ => String::new(),
+    let first = page * PAGE_SIZE + 1;
+    html.push_str(&if docs.is_empty() {
+        format!("<p class=\"count\">No workflows on page {page}.</p>")
+    } else {
+        format!("<p class=\"count\">Workflows {first}–{} (page {page}).</p>", first + docs.len() - 1)
+    });
+    html.push_str(
+        "<table><thead><tr><th>Workflow</th><th>Type</th><th>PrepID</th><th>Campaigns</th>\
+         <th>Processing string</th><th>Expected events</th><th>Output datasets</th><th>Last update</th>\
+         <th>Event history</th></tr></thead><tbody>",
+    );
+    let string = |doc: &Doc, key: &str| doc.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let links = |doc: &Doc, index: Index| {
+        index.values(doc).iter().map(|v| filter_link(index, v)).collect::<Vec<_>>().join("<br>")
     };
     for doc in docs {
-        let name = doc
-            .get("RequestName")
-            .or(doc.get("_id"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = doc.get("RequestName").or(doc.get("_id")).and_then(Value::as_str).unwrap_or("");
+        let url = encode(name);
         let datasets: Vec<String> = completion(doc)
             .iter()
             .map(|d| {
-                let perc = d
-                    .completed_perc
-                    .map(|p| format!(" ({p:.2}%)"))
-                    .unwrap_or_default();
+                let perc = d.completed_perc.map(|p| format!(" <b>{p:.2}%</b>")).unwrap_or_default();
+                let lumis = d.lumi_completed_perc.map(|p| format!(", lumis {p:.2}%")).unwrap_or_default();
                 format!(
-                    "{} {} {}{perc}",
-                    escape_html(&d.dataset),
+                    "{}<br><span class=\"figures\">{} · {} events{perc}{lumis}</span>",
+                    filter_link(Index::OutputDataset, &d.dataset),
                     escape_html(&d.access_type),
-                    d.events
+                    d.events,
                 )
             })
             .collect();
+        let total = doc.get("TotalEvents").and_then(Value::as_i64).filter(|t| *t >= 0).map(|t| t.to_string()).unwrap_or_default();
+        let updated = doc.get("LastUpdate").and_then(Value::as_i64).map(status::utc).unwrap_or_default();
+        let (w, h) = THUMB;
         html.push_str(&format!(
-            "<tr><td><a href=\"{BASE_PATH}/api/get_json/{url}\">{name}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td><img alt=\"event history\" src=\"{BASE_PATH}/plot/{url}.png\"></td></tr>",
-            text(doc, "RequestType"),
-            text(doc, "PrepID"),
-            text(doc, "Campaigns"),
-            text(doc, "TotalEvents"),
+            "<tr><td class=\"name\"><a href=\"{BASE_PATH}/api/get_json/{url}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td class=\"num\">{total}</td><td class=\"datasets\">{}</td><td>{updated}</td>\
+             <td><a href=\"{BASE_PATH}/plot/{url}.png\"><img alt=\"event history of {}\" loading=\"lazy\" width=\"{w}\" height=\"{h}\" \
+             src=\"{BASE_PATH}/plot/{url}.png?w={w}&amp;h={h}\"></a></td></tr>",
+            escape_html(name),
+            filter_link_or_empty(Index::Type, &string(doc, "RequestType")),
+            filter_link_or_empty(Index::Prepid, &string(doc, "PrepID")),
+            links(doc, Index::Campaign),
+            filter_link_or_empty(Index::ProcessingString, &string(doc, "ProcessingString")),
             datasets.join("<br>"),
-            url = encode(name),
-            name = escape_html(name),
+            escape_html(name),
         ));
     }
-    html.push_str("</table>");
+    html.push_str("</tbody></table><nav class=\"pages\">");
     if page > 0 {
-        html.push_str(&format!("<a href=\"{}\">previous</a> ", link(page - 1)));
+        html.push_str(&format!("<a href=\"{}\">previous</a> ", with_filter(&format!("{BASE_PATH}/{}", page - 1))));
     }
     if docs.len() == PAGE_SIZE {
-        html.push_str(&format!("<a href=\"{}\">next</a>", link(page + 1)));
+        html.push_str(&format!("<a href=\"{}\">next</a>", with_filter(&format!("{BASE_PATH}/{}", page + 1))));
     }
-    html.push_str("</body></html>");
+    html.push_str("</nav></body></html>");
     html
+}
+
+fn filter_link_or_empty(index: Index, value: &str) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        filter_link(index, value)
+    }
 }

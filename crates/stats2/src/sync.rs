@@ -48,8 +48,14 @@ pub struct Progress {
     pub deleted: usize,
     pub failed: usize,
     pub elapsed_ms: u64,
+    /// UNIX time the pass ended (`None` while it runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<i64>,
     /// The `since` this pass resumes from.
     pub since: String,
+    /// The `last_seq` a completed pass saved (the next pass resumes from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_since: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -111,12 +117,14 @@ pub fn run_pass(
     match pass.run(&settings) {
         Ok(()) => {
             pass.report.progress.state = "done".into();
+            pass.finish();
             pass.publish()?;
             Ok(pass.report)
         }
         Err(error) => {
             pass.report.progress.state = "failed".into();
             pass.report.progress.error = Some(error.to_string());
+            pass.finish();
             // The pass already failed; a failing status write must not hide the original error.
             let _ = pass.publish();
             Err(error)
@@ -236,6 +244,7 @@ impl<'a> Pass<'a> {
 
         self.report.failed_workflows = failed.into_iter().collect();
         self.report.progress.failed = self.report.failed_workflows.len();
+        self.report.progress.saved_since = Some(changes.last_seq.clone());
         let next = Settings {
             last_reqmgr_sequence: changes.last_seq,
             last_dbs_update_date: self.options.now,
@@ -289,6 +298,13 @@ impl<'a> Pass<'a> {
             self.publish()?;
         }
         Ok(())
+    }
+
+    /// Stamps the end time: the pass start plus the time taken (the library has no clock of its own).
+    fn finish(&mut self) {
+        let elapsed = self.started.elapsed();
+        self.report.progress.elapsed_ms = elapsed.as_millis() as u64;
+        self.report.progress.finished = Some(self.options.now + elapsed.as_secs() as i64);
     }
 
     fn publish(&mut self) -> Result<(), Error> {

@@ -3,10 +3,10 @@
 
 use crate::document::{name_timestamp, Doc, Index};
 use crate::page::list_page_html;
-use crate::store::{self, load_doc};
+use crate::store;
 use crate::update_queue::request_update;
 use crate::upstream::{encode, parse_query, percent_decode};
-use crate::Error;
+use crate::{keys, raw, status, Error};
 use kv_api::KvStore;
 use serde_json::{json, Value};
 
@@ -44,10 +44,13 @@ impl Response {
         }
     }
     pub(crate) fn text(status: u16, content_type: &'static str, body: String) -> Response {
+        Response::bytes(status, content_type, body.into_bytes())
+    }
+    pub(crate) fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
         Response {
             status,
             content_type,
-            body: body.into_bytes(),
+            body,
             location: None,
         }
     }
@@ -102,12 +105,16 @@ pub fn handle(store: &dyn KvStore, auth: &AuthConfig, request: &Request) -> Resp
             "/api/fetch" => fetch(store, &Filter::from_params(&params)),
             "/md" => Ok(markdown(store, &Filter::from_params(&params))),
             "/search" => search(store, param(&params, "q").unwrap_or("")),
+            "/api/status" => status::load(store).map(|s| Response::json(200, &serde_json::to_value(s).unwrap_or_default())),
             "/api/update" => Ok(update(
                 store,
                 auth,
                 request.headers,
                 param(&params, "workflow_name"),
             )),
+            crate::page::STYLE_PATH => Ok(Response::text(200, "text/css", crate::page::STYLE_SHEET.into())),
+            // The list page's filter form sends `by` and `value`: redirect to the canonical `?<by>=<value>`.
+            "" | "/" if param(&params, "by").is_some() => Ok(filter_form_redirect(&params)),
             "" | "/" => list_page_html(store, &Filter::from_params(&params), 0),
             other => match other
                 .strip_prefix('/')
@@ -122,6 +129,16 @@ pub fn handle(store: &dyn KvStore, auth: &AuthConfig, request: &Request) -> Resp
         }
     };
     result.unwrap_or_else(|e| Response::message(500, &e.to_string()))
+}
+
+fn filter_form_redirect(params: &[(String, String)]) -> Response {
+    let by = param(params, "by").unwrap_or("");
+    let value = param(params, "value").unwrap_or("").trim();
+    let known = by == "workflow_name" || Index::from_name(by).is_some();
+    if !known || value.is_empty() {
+        return Response::redirect(BASE_PATH.to_owned());
+    }
+    Response::redirect(format!("{BASE_PATH}?{by}={}", encode(value)))
 }
 
 /// Which documents a view shows: exactly one filter, by the priority of §7.
@@ -170,72 +187,97 @@ fn sorted_by_time(index: Index) -> bool {
     )
 }
 
-/// The documents of a filter, `skip` then at most `limit`, in the view's order. Index hits are checked
-/// against their document, so stale index entries never show.
+/// Documents read per store round trip.
+const READ_BATCH: usize = 100;
+
+/// The stored bytes of a filter's documents, `skip` then at most `limit`, in the view's order. Every
+/// document is validated, and index hits are checked against it, so stale index entries never show.
+pub fn select_raw(
+    store: &dyn KvStore,
+    filter: &Filter,
+    skip: usize,
+    limit: usize,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let (names, check) = match filter {
+        Filter::Workflow(name) => (vec![name.clone()], None),
+        Filter::All => (store::all_workflow_names(store)?, None),
+        Filter::By(index, value) => {
+            let mut names = store::index_lookup(store, *index, value)?;
+            if sorted_by_time(*index) {
+                names.sort_by_cached_key(|n| (name_timestamp(n), n.clone()));
+            }
+            (names, Some((index.field(), value.as_str())))
+        }
+    };
+    let wanted = skip.saturating_add(limit);
+    let (mut docs, mut matched, mut next) = (Vec::new(), 0, 0);
+    while matched < wanted && next < names.len() {
+        // Read about as many as are still needed: a `/search` probe (limit 1) reads one document.
+        let take = (wanted - matched).clamp(1, READ_BATCH).min(names.len() - next);
+        let keys: Vec<String> = names[next..next + take].iter().map(|n| keys::doc(n)).collect();
+        next += take;
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        for bytes in store.get_many(&key_refs)?.into_iter().flatten() {
+            // A missing (stale index entry) or unreadable document is left out, not a failed page.
+            let fits = match check {
+                Some((field, value)) => raw::field_strings(&bytes, field).is_ok_and(|v| v.iter().any(|s| s == value)),
+                None => raw::field_strings(&bytes, "").is_ok(),
+            };
+            if !fits || matched >= wanted {
+                continue;
+            }
+            matched += 1;
+            if matched > skip {
+                docs.push(bytes);
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// [`select_raw`], parsed.
 pub fn select(
     store: &dyn KvStore,
     filter: &Filter,
     skip: usize,
     limit: usize,
 ) -> Result<Vec<Doc>, Error> {
-    let names = match filter {
-        Filter::Workflow(name) => {
-            return Ok(load_doc(store, name)?
-                .map(|s| s.doc)
-                .into_iter()
-                .skip(skip)
-                .take(limit)
-                .collect())
-        }
-        Filter::All => store::all_workflow_names(store)?,
-        Filter::By(index, value) => {
-            let mut names = store::index_lookup(store, *index, value)?;
-            if sorted_by_time(*index) {
-                names.sort_by_cached_key(|n| (name_timestamp(n), n.clone()));
-            }
-            names
-        }
-    };
-    let mut docs = Vec::new();
-    let mut matched = 0;
-    for name in names {
-        if docs.len() >= limit {
-            break;
-        }
-        let stored = match load_doc(store, &name) {
-            Ok(Some(stored)) => stored,
-            // A missing (stale index entry) or unreadable document is left out, not a failed page.
-            Ok(None) | Err(Error::Corrupt(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        if let Filter::By(index, value) = filter {
-            if !index.matches(&stored.doc, value) {
-                continue;
-            }
-        }
-        matched += 1;
-        if matched > skip {
-            docs.push(stored.doc);
-        }
+    Ok(select_raw(store, filter, skip, limit)?
+        .iter()
+        .filter_map(|bytes| serde_json::from_slice(bytes).ok())
+        .collect())
+}
+
+/// The pretty JSON array of stored documents, re-indented from their bytes.
+fn pretty_array(docs: &[Vec<u8>]) -> Vec<u8> {
+    if docs.is_empty() {
+        return b"[]".to_vec();
     }
-    Ok(docs)
+    let mut body = Vec::with_capacity(docs.iter().map(|d| d.len() * 2).sum::<usize>() + 4);
+    body.push(b'[');
+    for (i, doc) in docs.iter().enumerate() {
+        body.extend_from_slice(if i == 0 { b"\n  " } else { b",\n  " });
+        raw::write_pretty(&mut body, doc, 1);
+    }
+    body.extend_from_slice(b"\n]");
+    body
 }
 
 /// `GET /api/get_json/<wf>`: the stored document, or 404 `{}`.
 pub fn get_json(store: &dyn KvStore, name: &str) -> Result<Response, Error> {
-    Ok(match load_doc(store, name)? {
-        Some(stored) => Response::json(200, &Value::Object(stored.doc)),
-        None => Response::json(404, &json!({})),
-    })
+    let Some(bytes) = store.get(&keys::doc(name))? else {
+        return Ok(Response::json(404, &json!({})));
+    };
+    raw::field_strings(&bytes, "").map_err(|e| Error::Corrupt(format!("document {name}: {e}")))?;
+    let mut body = Vec::with_capacity(bytes.len() * 2);
+    raw::write_pretty(&mut body, &bytes, 0);
+    Ok(Response::bytes(200, "application/json", body))
 }
 
 /// `GET /api/fetch?<filter>`: up to 10 000 documents.
 pub fn fetch(store: &dyn KvStore, filter: &Filter) -> Result<Response, Error> {
-    let docs = select(store, filter, 0, FETCH_LIMIT)?;
-    Ok(Response::json(
-        200,
-        &Value::Array(docs.into_iter().map(Value::Object).collect()),
-    ))
+    let docs = select_raw(store, filter, 0, FETCH_LIMIT)?;
+    Ok(Response::bytes(200, "application/json", pretty_array(&docs)))
 }
 
 /// `GET /search?q=`: redirect to the first filter with a hit, else to `workflow_name`.
@@ -244,7 +286,7 @@ pub fn search(store: &dyn KvStore, q: &str) -> Result<Response, Error> {
         return Ok(Response::redirect(BASE_PATH.to_owned()));
     }
     for index in Index::ALL {
-        if !select(store, &Filter::By(index, q.to_owned()), 0, 1)?.is_empty() {
+        if !select_raw(store, &Filter::By(index, q.to_owned()), 0, 1)?.is_empty() {
             return Ok(Response::redirect(format!(
                 "{BASE_PATH}?{}={}",
                 index.name(),

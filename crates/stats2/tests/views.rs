@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use kv_api::MemoryStore;
+use kv_api::{KvStore, MemoryStore};
 use serde_json::{json, Value};
 use stats2::fake::FakeCmsweb;
 use stats2::page::{completion, history_series, plot_target};
@@ -342,4 +342,66 @@ fn completion_and_series_come_from_the_newest_entries() {
     assert_eq!(plot_target("/api/fetch"), None);
     let series = history_series(&doc);
     assert_eq!(series[0].1, [(1673360000, 250000), (1673410000, 1000000)]);
+}
+
+#[test]
+fn fetch_is_the_pretty_sorted_array_of_the_stored_documents() {
+    let store = filled_store();
+    let response = get(&store, "/api/fetch", "");
+    let parsed = json_of(&response);
+    assert_eq!(response.body, serde_json::to_vec_pretty(&parsed).unwrap());
+    assert_eq!(parsed.as_array().unwrap().len(), 3);
+    let empty = get(&store, "/api/fetch", "campaign=nothing");
+    assert_eq!(empty.body, b"[]");
+    // A stale index entry (document gone) and a corrupt document are left out, not an error.
+    store
+        .set("stats2/idx/type/ReReco", format!("gone_workflow\n{RERECO}").as_bytes())
+        .unwrap();
+    assert_eq!(names(&get(&store, "/api/fetch", "type=ReReco")), [RERECO]);
+    store.set(&stats2::keys::doc(RERECO), b"{\"RequestType\":\"ReReco\"").unwrap();
+    assert_eq!(names(&get(&store, "/api/fetch", "type=ReReco")), Vec::<String>::new());
+    assert_eq!(get(&store, &format!("/api/get_json/{RERECO}"), "").status, 500);
+}
+
+#[test]
+fn status_view_and_list_page_show_the_last_pass() {
+    let store = filled_store();
+    let status = json_of(&get(&store, "/api/status", ""));
+    assert_eq!(status["pass"]["state"], "done");
+    assert_eq!(status["pass"]["seen"], 3);
+    assert_eq!(status["pass"]["changed"].as_u64().unwrap() >= 3, true);
+    assert_eq!(status["pass"]["failed"], 0);
+    assert_eq!(status["pass"]["since"], "0");
+    assert_eq!(status["pass"]["started"], 1_700_000_000);
+    assert!(status["pass"]["finished"].as_i64().unwrap() >= 1_700_000_000);
+    assert!(status["pass"]["elapsed_ms"].is_u64());
+    assert_eq!(status["pass"]["saved_since"], status["since"]);
+    assert_eq!(status["last_completed_pass"], 1_700_000_000);
+    assert_eq!(status["failed_workflows"], json!([]));
+    assert_eq!((status["queued_updates"].as_u64(), status["queued_callbacks"].as_u64()), (Some(0), Some(0)));
+    let html = String::from_utf8(get(&store, "/", "").body).unwrap();
+    assert!(html.contains("Last pass done 2023-11-14 22:13 UTC in "), "{html}");
+    assert!(html.contains("3 seen"), "{html}");
+
+    let empty = MemoryStore::new();
+    assert_eq!(json_of(&get(&empty, "/api/status", ""))["pass"], Value::Null);
+    let html = String::from_utf8(get(&empty, "/", "").body).unwrap();
+    assert!(html.contains("No sync pass has run yet."));
+}
+
+#[test]
+fn the_filter_form_redirects_to_the_filter_and_the_page_links_filters() {
+    let store = filled_store();
+    let to = |query: &str| get(&store, "/", query).location;
+    assert_eq!(to("by=campaign&value=Run2024F+x").as_deref(), Some("/stats?campaign=Run2024F%20x"));
+    assert_eq!(to("by=workflow_name&value=wf").as_deref(), Some("/stats?workflow_name=wf"));
+    assert_eq!(to("by=bogus&value=x").as_deref(), Some("/stats"));
+    assert_eq!(to("by=type&value=").as_deref(), Some("/stats"));
+    let html = String::from_utf8(get(&store, "/", "type=ReReco").body).unwrap();
+    assert!(html.contains("<option value=\"type\" selected>"), "the form shows the filter");
+    assert!(html.contains("href=\"/stats?type=ReReco\">ReReco</a>"), "cells link to their filter");
+    assert!(html.contains(&format!("src=\"/stats/plot/{RERECO}.png?w=320&amp;h=160\"")));
+    assert!(html.contains("href=\"/stats/static/stats2.css\""));
+    let css = get(&store, "/static/stats2.css", "");
+    assert_eq!((css.status, css.content_type), (200, "text/css"));
 }
