@@ -10,7 +10,7 @@ use web_kit::{kv_failure, Reply, Request};
 
 use crate::model::RunRow;
 use crate::pages;
-use crate::pyjson::{self, ObjectWriter};
+use crate::pyjson::{self, write_list, Dump, ObjectWriter};
 use crate::store::Tables;
 use crate::time::{us_to_seconds, zurich_iso};
 use crate::Db;
@@ -25,7 +25,7 @@ pub enum Route<'a> {
     TimelinePage,
     Api,
     Static(&'a str),
-    /// The control room (§8) is not built: `/cr/` sends to the login page, which answers 404.
+    /// The control room (§8) is not built: every `/cr…` route (pages, `exe`, log files) answers 404.
     ControlRoom,
     NotFound,
 }
@@ -36,7 +36,7 @@ pub fn route(path: &str) -> Route<'_> {
         "" | "/" => Route::RunsPage,
         "/timeline" | "/timeline/" => Route::TimelinePage,
         "/api" | "/api/" => Route::Api,
-        "/cr" | "/cr/" => Route::ControlRoom,
+        _ if rest == "/cr" || rest.starts_with("/cr/") => Route::ControlRoom,
         _ => rest
             .strip_prefix("/static/")
             .map_or(Route::NotFound, Route::Static),
@@ -66,10 +66,6 @@ fn parse_int(text: Option<&str>) -> Option<i64> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
 }
 
-fn opt<T: Into<Value>>(value: Option<T>) -> Value {
-    value.map_or(Value::Null, Into::into)
-}
-
 impl Mirror<'_> {
     pub fn handle(&self, request: &Request) -> Reply {
         if request.method != "GET" && request.method != "HEAD" {
@@ -81,8 +77,7 @@ impl Mirror<'_> {
             Route::Static(name) => {
                 pages::static_file(name).unwrap_or_else(|| text_error(404, "not found"))
             }
-            Route::ControlRoom => Reply::new(302, "text/plain; charset=utf-8", "")
-                .with_header("location", format!("{PREFIX}/cr/login/")),
+            Route::ControlRoom => text_error(404, "the control room is not served by this mirror"),
             Route::Api => self.api(request),
             Route::NotFound => text_error(404, "not found"),
         }
@@ -160,36 +155,48 @@ impl Mirror<'_> {
         Ok(json_reply(pyjson::dumps(&json!([min, max]))))
     }
 
-    /// `[[prev, next], [global, clients]]`.
+    /// `[[prev, next], [global, clients]]`, written row by row (the mirror's hottest route).
     pub fn get_run(&self, db: Db, run: i64) -> Result<Reply, KvError> {
-        let tables = Tables::new(self.kv, db);
-        let (prev, next) = tables.runs_around(run)?;
-        let rows = tables.run_rows(run)?;
-        let global = rows
-            .first()
-            .map_or(json!([]), |r| json!([r.client_path, r.runkey]));
-        let clients: Vec<Value> = rows.iter().map(|r| self.client_entry(r)).collect();
-        Ok(json_reply(pyjson::dumps(&json!([
-            [prev, next],
-            [global, clients]
-        ]))))
+        let ((prev, next), rows) = Tables::new(self.kv, db).run_with_neighbours(run)?;
+        let mut out = String::with_capacity(64 + rows.len() * 200);
+        out.push_str("[[");
+        prev.dump(&mut out);
+        out.push_str(", ");
+        next.dump(&mut out);
+        out.push_str("], [");
+        match rows.first() {
+            Some(first) => write_list(&[&first.client_path, &first.runkey], &mut out),
+            None => out.push_str("[]"),
+        }
+        out.push_str(", [");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.write_client_entry(row, &mut out);
+        }
+        out.push_str("]]]");
+        Ok(json_reply(out))
     }
 
     /// `[timestamp_ms, seconds_since_update, host, exit_code, client, cmssw_lumi, vmrss, events_total, id, events_rate]`.
-    fn client_entry(&self, row: &RunRow) -> Value {
+    fn write_client_entry(&self, row: &RunRow, out: &mut String) {
         let seconds = row.timestamp_us.map(us_to_seconds);
-        json!([
-            opt(seconds.map(|s| s * 1000.0)),
-            opt(seconds.map(|s| self.now_s - s)),
-            opt(row.hostname.as_deref().map(censor_host)),
-            row.exit_code,
-            opt(row.client.as_deref().map(short_client)),
-            row.cmssw_lumi,
-            row.vmrss,
-            row.events_total,
-            row.served_id,
-            row.events_rate,
-        ])
+        write_list(
+            &[
+                &seconds.map(|s| s * 1000.0),
+                &seconds.map(|s| self.now_s - s),
+                &row.hostname.as_deref().map(censor_host),
+                &row.exit_code,
+                &row.client.as_deref().map(short_client),
+                &row.cmssw_lumi,
+                &row.vmrss,
+                &row.events_total,
+                &row.served_id,
+                &row.events_rate,
+            ],
+            out,
+        );
     }
 
     fn get_graph(&self, db: Db, run: i64) -> Result<Reply, KvError> {
@@ -218,16 +225,10 @@ impl Mirror<'_> {
         bad_only: bool,
         ls_only: bool,
     ) -> Result<Reply, KvError> {
-        let tables = Tables::new(self.kv, db);
         let mut out = String::new();
         let mut runs = ObjectWriter::new(&mut out);
-        for run in tables
-            .run_numbers()?
-            .into_iter()
-            .filter(|r| (from..=to).contains(r))
-        {
-            let rows: Vec<RunRow> = tables
-                .run_rows(run)?
+        for (run, rows) in Tables::new(self.kv, db).runs_in_range(from, to)? {
+            let rows: Vec<RunRow> = rows
                 .into_iter()
                 .filter(|r| !bad_only || r.exit_code != Some(0))
                 .filter(|r| !ls_only || r.cmssw_lumi.is_some_and(|ls| ls > 0))
@@ -236,38 +237,34 @@ impl Mirror<'_> {
             runs.key(&run.to_string());
             let mut entry = ObjectWriter::new(runs.out());
             entry.key("run_data");
-            pyjson::write_value(
-                &json!([last.cmssw_run, last.runkey, last.client_path]),
-                entry.out(),
-            );
+            write_list(&[&last.cmssw_run, &last.runkey, &last.client_path], entry.out());
             entry.key("clients");
             let mut clients = ObjectWriter::new(entry.out());
-            let mut i = 0;
-            while i < rows.len() {
-                let name = rows[i]
+            for same in rows.chunk_by(|a, b| a.client == b.client) {
+                let name = same[0]
                     .client
                     .as_deref()
                     .map_or_else(|| "null".to_owned(), short_client);
-                let same = rows[i..]
-                    .iter()
-                    .take_while(|r| r.client == rows[i].client)
-                    .count();
-                let jobs: Vec<Value> = rows[i..i + same]
-                    .iter()
-                    .map(|r| {
-                        json!([
-                            opt(r.hostname.as_deref().map(censor_host)),
-                            r.events_total,
-                            r.cmssw_lumi,
-                            r.fi_state,
-                            r.exit_code,
-                            opt(r.timestamp_us.map(zurich_iso)),
-                        ])
-                    })
-                    .collect();
                 clients.key(&name);
-                pyjson::write_value(&Value::Array(jobs), clients.out());
-                i += same;
+                let out = clients.out();
+                out.push('[');
+                for (i, r) in same.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_list(
+                        &[
+                            &r.hostname.as_deref().map(censor_host),
+                            &r.events_total,
+                            &r.cmssw_lumi,
+                            &r.fi_state,
+                            &r.exit_code,
+                            &r.timestamp_us.map(zurich_iso),
+                        ],
+                        out,
+                    );
+                }
+                out.push(']');
             }
             clients.finish();
             entry.finish();
@@ -277,14 +274,9 @@ impl Mirror<'_> {
     }
 
     fn get_clients(&self, db: Db, from: i64, to: i64) -> Result<Reply, KvError> {
-        let tables = Tables::new(self.kv, db);
         let mut names = std::collections::BTreeSet::new();
-        for run in tables
-            .run_numbers()?
-            .into_iter()
-            .filter(|r| (from..=to).contains(r))
-        {
-            for row in tables.run_rows(run)? {
+        for (_, rows) in Tables::new(self.kv, db).runs_in_range(from, to)? {
+            for row in rows {
                 if let Some(name) = row
                     .client
                     .as_deref()

@@ -44,8 +44,92 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
     match (n.as_i64(), n.as_u64(), n.as_f64()) {
         (Some(i), _, _) if !n.is_f64() => out.push_str(&i.to_string()),
         (_, Some(u), _) if !n.is_f64() => out.push_str(&u.to_string()),
-        (_, _, Some(f)) => out.push_str(&python_float_repr(f)),
+        (_, _, Some(f)) => write_float(f, out),
         _ => out.push_str(&n.to_string()),
+    }
+}
+
+/// One value written straight into the answer, without building a `serde_json::Value` first
+/// (the hot routes write a row at a time).
+pub trait Dump {
+    fn dump(&self, out: &mut String);
+}
+
+impl Dump for i64 {
+    fn dump(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Dump for f64 {
+    fn dump(&self, out: &mut String) {
+        match serde_json::Number::from_f64(*self) {
+            Some(_) => write_float(*self, out),
+            // serde_json's `Value` turns a non-finite float into null, and so do we.
+            None => out.push_str("null"),
+        }
+    }
+}
+
+impl Dump for str {
+    fn dump(&self, out: &mut String) {
+        write_str(self, out);
+    }
+}
+
+impl Dump for String {
+    fn dump(&self, out: &mut String) {
+        write_str(self, out);
+    }
+}
+
+impl Dump for Value {
+    fn dump(&self, out: &mut String) {
+        write_value(self, out);
+    }
+}
+
+impl<T: Dump + ?Sized> Dump for &T {
+    fn dump(&self, out: &mut String) {
+        (**self).dump(out);
+    }
+}
+
+impl<T: Dump> Dump for Option<T> {
+    fn dump(&self, out: &mut String) {
+        match self {
+            Some(value) => value.dump(out),
+            None => out.push_str("null"),
+        }
+    }
+}
+
+/// `[a, b, …]` of mixed items.
+pub fn write_list(items: &[&dyn Dump], out: &mut String) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        item.dump(out);
+    }
+    out.push(']');
+}
+
+/// A finite float as Python's `repr`. Inside Python's positional range Rust's `Display` already gives the
+/// shortest round-trip digits, so only the exponent forms take the slow path.
+fn write_float(f: f64, out: &mut String) {
+    use std::fmt::Write;
+    let magnitude = f.abs();
+    if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
+        let start = out.len();
+        let _ = write!(out, "{f}");
+        if !out[start..].contains('.') {
+            out.push_str(".0");
+        }
+    } else {
+        out.push_str(&python_float_repr(f));
     }
 }
 
@@ -153,5 +237,31 @@ mod tests {
             dumps(&v),
             r#"[-1.0, 1663242342452.877, null, "\u00e9\"x", {"a": [1, true]}, 1e+16, 1e-05, 0.0001, 12345.6, -2.5e-07, 7]"#
         );
+    }
+
+    #[test]
+    fn floats_at_the_edges_of_the_positional_range_match_python() {
+        // Python: repr(x) for each x.
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1e-4, "0.0001"),
+            (9.999999999999999e-5, "9.999999999999999e-05"),
+            (9999999999999998.0, "9999999999999998.0"),
+            (1e16, "1e+16"),
+            (123456789.0, "123456789.0"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (-1663242342.45, "-1663242342.45"),
+            (1.5e300, "1.5e+300"),
+        ];
+        for (value, python) in cases {
+            let mut out = String::new();
+            value.dump(&mut out);
+            assert_eq!(out, python, "{value:e}");
+            assert_eq!(dumps(&json!(value)), python, "{value:e}");
+        }
+        let mut out = String::new();
+        write_list(&[&f64::NAN, &Some(1i64), &None::<i64>, &"a"], &mut out);
+        assert_eq!(out, r#"[null, 1, null, "a"]"#);
     }
 }

@@ -34,6 +34,8 @@ use crate::Db;
 const CAS_ATTEMPTS: usize = 64;
 /// How many `-2`, `-3`, … suffixes a colliding censored id may try.
 const MAX_SERVED_ID_SUFFIX: usize = 1000;
+/// Per-run indexes read per `get_many` by range queries.
+const RANGE_BATCH: usize = 64;
 
 pub struct Tables<'a> {
     kv: &'a dyn KvStore,
@@ -224,13 +226,40 @@ impl<'a> Tables<'a> {
 
     /// `[prev, next]`: the closest runs below and above `run`.
     pub fn runs_around(&self, run: i64) -> KvResult<(Option<i64>, Option<i64>)> {
-        let runs = self.run_numbers()?;
-        let below = runs.partition_point(|r| *r < run);
-        let above = runs.partition_point(|r| *r <= run);
-        Ok((
-            below.checked_sub(1).map(|i| runs[i]),
-            runs.get(above).copied(),
-        ))
+        Ok(neighbours(&self.run_numbers()?, run))
+    }
+
+    /// What `get_run` needs, in one round trip: `([prev, next], the run's rows without logs)`.
+    pub fn run_with_neighbours(&self, run: i64) -> KvResult<((Option<i64>, Option<i64>), Vec<RunRow>)> {
+        let (list_key, index_key) = (self.key("runs/run-list"), self.run_index_key(run));
+        let [list, rows]: [Option<Vec<u8>>; 2] = self
+            .kv
+            .get_many(&[&list_key, &index_key])?
+            .try_into()
+            .map_err(|_| KvError::Other("get_many answered the wrong number of values".into()))?;
+        let runs: Vec<i64> = list.map_or(Ok(Vec::new()), |b| decode(&list_key, Some(&b)))?;
+        let rows = rows.map_or(Ok(Vec::new()), |b| decode(&index_key, Some(&b)))?;
+        Ok((neighbours(&runs, run), rows))
+    }
+
+    /// Every run in `from..=to` with its rows (without logs), ascending: the run list, then one batch read.
+    pub fn runs_in_range(&self, from: i64, to: i64) -> KvResult<Vec<(i64, Vec<RunRow>)>> {
+        let runs: Vec<i64> = self
+            .run_numbers()?
+            .into_iter()
+            .filter(|r| (from..=to).contains(r))
+            .collect();
+        let keys: Vec<String> = runs.iter().map(|r| self.run_index_key(*r)).collect();
+        let mut out = Vec::with_capacity(runs.len());
+        // Bounded batches keep each answer under the host's read-size limit.
+        for (runs, keys) in runs.chunks(RANGE_BATCH).zip(keys.chunks(RANGE_BATCH)) {
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            for ((run, key), value) in runs.iter().zip(&refs).zip(self.kv.get_many(&refs)?) {
+                let rows = value.map_or(Ok(Vec::new()), |b| decode(key, Some(&b)))?;
+                out.push((*run, rows));
+            }
+        }
+        Ok(out)
     }
 
     // ---- revisions and the sync cursor ----
@@ -434,6 +463,13 @@ fn collation_key(text: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The closest runs below and above `run` in a sorted run list.
+fn neighbours(runs: &[i64], run: i64) -> (Option<i64>, Option<i64>) {
+    let below = runs.partition_point(|r| *r < run);
+    let above = runs.partition_point(|r| *r <= run);
+    (below.checked_sub(1).map(|i| runs[i]), runs.get(above).copied())
 }
 
 /// A host name as the tables key it: without `.cms`.

@@ -31,7 +31,13 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 pid=$!
 base="http://127.0.0.1:$port/dqm/dqm-square/api"
 for _ in $(seq 1 600); do curl -sf "$base?what=get_info&db=production" >/dev/null && break; sleep 0.1; done
-for query in "what=get_run&run=358788&db=production" "what=get_runs&from=358788&to=358792&db=production"; do
-  echo "== GET api?$query ($(curl -sf "$base?$query" | wc -c) bytes)"
-  wrk -t2 -c16 -d"${seconds}s" --latency "$base?$query" | grep -E "Requests/sec|Latency|50%|99%"
+# `what=foo` (a 404 that reads nothing) and `get_info` (one key) are the floor the two measured routes sit on.
+for query in "what=foo&db=production" "what=get_info&db=production" \
+  "what=get_run&run=358788&db=production" "what=get_runs&from=358788&to=358792&db=production"; do
+  echo "== GET api?$query ($(curl -s "$base?$query" | wc -c) bytes)"
+  for connections in 1 16; do
+    echo "-- $connections connection(s)"
+    wrk -t"$(( connections < 2 ? 1 : 2 ))" -c"$connections" -d"${seconds}s" --latency "$base?$query" |
+      grep -E "^Requests/sec|^ +(50|99)%"
+  done
 done
