@@ -154,9 +154,12 @@ mod tests {
         assert_eq!(home.status, 200);
         assert_eq!(home.header("content-type"), Some("text/html; charset=utf-8"));
         assert_eq!(home.body, find("index.html").unwrap().body);
-        assert_eq!(get("/404", &[]).body, find("404.html").unwrap().body);
-        let redirect = get("/static?x=1", &[]);
-        assert_eq!(redirect.status, 404, "a folder without index.html is not a page");
+        assert_eq!(get("/dqm/", &[]).body, find("dqm/index.html").unwrap().body);
+        assert_eq!(get("/dqm/browse", &[]).body, find("dqm/browse.html").unwrap().body);
+        assert_eq!(get("/dqm/plot?run=1", &[]).body, find("dqm/plot.html").unwrap().body);
+        let redirect = get("/dqm?run=1", &[]);
+        assert_eq!((redirect.status, redirect.header("location")), (308, Some("/dqm/?run=1")));
+        assert_eq!(get("/static?x=1", &[]).status, 404, "a folder without index.html is not a page");
         assert_eq!(get("/static/site.css", &[]).header("content-type"), Some("text/css; charset=utf-8"));
         assert_eq!(get("/static/site.js", &[]).header("content-type"), Some("text/javascript; charset=utf-8"));
         assert_eq!(get("/jsroot/7.11.2/LICENSE", &[]).header("content-type"), Some("text/plain; charset=utf-8"));
