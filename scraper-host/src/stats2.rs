@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http_client::{Client, ClientConfig, Request};
-use stats2::callbacks::{self, CallbackHttp, Credentials, Target, TokenCache};
+use stats2::callbacks::{self, CallbackConfig, CallbackHttp, Credentials, Target, TokenCache};
 use stats2::sync::{run_pass, PassOptions};
 use stats2::update_queue::process_update_requests;
 use stats2::upstream::{Call, Service, Upstream, UpstreamError};
@@ -37,6 +37,8 @@ pub struct Options {
     /// Concurrent requests of one batch.
     pub workers: usize,
     pub targets: Vec<Target>,
+    /// Callback and token URLs and the callback back-off.
+    pub callbacks: CallbackConfig,
 }
 
 impl Options {
@@ -57,7 +59,17 @@ impl Options {
             retries: 3,
             workers: 8,
             targets: Vec::new(),
+            callbacks: CallbackConfig::default(),
         };
+        if let Some(url) = env("STATS2_CALLBACK_PROD_URL") {
+            options.callbacks.prod_url = url;
+        }
+        if let Some(url) = env("STATS2_CALLBACK_DEV_URL") {
+            options.callbacks.dev_url = url;
+        }
+        if let Some(url) = env("STATS2_TOKEN_URL") {
+            options.callbacks.token_url = url;
+        }
         let mut words = words.iter();
         while let Some(word) = words.next() {
             let mut value = |name: &str| words.next().cloned().ok_or_else(|| usage(format!("{name} needs a value")));
@@ -78,10 +90,15 @@ impl Options {
                 "--cert" => options.cert = Some(value("--cert")?),
                 "--key" => options.key = Some(value("--key")?),
                 "--ca" => options.ca = Some(value("--ca")?),
+                "--callback-prod" => options.callbacks.prod_url = value("--callback-prod")?,
+                "--callback-dev" => options.callbacks.dev_url = value("--callback-dev")?,
+                "--token-url" => options.callbacks.token_url = value("--token-url")?,
+                "--callback-backoff" => options.callbacks.backoff_secs = number("--callback-backoff", value("--callback-backoff")?)?.clamp(1, 3600) as i64,
                 other => return Err(usage(format!("unknown stats2 option {other:?}"))),
             }
         }
-        for url in [&mut options.reqmgr, &mut options.wmstats, &mut options.dbs] {
+        let callbacks = &mut options.callbacks;
+        for url in [&mut options.reqmgr, &mut options.wmstats, &mut options.dbs, &mut callbacks.prod_url, &mut callbacks.dev_url, &mut callbacks.token_url] {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(usage(format!("upstream URL {url:?} must start with http:// or https://")));
             }
@@ -93,11 +110,15 @@ impl Options {
     }
 
     fn client(&self) -> Result<Client, Failure> {
+        self.client_with_retries(self.retries)
+    }
+
+    fn client_with_retries(&self, retries: u32) -> Result<Client, Failure> {
         let config = ClientConfig {
             cert: self.cert.as_ref().map(Into::into),
             key: self.key.as_ref().map(Into::into),
             ca: self.ca.as_ref().map(Into::into),
-            retries: self.retries,
+            retries,
             backoff: Duration::from_secs(1),
             ..ClientConfig::default()
         };
@@ -155,8 +176,13 @@ impl Upstream for HttpUpstream {
     }
 }
 
-/// Callbacks and their token requests over the same client (20 s timeout).
-impl CallbackHttp for HttpUpstream {
+/// Callbacks and their token requests (20 s timeout). No HTTP-level retries: a failed callback stays in
+/// the store queue and is retried there with its own back-off.
+pub struct CallbackSender {
+    pub client: Client,
+}
+
+impl CallbackHttp for CallbackSender {
     fn post_form(&self, url: &str, form: &str) -> Result<Vec<u8>, String> {
         let request = Request::new("POST", url)
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -195,6 +221,7 @@ pub fn run(global: &Global, words: &[String]) -> Result<(), Failure> {
     let options = Options::parse(words, |name| std::env::var(name).ok())?;
     let store = stores::open(global)?.get(&options.store).ok_or_else(|| failed(format!("no store {:?} in the runtime config", options.store)))?;
     let upstream = HttpUpstream { client: options.client()?, options: options.clone() };
+    let sender = CallbackSender { client: options.client_with_retries(0)? };
     let credentials = credentials();
     let mut tokens = TokenCache::default();
     let mut next_pass = Instant::now();
@@ -235,7 +262,7 @@ pub fn run(global: &Global, words: &[String]) -> Result<(), Failure> {
             }
         }
         if !options.targets.is_empty() {
-            match callbacks::send_due(&*store, &upstream, &credentials, &mut tokens, unix_now()) {
+            match callbacks::send_due(&*store, &sender, &credentials, &options.callbacks, &mut tokens, unix_now()) {
                 Ok(r) if r.sent + r.retrying + r.dropped > 0 => {
                     eprintln!("stats2: callbacks sent {} retrying {} dropped {}", r.sent, r.retrying, r.dropped);
                     for error in r.errors.iter().take(10) {
@@ -273,6 +300,10 @@ mod tests {
         assert_eq!(options.cert.as_deref(), Some("/c.pem"));
         assert_eq!(options.targets, [Target::Dev]);
         assert_eq!(options.workers, 2);
+        assert_eq!(options.callbacks, CallbackConfig::default());
+        let custom = parse(&["--callback-prod", "http://p/", "--callback-backoff", "2"], &[("STATS2_TOKEN_URL", "http://t/token"), ("STATS2_CALLBACK_DEV_URL", "http://d")]).unwrap();
+        assert_eq!(custom.callbacks, CallbackConfig { prod_url: "http://p".into(), dev_url: "http://d".into(), token_url: "http://t/token".into(), backoff_secs: 2 });
+        assert!(parse(&["--token-url", "auth.cern.ch"], &[]).is_err());
         assert!(parse(&["--interval"], &[]).is_err());
         assert!(parse(&["--interval", "soon"], &[]).is_err());
         assert!(parse(&["--dbs", "ftp://x"], &[]).is_err());

@@ -1,5 +1,6 @@
 //! Callbacks to McM, RelVal and ReReco (spec §9): which one a changed workflow gets, a queue in the store
-//! with bounded back-off, and the bearer-token cache. Sending is the caller's job (HTTP lives in scraper-host).
+//! with bounded back-off, and the bearer-token cache. Sending is the caller's job (HTTP lives in scraper-host);
+//! where callbacks and token requests go is configured ([`CallbackConfig`]), the real hosts by default.
 
 use crate::document::{request_type, Doc};
 use crate::store::to_json;
@@ -12,8 +13,47 @@ use std::collections::HashMap;
 
 /// Attempts before a callback is dropped (and logged by the caller).
 pub const MAX_ATTEMPTS: u32 = 8;
-const TOKEN_URL: &str = "https://auth.cern.ch/auth/realms/cern/api-access/token";
+pub const TOKEN_URL: &str = "https://auth.cern.ch/auth/realms/cern/api-access/token";
 pub const TIMEOUT_SECS: u64 = 20;
+/// The first retry waits this long; every further one twice as long, at most [`MAX_BACKOFF_SECS`].
+pub const BACKOFF_SECS: i64 = 60;
+pub const MAX_BACKOFF_SECS: i64 = 3600;
+
+/// Where callbacks and token requests go, and how failed ones back off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackConfig {
+    /// Base URL of the `--trigger-prod` services (McM, RelVal, ReReco).
+    pub prod_url: String,
+    /// Base URL of the `--trigger-dev` services.
+    pub dev_url: String,
+    pub token_url: String,
+    pub backoff_secs: i64,
+}
+
+impl Default for CallbackConfig {
+    fn default() -> Self {
+        CallbackConfig {
+            prod_url: Target::Prod.host().into(),
+            dev_url: Target::Dev.host().into(),
+            token_url: TOKEN_URL.into(),
+            backoff_secs: BACKOFF_SECS,
+        }
+    }
+}
+
+impl CallbackConfig {
+    pub fn base_url(&self, target: Target) -> &str {
+        match target {
+            Target::Prod => &self.prod_url,
+            Target::Dev => &self.dev_url,
+        }
+    }
+
+    /// The wait after the `attempts`-th failure.
+    pub fn backoff(&self, attempts: u32) -> i64 {
+        self.backoff_secs.max(1).saturating_mul(1 << attempts.min(12)).min(MAX_BACKOFF_SECS)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Target {
@@ -22,6 +62,7 @@ pub enum Target {
 }
 
 impl Target {
+    /// The real service host (the default of [`CallbackConfig`]).
     pub fn host(self) -> &'static str {
         match self {
             Target::Prod => "https://cms-pdmv-prod.web.cern.ch",
@@ -63,7 +104,8 @@ impl Notification {
         }
     }
 
-    pub fn url(&self, target: Target) -> String {
+    /// The callback URL below a service base URL ([`CallbackConfig::base_url`]).
+    pub fn url(&self, base: &str) -> String {
         let path = match self {
             Notification::ReReco { .. } => "/rereco/api/requests/update_workflows".to_owned(),
             Notification::RelVal { .. } => "/relval/api/relvals/update_workflows".to_owned(),
@@ -72,7 +114,7 @@ impl Notification {
                 encode(workflow)
             ),
         };
-        format!("{}{path}", target.host())
+        format!("{}{path}", base.trim_end_matches('/'))
     }
 
     /// The request headers of every callback (§9).
@@ -165,12 +207,13 @@ pub enum Outcome {
     Dropped,
 }
 
-/// Records a send attempt: success removes it, failure backs off 60 s × 2^attempts (at most an hour).
+/// Records a send attempt: success removes it, failure backs off ([`CallbackConfig::backoff`]).
 pub fn record_attempt(
     store: &dyn KvStore,
     sent: &QueuedCallback,
     ok: bool,
     now: i64,
+    config: &CallbackConfig,
 ) -> Result<Outcome, Error> {
     let mut outcome = Outcome::Removed;
     update_with_retry(store, keys::CALLBACKS, 64, |old| {
@@ -187,7 +230,7 @@ pub fn record_attempt(
         } else {
             let entry = &mut queue[at];
             entry.attempts += 1;
-            entry.not_before = now + (60i64 << entry.attempts.min(6)).min(3600);
+            entry.not_before = now + config.backoff(entry.attempts);
             outcome = Outcome::RetryAt(entry.not_before);
         }
         Some(to_json(&queue))
@@ -205,8 +248,8 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// The token request `(url, form body)` for a target; any missing variable is an error (§9).
-    pub fn token_request(&self, target: Target) -> Result<(&'static str, String), Error> {
+    /// The form body of a target's token request; any missing variable is an error (§9).
+    pub fn token_form(&self, target: Target) -> Result<String, Error> {
         let need = |value: &Option<String>, name: &str| {
             value
                 .clone()
@@ -217,13 +260,12 @@ impl Credentials {
         let prod = need(&self.application_client_id, "APPLICATION_CLIENT_ID")?;
         let dev = need(&self.dev_application_client_id, "DEV_APPLICATION_CLIENT_ID")?;
         let audience = if target == Target::Prod { prod } else { dev };
-        let form = format!(
+        Ok(format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&audience={}",
             encode(&client_id),
             encode(&secret),
             encode(&audience)
-        );
-        Ok((TOKEN_URL, form))
+        ))
     }
 }
 
@@ -289,6 +331,7 @@ pub fn send_due(
     store: &dyn KvStore,
     http: &dyn CallbackHttp,
     credentials: &Credentials,
+    config: &CallbackConfig,
     tokens: &mut TokenCache,
     now: i64,
 ) -> Result<SendReport, Error> {
@@ -296,26 +339,22 @@ pub fn send_due(
     for queued in due(store, now)? {
         let token = match tokens.get(queued.target, now) {
             Some(token) => Ok(token.to_owned()),
-            None => fetch_token(http, credentials, queued.target).map(|(token, expires_in)| {
+            None => fetch_token(http, credentials, config, queued.target).map(|(token, expires_in)| {
                 tokens.put(queued.target, token.clone(), expires_in, now);
                 token
             }),
         };
         let n = &queued.notification;
+        let url = n.url(config.base_url(queued.target));
         let sent = token.and_then(|token| {
             let body = n.body();
-            http.send(
-                n.method(),
-                &n.url(queued.target),
-                &Notification::headers(&token),
-                body.as_deref(),
-            )
-            .map_err(|e| format!("{} {}: {e}", n.method(), n.url(queued.target)))
+            http.send(n.method(), &url, &Notification::headers(&token), body.as_deref())
+                .map_err(|e| format!("{} {url}: {e}", n.method()))
         });
         if let Err(e) = &sent {
             report.errors.push(e.clone());
         }
-        match record_attempt(store, &queued, sent.is_ok(), now)? {
+        match record_attempt(store, &queued, sent.is_ok(), now, config)? {
             Outcome::Removed => report.sent += 1,
             Outcome::RetryAt(_) => report.retrying += 1,
             Outcome::Dropped => report.dropped += 1,
@@ -327,13 +366,12 @@ pub fn send_due(
 fn fetch_token(
     http: &dyn CallbackHttp,
     credentials: &Credentials,
+    config: &CallbackConfig,
     target: Target,
 ) -> Result<(String, i64), String> {
-    let (url, form) = credentials
-        .token_request(target)
-        .map_err(|e| e.to_string())?;
+    let form = credentials.token_form(target).map_err(|e| e.to_string())?;
     let body = http
-        .post_form(url, &form)
+        .post_form(&config.token_url, &form)
         .map_err(|e| format!("token request: {e}"))?;
     parse_token(&body).map_err(|e| e.to_string())
 }

@@ -3,7 +3,7 @@
 
 use kv_api::MemoryStore;
 use stats2::callbacks::{
-    enqueue, send_due, CallbackHttp, Credentials, Notification, Target, TokenCache,
+    enqueue, send_due, CallbackConfig, CallbackHttp, Credentials, Notification, Target, TokenCache,
 };
 use std::cell::RefCell;
 
@@ -18,9 +18,9 @@ struct FakeHttp {
 }
 
 impl CallbackHttp for FakeHttp {
-    fn post_form(&self, _url: &str, form: &str) -> Result<Vec<u8>, String> {
+    fn post_form(&self, url: &str, form: &str) -> Result<Vec<u8>, String> {
         let mut requests = self.token_requests.borrow_mut();
-        requests.push(form.to_owned());
+        requests.push(format!("{url} {form}"));
         Ok(format!(
             r#"{{"access_token": "tok{}", "expires_in": 400}}"#,
             requests.len()
@@ -52,6 +52,10 @@ impl CallbackHttp for FakeHttp {
     }
 }
 
+fn config() -> CallbackConfig {
+    CallbackConfig::default()
+}
+
 fn credentials() -> Credentials {
     Credentials {
         client_id: Some("id".into()),
@@ -78,7 +82,7 @@ fn one_token_serves_many_callbacks_until_it_is_three_quarters_old() {
         },
     ];
     enqueue(&store, &[Target::Prod], &notifications, 1000).unwrap();
-    let report = send_due(&store, &http, &credentials(), &mut tokens, 1000).unwrap();
+    let report = send_due(&store, &http, &credentials(), &config(), &mut tokens, 1000).unwrap();
     assert_eq!(report.sent, 3);
     assert_eq!(
         http.token_requests.borrow().len(),
@@ -99,14 +103,14 @@ fn one_token_serves_many_callbacks_until_it_is_three_quarters_old() {
     drop(sent);
 
     enqueue(&store, &[Target::Prod], &notifications[..1], 1299).unwrap();
-    send_due(&store, &http, &credentials(), &mut tokens, 1299).unwrap();
+    send_due(&store, &http, &credentials(), &config(), &mut tokens, 1299).unwrap();
     assert_eq!(
         http.token_requests.borrow().len(),
         1,
         "reused before 75 % of 400 s"
     );
     enqueue(&store, &[Target::Prod], &notifications[..1], 1300).unwrap();
-    send_due(&store, &http, &credentials(), &mut tokens, 1300).unwrap();
+    send_due(&store, &http, &credentials(), &config(), &mut tokens, 1300).unwrap();
     assert_eq!(http.token_requests.borrow().len(), 2, "renewed at 75 %");
     assert!(http
         .sent
@@ -132,17 +136,17 @@ fn failures_stay_queued_with_backoff_and_missing_credentials_fail_softly() {
         },
     ];
     enqueue(&store, &[Target::Dev], &notifications, 0).unwrap();
-    let report = send_due(&store, &http, &credentials(), &mut tokens, 0).unwrap();
+    let report = send_due(&store, &http, &credentials(), &config(), &mut tokens, 0).unwrap();
     assert_eq!((report.sent, report.retrying), (1, 1));
     assert!(report.errors[0].contains("HTTP 503"));
     assert_eq!(
-        send_due(&store, &http, &credentials(), &mut tokens, 10).unwrap(),
+        send_due(&store, &http, &credentials(), &config(), &mut tokens, 10).unwrap(),
         Default::default(),
         "backing off"
     );
     *http.fail_urls_containing.borrow_mut() = None;
     assert_eq!(
-        send_due(&store, &http, &credentials(), &mut tokens, 1000)
+        send_due(&store, &http, &credentials(), &config(), &mut tokens, 1000)
             .unwrap()
             .sent,
         1
@@ -153,7 +157,33 @@ fn failures_stay_queued_with_backoff_and_missing_credentials_fail_softly() {
         ..credentials()
     };
     enqueue(&store, &[Target::Prod], &notifications[1..], 2000).unwrap();
-    let report = send_due(&store, &http, &no_secret, &mut TokenCache::default(), 2000).unwrap();
+    let report = send_due(&store, &http, &no_secret, &config(), &mut TokenCache::default(), 2000).unwrap();
     assert_eq!(report.retrying, 1);
     assert!(report.errors[0].contains("CALLBACK_CLIENT_SECRET"));
+}
+
+#[test]
+fn configured_urls_and_backoff_are_used() {
+    let store = MemoryStore::new();
+    let http = FakeHttp::default();
+    let config = CallbackConfig {
+        prod_url: "http://127.0.0.1:9/prod/".into(),
+        dev_url: "http://127.0.0.1:9/dev".into(),
+        token_url: "http://127.0.0.1:9/token".into(),
+        backoff_secs: 2,
+    };
+    let mcm = [Notification::Mcm { workflow: "wf".into() }];
+    enqueue(&store, &[Target::Prod, Target::Dev], &mcm, 0).unwrap();
+    send_due(&store, &http, &credentials(), &config, &mut TokenCache::default(), 0).unwrap();
+    let urls: Vec<String> = http.sent.borrow().iter().map(|s| s.1.clone()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://127.0.0.1:9/prod/mcm/restapi/requests/fetch_stats_by_wf/wf",
+            "http://127.0.0.1:9/dev/mcm/restapi/requests/fetch_stats_by_wf/wf"
+        ]
+    );
+    assert!(http.token_requests.borrow().iter().all(|r| r.starts_with("http://127.0.0.1:9/token grant_type=")));
+    assert_eq!((config.backoff(1), config.backoff(2), config.backoff(30)), (4, 8, 3600));
+    assert_eq!(CallbackConfig::default().backoff(1), 120);
 }

@@ -444,7 +444,7 @@ fn callbacks_are_queued_once_and_retried_with_backoff() {
 
     let first = &due[0];
     assert_eq!(
-        callbacks::record_attempt(&store, first, false, T0).unwrap(),
+        callbacks::record_attempt(&store, first, false, T0, &Default::default()).unwrap(),
         Outcome::RetryAt(T0 + 120)
     );
     assert_eq!(
@@ -455,18 +455,18 @@ fn callbacks_are_queued_once_and_retried_with_backoff() {
     for attempt in 1..callbacks::MAX_ATTEMPTS - 1 {
         assert!(
             matches!(
-                callbacks::record_attempt(&store, first, false, T0).unwrap(),
+                callbacks::record_attempt(&store, first, false, T0, &Default::default()).unwrap(),
                 Outcome::RetryAt(_)
             ),
             "{attempt}"
         );
     }
     assert_eq!(
-        callbacks::record_attempt(&store, first, false, T0).unwrap(),
+        callbacks::record_attempt(&store, first, false, T0, &Default::default()).unwrap(),
         Outcome::Dropped
     );
     assert_eq!(
-        callbacks::record_attempt(&store, &due[1], true, T0).unwrap(),
+        callbacks::record_attempt(&store, &due[1], true, T0, &Default::default()).unwrap(),
         Outcome::Removed
     );
     assert_eq!(callbacks::due(&store, i64::MAX).unwrap().len(), 2);

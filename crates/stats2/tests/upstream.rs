@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use stats2::callbacks::{parse_token, Credentials, Notification, Target, TokenCache};
+use stats2::callbacks::{parse_token, CallbackConfig, Credentials, Notification, Target, TokenCache};
 use stats2::upstream::*;
 
 fn payload(key_start: &str) -> Vec<u8> {
@@ -159,7 +159,7 @@ fn callback_selection_follows_the_rules_in_order() {
         }
     );
     assert_eq!(
-        (to_rereco.method(), to_rereco.url(Target::Prod).as_str()),
+        (to_rereco.method(), to_rereco.url(Target::Prod.host()).as_str()),
         (
             "POST",
             "https://cms-pdmv-prod.web.cern.ch/rereco/api/requests/update_workflows"
@@ -174,7 +174,7 @@ fn callback_selection_follows_the_rules_in_order() {
         &object(json!({"PrepID": "CMSSW_14-1", "RequestType": "TaskChain"})),
     );
     assert_eq!(
-        relval.url(Target::Dev),
+        relval.url(Target::Dev.host()),
         "https://cms-pdmv-dev.web.cern.ch/relval/api/relvals/update_workflows"
     );
     let mcm = Notification::for_doc(TASKCHAIN, &object(sample("stats2_doc__synthetic.json")));
@@ -184,7 +184,7 @@ fn callback_selection_follows_the_rules_in_order() {
         ("Authorization", "Bearer t".to_owned())
     );
     assert_eq!(
-        mcm.url(Target::Prod),
+        mcm.url(Target::Prod.host()),
         format!(
             "https://cms-pdmv-prod.web.cern.ch/mcm/restapi/requests/fetch_stats_by_wf/{TASKCHAIN}"
         )
@@ -200,13 +200,13 @@ fn tokens_need_all_credentials_and_are_reused_for_three_quarters_of_their_life()
         dev_application_client_id: None,
     };
     assert!(
-        credentials.token_request(Target::Prod).is_err(),
+        credentials.token_form(Target::Prod).is_err(),
         "a missing variable raises"
     );
     credentials.dev_application_client_id = Some("dev-app".into());
-    let (url, form) = credentials.token_request(Target::Dev).unwrap();
+    let form = credentials.token_form(Target::Dev).unwrap();
     assert_eq!(
-        url,
+        CallbackConfig::default().token_url,
         "https://auth.cern.ch/auth/realms/cern/api-access/token"
     );
     assert_eq!(
