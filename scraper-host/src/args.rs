@@ -11,6 +11,8 @@ pub struct Global {
     pub runtime_config_file: Option<PathBuf>,
     /// `--state-dir`; `""` means none (in-memory default store), as in Spin.
     pub state_dir: Option<String>,
+    /// `--read-only`: open every store as a secondary does (`gateway up --read-only`); writes then fail.
+    pub read_only: bool,
 }
 
 pub struct Args {
@@ -40,6 +42,10 @@ impl Args {
         let mut command = Vec::new();
         let mut raw = raw.into_iter();
         while let Some(arg) = raw.next() {
+            if arg == "--read-only" {
+                global.read_only = true;
+                continue;
+            }
             let (name, inline) = match arg.split_once('=') {
                 Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
                 _ => (arg.clone(), None),
@@ -114,8 +120,9 @@ mod tests {
 
     #[test]
     fn global_options_go_anywhere() {
-        let args = parse(&["kv", "--state-dir", "/s", "get", "--from=app/spin.toml", "k"]);
+        let args = parse(&["kv", "--state-dir", "/s", "get", "--from=app/spin.toml", "k", "--read-only"]);
         assert_eq!(args.command, ["kv", "get", "k"]);
+        assert!(args.global.read_only);
         assert_eq!(args.global.state_dir.as_deref(), Some("/s"));
         assert_eq!(args.global.from, Some(PathBuf::from("app/spin.toml")));
         assert!(Args::parse(["--state-dir".to_string()]).is_err());

@@ -1,4 +1,5 @@
-//! Opens the key-value stores exactly as `gateway up` would: the same runtime config, the same state dir.
+//! Opens the key-value stores exactly as `gateway up` would: the same runtime config, the same state dir,
+//! read-only with the global `--read-only`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ pub fn open(global: &Global) -> Result<StoreManager, Failure> {
         None => RuntimeConfig::default(),
     };
     let state_dir = runtime_config::state_dir(global.state_dir.as_deref(), &runtime_config, &app_dir(global));
-    let config = StoresConfig::from_runtime_config(&runtime_config, state_dir.as_deref(), false).map_err(failed)?;
+    let config = StoresConfig::from_runtime_config(&runtime_config, state_dir.as_deref(), global.read_only).map_err(failed)?;
     StoreManager::open(&config).map_err(|e| failed(format!("opening key-value stores: {e}")))
 }
 

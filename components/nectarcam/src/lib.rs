@@ -1,25 +1,42 @@
 //! NectarCAM DQM viewer component: everything below `/nectarcam`, a thin adapter over `nectarcam::Viewer`.
 //!
 //! Environment: the `default` key-value store (read-only on a secondary); variables `role`
-//! (`primary`|`secondary`), `read_only`, `last_replicated_txn` and `lag_s`, which the host fills
-//! from its store's replication status for `/api/health`.
+//! (`primary`|`secondary`) and `read_only` (empty: follows the role). `/api/health` reports replication from
+//! the store itself: with `redis_replica_url` set, that Redis server's `INFO replication` over Spin's
+//! outbound Redis (the URL must be in `allowed_outbound_hosts`); otherwise the metadata a SQLite snapshot
+//! records inside the file.
 
-use nectarcam::{Health, Viewer};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use nectarcam::health::snapshot_replication;
+use nectarcam::{Health, RedisInfo, Replication, Viewer};
 use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
 use spin_sdk::http_component;
+use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
+use web_kit::spin::variable;
+
+/// The Redis server's own `INFO replication`.
+fn redis_replication(url: &str) -> Replication {
+    let reply = Connection::open(url).and_then(|conn| conn.execute("INFO", &[RedisParameter::Binary(b"replication".to_vec())]));
+    match reply.as_deref() {
+        Ok([RedisResult::Binary(text), ..]) => Replication::Redis(RedisInfo::parse(&String::from_utf8_lossy(text))),
+        Ok([RedisResult::Status(text), ..]) => Replication::Redis(RedisInfo::parse(text)),
+        Ok(other) => Replication::RedisUnavailable(format!("unexpected INFO reply {other:?}")),
+        Err(err) => Replication::RedisUnavailable(err.to_string()),
+    }
+}
 
 #[http_component]
 fn handle(request: SpinRequest) -> SpinResponse {
     web_kit::spin::serve_with_store(request, |req, store| {
-        let health = Health::from_lookup(|name| {
-            spin_sdk::variables::get(name)
-                .ok()
-                .filter(|v| !v.is_empty())
-        });
-        Viewer {
-            store,
-            health: &health,
-        }
-        .handle(req)
+        let health = || {
+            let replication = match variable("redis_replica_url") {
+                Some(url) => redis_replication(&url),
+                None => snapshot_replication(store),
+            };
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            Health::new(variable, replication, now)
+        };
+        Viewer { store, health: &health }.handle(req)
     })
 }

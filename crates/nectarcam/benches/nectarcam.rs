@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kv_api::{KvStore, MemoryStore};
-use nectarcam::{ingest, Health, RunKey, Viewer};
+use nectarcam::{ingest, Health, Replication, RunKey, Viewer};
 use web_kit::Request;
 
 fn fixture(name: &str) -> PathBuf {
@@ -82,7 +82,7 @@ fn main() {
         }),
     );
 
-    let health = Health::from_lookup(|_| None);
+    let health = || Health::new(|_| None, Replication::Unknown, 0.0);
     let parent = "CAMERA-AVERAGE-PHY-OVEREVENTS-OVERSAMP-HIGH-GAIN";
     let child = "CAMERA-AVERAGE-PHY-OverEVENTS-OverSamp-HIGH-GAIN";
     let request = Request::get(&format!(

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
 use kv_api::MemoryStore;
-use nectarcam::{ingest, layout, Health, RunKey, Viewer};
+use nectarcam::{ingest, layout, Health, Replication, RunKey, Viewer};
 use web_kit::Request;
 
 fn main() -> std::io::Result<()> {
@@ -42,7 +42,7 @@ fn main() -> std::io::Result<()> {
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         eprintln!("loaded {key} from {}", path.display());
     }
-    let health = Health::from_lookup(|_| None);
+    let health = || Health::new(|_| None, Replication::Unknown, 0.0);
     let viewer = Viewer {
         store: &store,
         health: &health,

@@ -100,10 +100,10 @@ fn storage(err: &KvError) -> Reply {
     )
 }
 
-/// The API over one store.
+/// The API over one store. `health` is asked only for `/api/health` (it may query the store's server).
 pub struct Viewer<'a> {
     pub store: &'a dyn KvStore,
-    pub health: &'a Health,
+    pub health: &'a dyn Fn() -> Health,
 }
 
 impl Viewer<'_> {
@@ -133,7 +133,7 @@ impl Viewer<'_> {
             Route::Static(content_type, body) => {
                 Reply::new(200, content_type, body).with_header("cache-control", "no-cache")
             }
-            Route::Health => Reply::json(200, &self.health.to_json()),
+            Route::Health => Reply::json(200, &(self.health)().to_json()),
             Route::Geometry => {
                 Reply::json_text(200, geometry_body()).with_header("cache-control", "max-age=86400")
             }

@@ -19,7 +19,7 @@ pub mod layout;
 pub mod model;
 
 pub use api::{Viewer, MOUNT};
-pub use health::{Health, Role};
+pub use health::{Health, RedisInfo, Replication, Role};
 #[cfg(feature = "ingest")]
 pub use ingest::IngestError;
 pub use keys::RunKey;

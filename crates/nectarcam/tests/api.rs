@@ -7,7 +7,7 @@ use fits::{Array, Values};
 use kv_api::MemoryStore;
 use nectarcam::layout::write_run;
 use nectarcam::model::{Child, Parent, RunData};
-use nectarcam::{ingest, Health, Role, Viewer};
+use nectarcam::{ingest, Health, Replication, Role, Viewer};
 use serde_json::{json, Value};
 use web_kit::{Reply, Request};
 
@@ -69,11 +69,12 @@ fn get(store: &MemoryStore, path: &str) -> (u16, Value) {
 }
 
 fn raw(store: &MemoryStore, method: &str, path: &str) -> Reply {
-    let health = Health {
+    let health = || Health {
         role: Role::Secondary,
         read_only: true,
         last_replicated_txn: Some("42".into()),
         lag_s: Some(3.0),
+        replication: None,
     };
     let mut req = Request::get(path);
     req.method = method.into();
@@ -315,7 +316,7 @@ fn geometry_health_page_and_methods() {
     let mut req = Request::get("/whatever");
     req.headers
         .push(("spin-path-info".into(), "/api/cameras".into()));
-    let health = Health::from_lookup(|_| None);
+    let health = || Health::new(|_| None, Replication::Unknown, 0.0);
     assert_eq!(
         Viewer {
             store: &store,
