@@ -2,6 +2,7 @@
 
 pub mod key_value;
 pub mod outbound;
+pub mod redis;
 pub mod variables;
 pub mod wasi_keyvalue;
 
@@ -104,5 +105,6 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     crate::bindings::wasi_keyvalue::store::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     crate::bindings::wasi_keyvalue::atomics::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     crate::bindings::wasi_keyvalue::batch::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    redis::add_to_linker(&mut linker)?;
     Ok(linker)
 }
