@@ -28,6 +28,7 @@ pub enum Access {
 
 /// The route table: method, pattern (`:name` captures one segment), access. The one place routes are listed.
 pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/whoami", Access::Public),
     ("GET", "/runs/:run", Access::Public),
     ("GET", "/runs_lastupdated_50", Access::Public),
     ("GET", "/get_all_dataset_names_of_run/:run", Access::Public),
@@ -223,6 +224,9 @@ impl Api<'_> {
                 Identity::User { egroups, .. } => egroups.clone(),
                 _ => Vec::new(),
             };
+            if *pattern == "/whoami" {
+                return ok(self.whoami(&identity));
+            }
             let header_comment = (request.headers)("comment").unwrap_or_default();
             return self.route(
                 &method,
@@ -241,6 +245,20 @@ impl Api<'_> {
             });
         }
         Err(RrError::not_found(format!("No route {}", request.path)))
+    }
+
+    /// Who the request is from as the API sees it, and whether they may edit flags and revert: the pages
+    /// show it beside the edit forms (the server still checks every write).
+    fn whoami(&self, identity: &Identity) -> Value {
+        let may = |method: &str, path: &str| self.auth.authorize(identity, method, path).is_ok();
+        let (email, egroups) = match identity {
+            Identity::User { email, egroups } => (json!(email), json!(egroups)),
+            Identity::Service => (json!(Actor::service().email), json!([])),
+            Identity::Anonymous => (Value::Null, json!([])),
+        };
+        json!({"email": email, "egroups": egroups,
+               "can_edit": may("PUT", "/lumisections/edit_rr_lumisections"),
+               "can_revert": may("POST", "/versions/revert")})
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -710,3 +710,23 @@ fn automatic_updates_answer_204_when_nothing_changed() {
         5
     );
 }
+
+#[test]
+fn whoami_reports_the_trusted_identity_and_what_it_may_do() {
+    let store = MemoryStore::new();
+    let who = |headers| call(&store, "GET", "/whoami", headers, Value::Null);
+    assert_eq!(
+        who(EXPERT).body,
+        Some(json!({"email": "expert@cern.ch", "egroups": ["cms-dqm-runregistry-experts"], "can_edit": true, "can_revert": true}))
+    );
+    let shifter = who(SHIFTER).body.unwrap();
+    assert_eq!((shifter["can_edit"].clone(), shifter["can_revert"].clone()), (json!(true), json!(false)));
+    assert_eq!(
+        who(NOBODY).body,
+        Some(json!({"email": null, "egroups": [], "can_edit": false, "can_revert": false}))
+    );
+    // Identity headers without the proxy's secret are nobody.
+    let spoofed = who(&[("email", "expert@cern.ch"), ("egroups", "cms-dqm-runregistry-experts")]).body.unwrap();
+    assert_eq!(spoofed["email"], Value::Null);
+    assert_eq!(who(SERVICE).body.unwrap()["email"], json!("auto@auto"));
+}
