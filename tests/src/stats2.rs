@@ -135,7 +135,7 @@ impl FakeServer {
 fn serve_connection<S: Read + Write>(stream: S, fake: &FakeCmsweb, gate: &(Mutex<Gate>, Condvar), unknown: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream);
     // Keep-alive: one request after the other until the client closes.
-    while let Some((method, target, body)) = read_request(&mut reader) {
+    while let Some(HttpRequest { method, target, body, .. }) = read_request(&mut reader) {
         let Some(call) = Call::parse(&method, &target, body.as_deref()) else {
             unknown.lock().unwrap().push(format!("{method} {target}"));
             if write_response(reader.get_mut(), 404, b"{}").is_err() {
@@ -177,12 +177,29 @@ fn wait_at_gate(gate: &(Mutex<Gate>, Condvar), kind: CallKind) {
     state.held -= 1;
 }
 
-fn read_request(reader: &mut impl BufRead) -> Option<(String, String, Option<Vec<u8>>)> {
+/// One request as a fake server read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub target: String,
+    /// Lower-cased names.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<HttpRequest> {
     let mut line = String::new();
     reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
     let mut words = line.split_whitespace();
     let (method, target) = (words.next()?.to_owned(), words.next()?.to_owned());
     let mut length = 0usize;
+    let mut headers = Vec::new();
     loop {
         let mut header = String::new();
         reader.read_line(&mut header).ok().filter(|n| *n > 0)?;
@@ -190,9 +207,11 @@ fn read_request(reader: &mut impl BufRead) -> Option<(String, String, Option<Vec
             break;
         }
         if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().ok()?;
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            if name == "content-length" {
+                length = value.parse().ok()?;
             }
+            headers.push((name, value));
         }
     }
     let body = if length > 0 {
@@ -202,7 +221,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<(String, String, Option<Vec
     } else {
         None
     };
-    Some((method, target, body))
+    Some(HttpRequest { method, target, headers, body })
 }
 
 fn write_response(stream: &mut impl Write, status: u16, body: &[u8]) -> std::io::Result<()> {
@@ -327,4 +346,72 @@ pub fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     ready()
+}
+
+/// Fake McM/RelVal/ReReco receivers and token endpoint on one local HTTP port: `POST /token` hands out
+/// `tok-<n>`, every other request is recorded and answered 200 unless scripted to fail.
+pub struct FakeReceivers {
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<HttpRequest>>>,
+    /// (part of the path, failures left): matching requests are answered 503 while failures are left.
+    failures: Arc<Mutex<Vec<(String, usize)>>>,
+}
+
+impl FakeReceivers {
+    pub fn start() -> FakeReceivers {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind receivers");
+        let receivers = FakeReceivers { addr: listener.local_addr().expect("addr"), received: Arc::default(), failures: Arc::default() };
+        let (received, failures) = (receivers.received.clone(), receivers.failures.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (received, failures) = (received.clone(), failures.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream);
+                    while let Some(request) = read_request(&mut reader) {
+                        let answer = answer_callback(&request, &received, &failures);
+                        if write_response(reader.get_mut(), answer.0, answer.1.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        receivers
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next `times` requests whose path contains `path_part` fail with 503.
+    pub fn fail(&self, path_part: &str, times: usize) {
+        self.failures.lock().unwrap().push((path_part.to_owned(), times));
+    }
+
+    /// Every request so far, token requests included, in arrival order.
+    pub fn received(&self) -> Vec<HttpRequest> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn clear(&self) {
+        self.received.lock().unwrap().clear();
+    }
+}
+
+fn answer_callback(request: &HttpRequest, received: &Mutex<Vec<HttpRequest>>, failures: &Mutex<Vec<(String, usize)>>) -> (u16, String) {
+    let tokens = {
+        let mut received = received.lock().unwrap();
+        received.push(request.clone());
+        received.iter().filter(|r| r.target == "/token").count()
+    };
+    let mut failures = failures.lock().unwrap();
+    if let Some((_, left)) = failures.iter_mut().find(|(part, left)| *left > 0 && request.target.contains(part.as_str())) {
+        *left -= 1;
+        return (503, r#"{"message": "scripted failure"}"#.into());
+    }
+    if request.target == "/token" {
+        return (200, format!(r#"{{"access_token": "tok-{tokens}", "expires_in": 3600}}"#));
+    }
+    (200, r#"{"results": true}"#.into())
 }
