@@ -32,6 +32,7 @@ fn bench_grabber_cold_start_of_100k_headers_over_http() {
     let status = json!({"dqmfu-c2b03-45-01.cms": {"up": true, "msg": null}, "dqmrubu-c2a06-01-01.cms": {"up": false, "msg": "ConnectionRefusedError(111, 'Connection refused')"}});
     stand_in.fake.set_cluster_status(Db::Production, Ok(status.to_string()));
     let state = tempfile::tempdir().expect("state dir");
+    let before = cpu_ticks();
     let started = Instant::now();
     let output = Command::new(scraper_host_bin())
         .arg("--state-dir")
@@ -42,6 +43,7 @@ fn bench_grabber_cold_start_of_100k_headers_over_http() {
         .output()
         .expect("run grab");
     let elapsed = started.elapsed();
+    let after = cpu_ticks();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let config = kv_store::StoresConfig::from_runtime_config(&spin_app::runtime_config::RuntimeConfig::default(), Some(state.path()), false)
         .expect("stores config");
@@ -51,4 +53,19 @@ fn bench_grabber_cold_start_of_100k_headers_over_http() {
     let rows: usize = tables.run_numbers().expect("runs").iter().map(|r| tables.run_rows(*r).expect("rows").len()).sum();
     assert_eq!(rows, HEADERS);
     println!("grabber cold start: {HEADERS} headers from {} hosts over HTTP into SQLite in {:.2} s", HOSTS.len(), elapsed.as_secs_f64());
+    if let (Some(before), Some(after)) = (before, after) {
+        println!(
+            "  on CPU: grabber {:.2} s (user+sys), stand-in {:.2} s; the rest of the wall time is waiting (load: {})",
+            (after.1 - before.1) as f64 / 100.0,
+            (after.0 - before.0) as f64 / 100.0,
+            std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        );
+    }
+}
+
+/// `(this process, its waited-for children)` user+sys time in clock ticks (Linux: 100 per second).
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<u64> = stat.rsplit_once(')')?.1.split_whitespace().skip(11).take(4).filter_map(|f| f.parse().ok()).collect();
+    (fields.len() == 4).then(|| (fields[0] + fields[1], fields[2] + fields[3]))
 }

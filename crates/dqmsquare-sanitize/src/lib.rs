@@ -219,7 +219,8 @@ impl Sanitizer {
                 lower = text.to_ascii_lowercase();
             }
         }
-        if !HOST_PREFIXES.iter().any(|p| text.contains(p)) {
+        // The pattern needs a prefix and a `-NN` part (`dqm-source-state-…` ids have the one, not the other).
+        if !HOST_PREFIXES.iter().any(|p| text.contains(p)) || !has_dash_and_two_digits(&text) {
             return text;
         }
         self.rules()
@@ -250,6 +251,12 @@ impl Sanitizer {
         };
         self.censor_hosts_in_text(&id)
     }
+}
+
+fn has_dash_and_two_digits(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'-' && w[1].is_ascii_digit() && w[2].is_ascii_digit())
 }
 
 /// Replaces every ASCII-case-insensitive occurrence of the lowercase `needle`.

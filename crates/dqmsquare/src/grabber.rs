@@ -255,9 +255,12 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
                 .filter(|h| !is_bu_host(host) || header_id(h).contains("analyze_files"))
                 .collect();
             sync.headers += chunk.headers.len();
+            // A whole chunk (≤ 1000 headers) is stored at once: one write batch and one update per index key.
+            let mut found = Vec::with_capacity(wanted.len());
             for batch in wanted.chunks(self.config.batch_size.max(1)) {
-                self.store_batch(host, batch, &mut sync)?;
+                self.fetch_documents(host, batch, &mut sync, &mut found)?;
             }
+            self.store_documents(host, &found, &mut sync)?;
             sync.cursor = sync.cursor.max(chunk.last_rev);
             self.tables.set_cursor(host, sync.cursor)?;
         }
@@ -268,11 +271,13 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
         Ok(sync)
     }
 
-    fn store_batch(
+    /// One `request_documents` call; the answer (a set) is matched back to the headers by `_id`.
+    fn fetch_documents<'h>(
         &self,
         host: &str,
-        headers: &[&Value],
+        headers: &[&'h Value],
         sync: &mut HostSync,
+        found: &mut Vec<(&'h Value, Value)>,
     ) -> Result<(), GrabError> {
         let ids: Vec<&str> = headers
             .iter()
@@ -288,24 +293,33 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
             .map_err(GrabError::Transport)?;
         sync.documents_requested += ids.len();
         // The server answers a set: duplicates dropped, order lost, unknown ids left out.
-        let by_id: HashMap<String, Value> = protocol::documents(&answer)
+        let mut by_id: HashMap<String, Value> = protocol::documents(&answer)
             .map_err(GrabError::Protocol)?
             .into_iter()
             .filter_map(|doc| Some((doc.get("_id")?.as_str()?.to_owned(), doc)))
             .collect();
-        let mut found: Vec<(&Value, &Value)> = Vec::with_capacity(headers.len());
         for header in headers {
-            match by_id.get(header_id(header)) {
+            match by_id.remove(header_id(header)) {
                 Some(document) => found.push((header, document)),
                 None => sync.documents_missing += 1,
             }
         }
+        Ok(())
+    }
+
+    fn store_documents(
+        &self,
+        host: &str,
+        found: &[(&Value, Value)],
+        sync: &mut HostSync,
+    ) -> Result<(), GrabError> {
         if is_bu_host(host) {
             for (header, document) in found {
                 sync.rows_stored += usize::from(fill_graph(&self.tables, header, document)?);
             }
         } else {
-            sync.rows_stored += fill_runs(&self.tables, self.sanitizer, &found)?;
+            let pairs: Vec<(&Value, &Value)> = found.iter().map(|(h, d)| (*h, d)).collect();
+            sync.rows_stored += fill_runs(&self.tables, self.sanitizer, &pairs)?;
         }
         Ok(())
     }

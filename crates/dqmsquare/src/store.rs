@@ -22,7 +22,7 @@
 //! `run-list`, `rev`, `meta`, `hostnames`) is changed only through compare-and-swap with retry.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use kv_api::{update_with_retry, CasOutcome, KvError, KvResult, KvStore};
 use serde::de::DeserializeOwned;
@@ -36,6 +36,8 @@ const CAS_ATTEMPTS: usize = 64;
 const MAX_SERVED_ID_SUFFIX: usize = 1000;
 /// Per-run indexes read per `get_many` by range queries.
 const RANGE_BATCH: usize = 64;
+/// Rows written per `set_many` (one SQLite transaction), bounding its size.
+const WRITE_BATCH: usize = 500;
 
 pub struct Tables<'a> {
     kv: &'a dyn KvStore,
@@ -93,21 +95,33 @@ impl<'a> Tables<'a> {
         self.upsert_runs(vec![row])
     }
 
-    /// Upserts `runs` rows by id and keeps every index current, with one compare-and-swap per touched
-    /// index key for the whole batch. Each row's `served_id` is its censored id; it is claimed on first
-    /// insert (a `-2`, `-3`, … suffix on collision) and kept afterwards.
+    /// Upserts `runs` rows by id and keeps every index current. The rows' previous versions are read in one
+    /// batch and the rows written in one (a single SQLite transaction), then each touched index key gets one
+    /// compare-and-swap for the whole batch. Each row's `served_id` is its censored id; it is claimed on first
+    /// insert (a `-2`, `-3`, … suffix on collision) and kept afterwards. Of rows sharing an id, the last wins.
     pub fn upsert_runs(&self, rows: Vec<RunRow>) -> KvResult<()> {
+        let mut rows = rows;
+        let mut seen = HashSet::new();
+        rows.reverse();
+        rows.retain(|row| seen.insert(row.id.clone()));
+        rows.reverse();
+        let row_keys: Vec<String> = rows
+            .iter()
+            .map(|row| self.key(&format!("runs/row/{}", row.id)))
+            .collect();
+        let refs: Vec<&str> = row_keys.iter().map(String::as_str).collect();
+        let previous = self.kv.get_many(&refs)?;
         let mut index_changes: BTreeMap<i64, (Vec<String>, Vec<RunRow>)> = BTreeMap::new();
         let mut revisions: BTreeMap<String, i64> = BTreeMap::new();
-        for row in rows {
-            let row_key = self.key(&format!("runs/row/{}", row.id));
-            let previous: Option<RunRow> = self.read(&row_key)?;
+        let mut encoded = Vec::with_capacity(rows.len());
+        for ((row, key), previous) in rows.into_iter().zip(&row_keys).zip(previous) {
+            let previous: Option<RunRow> = previous.map(|b| decode(key, Some(&b))).transpose()?;
             let served_id = match &previous {
                 Some(old) => old.served_id.clone(),
                 None => self.claim_served_id(&row.id, &row.served_id)?,
             };
             let row = RunRow { served_id, ..row };
-            self.write(&row_key, &row)?;
+            encoded.push(encode(&row));
             if let Some(old_run) = previous
                 .and_then(|old| old.run)
                 .filter(|old| Some(*old) != row.run)
@@ -130,14 +144,20 @@ impl<'a> Tables<'a> {
                     .push(row.without_logs());
             }
         }
-        for (run, (removed, upserted)) in &index_changes {
+        let entries: Vec<(&str, &[u8])> = refs
+            .iter()
+            .zip(&encoded)
+            .map(|(key, value)| (*key, value.as_slice()))
+            .collect();
+        for part in entries.chunks(WRITE_BATCH) {
+            self.kv.set_many(part)?;
+        }
+        for (run, (removed, upserted)) in &mut index_changes {
+            upserted.sort_by(row_order);
+            let upserted_ids: HashSet<&str> = upserted.iter().map(|u| u.id.as_str()).collect();
             self.update(&self.run_index_key(*run), |index: &mut Vec<RunRow>| {
-                index
-                    .retain(|r| !removed.contains(&r.id) && !upserted.iter().any(|u| u.id == r.id));
-                for summary in upserted {
-                    let at = index.partition_point(|r| row_order(r, summary) == Ordering::Less);
-                    index.insert(at, summary.clone());
-                }
+                index.retain(|r| !removed.contains(&r.id) && !upserted_ids.contains(r.id.as_str()));
+                *index = merge_sorted(std::mem::take(index), upserted.clone());
                 true
             })?;
         }
@@ -444,25 +464,45 @@ pub fn row_order(a: &RunRow, b: &RunRow) -> Ordering {
     a.run
         .cmp(&b.run)
         .then_with(|| match (&a.client, &b.client) {
-            (Some(x), Some(y)) => collation_key(x)
-                .cmp(&collation_key(y))
-                .then_with(|| x.cmp(y)),
+            (Some(x), Some(y)) => collate(x, y),
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
         })
-        .then_with(|| {
-            collation_key(&a.id)
-                .cmp(&collation_key(&b.id))
-                .then_with(|| a.id.cmp(&b.id))
-        })
+        .then_with(|| collate(&a.id, &b.id))
 }
 
-fn collation_key(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+/// Compares the alphanumerics, lowercased, then the raw text; lazily, since sorting calls it a lot.
+fn collate(a: &str, b: &str) -> Ordering {
+    let key = |text: &str| {
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<Vec<char>>()
+    };
+    if a.is_ascii() && b.is_ascii() {
+        return ascii_key(a).cmp(ascii_key(b)).then_with(|| a.cmp(b));
+    }
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+fn ascii_key(text: &str) -> impl Iterator<Item = u8> + '_ {
+    text.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+}
+
+/// Two lists in [`row_order`] merged into one.
+fn merge_sorted(a: Vec<RunRow>, b: Vec<RunRow>) -> Vec<RunRow> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        let next = if row_order(x, y) == Ordering::Greater { b.next() } else { a.next() };
+        out.extend(next);
+    }
+    out.extend(a);
+    out.extend(b);
+    out
 }
 
 /// The closest runs below and above `run` in a sorted run list.
