@@ -5,7 +5,7 @@ import {
   DEFAULT_SIZE, REF_MODES, SIZES, archiveUrl, dqmState, link, lumiSelect, lumisUrl, plotLink, referenceOf, sampleLabel, sampleOf,
   checkReference,
 } from '/dqm/common.js';
-import { resetTiles, tile } from '/dqm/tiles.js';
+import { resetTiles, startVisible, tile } from '/dqm/tiles.js';
 
 const $ = (id) => document.getElementById(id);
 let state = dqmState();
@@ -100,6 +100,7 @@ async function show() {
   const size = SIZES[state.size] || SIZES[DEFAULT_SIZE];
   const opts = { sample, size, ref, mode: state.ref_mode, norm: state.ref_norm, label: state.ref_label };
   $('tiles').replaceChildren(...objects.map((item) => tile(item, { ...opts, href: plotLink(state, item) })));
+  startVisible($('tiles'));
   const what = [folders.length && `${folders.length} folder${folders.length > 1 ? 's' : ''}`, objects.length && `${objects.length} plot${objects.length > 1 ? 's' : ''}`].filter(Boolean);
   $('summary').textContent = what.length ? what.join(', ') : state.search ? `Nothing here matches “${state.search}”.` : 'This folder is empty.';
 }

@@ -3,7 +3,7 @@
 // QTests), in definition order, each drawn with its own options, and with the view's reference if one is set.
 import { api, el, setState, showError, showMessage } from '/static/site.js';
 import { SIZES, archiveUrl, dqmState, link, plotLink, referenceOf, sampleLabel, sampleOf, checkReference } from '/dqm/common.js';
-import { resetTiles, tile } from '/dqm/tiles.js';
+import { resetTiles, startVisible, tile } from '/dqm/tiles.js';
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT = 'l';
@@ -64,6 +64,7 @@ async function show() {
   const opts = { sample, size, ref, mode: state.ref_mode, norm: state.ref_norm, label: state.ref_label };
   $('grid').replaceChildren(...items.map((item) => el('div', { class: 'layout-item' },
     tile(item, { ...opts, href: plotLink(state, item) }), description(item.description))));
+  startVisible($('grid'));
 }
 
 for (const [key, { label, w, h }] of Object.entries(SIZES)) $('size').append(el('option', { value: key }, `${label} (${w}×${h})`));

@@ -73,13 +73,16 @@ async function draw(sample, path, ref) {
   const dom = $('plot');
   JSROOT.cleanup(dom);
   dom.replaceChildren();
-  dom.classList.remove('scalar');
+  dom.classList.remove('scalar', 'empty');
   delete dom.dataset.drawn;
+  $('key').hidden = true;
   let object;
   try {
     object = JSROOT.parse(await api(jsonUrl(sample, path), { quiet: true }));
   } catch (err) {
     showError(err.status === 404 ? `There is no ME ${path} in run ${sample.run}, ${sample.dataset}.` : `Loading the plot failed: ${err.message}`);
+    dom.classList.add('empty');
+    dom.textContent = 'Nothing to draw.';
     return;
   }
   const efficiency = Boolean(object.dqmProperties?.efficiency);
@@ -111,6 +114,10 @@ async function draw(sample, path, ref) {
       refObject.fMarkerColor = 2;
       refObject.fName = state.ref_label || `ref ${ref.run}`;
       dom.dqmReference = await JSROOT.TH1Painter.draw(dom, refObject, 'same;hist');
+      const normalised = state.ref_norm !== 'false' && !efficiency ? ', normalised' : '';
+      $('key').replaceChildren(el('span', { class: 'main' }, el('span', { class: 'line' }), `run ${sample.run}`),
+        el('span', { class: 'ref' }, el('span', { class: 'line' }), `reference: ${state.ref_label || sampleLabel(ref)}${normalised}`));
+      $('key').hidden = false;
     } catch (err) {
       showMessage(`The reference has no ${path}${err.status === 404 ? '' : ` (${err.message})`}.`, 'info');
     }
@@ -144,9 +151,8 @@ async function show() {
   const png = { w: 800, h: 600, draw: options(), ref, mode: state.ref_mode, norm: state.ref_norm, label: state.ref_label };
   $('png-link').href = pngUrl(sample, path, png);
   $('json-link').href = jsonUrl(sample, path);
-  $('ref-note').textContent = ref
-    ? `Reference ${sampleLabel(ref)} drawn on top${state.ref_mode && state.ref_mode !== 'overlay' ? `; the PNG shows it as ${state.ref_mode}` : ''}.`
-    : '';
+  const mode = { ratiooverlay: 'a ratio', stacked: 'stacked' }[state.ref_mode];
+  $('ref-note').textContent = ref && mode ? `The PNG shows the reference as ${mode}.` : '';
   if (ref) checkReference(ref);
   $('meta').replaceChildren();
   await Promise.all([draw(sample, path, ref), qtests(sample, path)]);

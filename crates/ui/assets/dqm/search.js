@@ -18,12 +18,16 @@ function row(sample) {
   const cell = el('td', { class: 'lumi-cell' }, el('span', { class: 'muted' }, '…'));
   api(lumisUrl({ run: String(sample.run), dataset: sample.dataset }), { quiet: true })
     .then((lumis) => {
-      const select = lumiSelect(lumis.length ? lumis : [0], lumi.value, (value) => {
+      if (lumis.length < 2) {
+        cell.replaceChildren(el('span', { class: 'muted' }, 'Whole run'));
+        return;
+      }
+      const select = lumiSelect(lumis, lumi.value, (value) => {
         lumi.value = value;
         open.href = link('browse', { ...sample, lumi: value });
       });
       select.setAttribute('aria-label', `Lumisection of run ${sample.run} ${sample.dataset}`);
-      cell.replaceChildren(select, lumis.length > 1 ? el('span', { class: 'muted' }, ` ${lumis.length - 1} per-lumi`) : '');
+      cell.replaceChildren(select, el('span', { class: 'muted' }, ` ${lumis.length - 1} per-lumi`));
     })
     .catch((err) => cell.replaceChildren(el('span', { class: 'muted', title: err.message }, 'run only')));
   return el('tr', {},

@@ -50,6 +50,22 @@ function observe(tile) {
   observer.observe(tile);
 }
 
+/**
+ * Starts the PNGs of the tiles already in view right away, one layout pass after they were inserted, instead of
+ * waiting for the observer's first callback (a frame later, longer on a busy machine). The rest stay lazy.
+ */
+export function startVisible(container) {
+  const bottom = innerHeight + 50;
+  for (const node of container.querySelectorAll('.tile')) {
+    const box = node.getBoundingClientRect();
+    if (box.top > bottom) break;
+    if (box.bottom >= -50 && box.width > 0) {
+      observer?.unobserve(node);
+      load(node);
+    }
+  }
+}
+
 /** Forgets the tiles of the previous view (their PNGs are no longer wanted). */
 export function resetTiles() {
   observer?.disconnect();
@@ -82,7 +98,7 @@ export function tile(item, { sample, size, ref, mode, norm, label, href }) {
     if (object?.dqmProperties?.efficiency) badges.append(el('span', { class: 'badge badge-eff', title: 'Efficiency ME: references are not normalised' }, 'Efficiency'));
     if (object?._typename === 'TObjString') {
       node.classList.add('tile-scalar');
-      const value = el('span', { class: 'scalar-value' }, object.fString);
+      const value = el('span', { class: `scalar-value${object.fString.length > 10 ? ' long' : ''}` }, object.fString);
       value.style.minHeight = `${size.h}px`;
       value.style.width = `${size.w}px`;
       node.querySelector('.tile-link').replaceChildren(value);
