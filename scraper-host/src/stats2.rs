@@ -199,7 +199,12 @@ impl CallbackHttp for CallbackSender {
         if let Some(body) = body {
             request = request.body(body.to_vec());
         }
-        self.client.send(&request).map(drop).map_err(|e| e.to_string())
+        // The receiver's own message helps whoever reads the log.
+        match self.client.exchange(&request) {
+            Ok(reply) if reply.is_success() => Ok(()),
+            Ok(reply) => Err(reply.describe()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

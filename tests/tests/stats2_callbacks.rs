@@ -102,6 +102,7 @@ fn callbacks_reach_their_services_and_failed_ones_are_retried_after_backoff() {
         assert_eq!(request.header("accept"), Some("application/json"));
     }
     assert!(log.contains("callbacks sent 2 retrying 1 dropped 0"), "{log}");
+    assert!(log.contains("HTTP 503: scripted failure"), "the receiver's message is logged: {log}");
 
     // The failed ReReco callback waits in the queue for its back-off (2 × BACKOFF after one failure).
     let queue = kv_json(&state, keys::CALLBACKS).expect("callback queue");

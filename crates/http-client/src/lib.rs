@@ -1,5 +1,8 @@
 //! One blocking HTTPS client for scraper-host's upstreams: rustls, a PEM client certificate, a custom CA,
 //! timeouts, bounded retries with exponential backoff and a response size cap.
+//!
+//! [`Client::send`] answers the 2xx body or an [`Error`]; [`Client::exchange`] answers any final status
+//! with its body, so a caller can show what the server said about a 4xx ([`Reply::message`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -114,21 +117,30 @@ impl Client {
 
     /// Sends one request, retrying transient failures with backoff, and returns the 2xx body.
     pub fn send(&self, request: &Request) -> Result<Vec<u8>, Error> {
+        self.exchange(request)?.into_body()
+    }
+
+    /// Sends one request, retrying transport failures, timeouts and 5xx with backoff, and returns the
+    /// final answer whatever its status, body included (a 5xx that outlasted the retries too).
+    pub fn exchange(&self, request: &Request) -> Result<Reply, Error> {
         let mut wait = self.config.backoff;
         let mut attempt = 0;
         loop {
-            match self.send_once(request) {
-                Err(e) if e.is_transient() && attempt < self.config.retries => {
-                    attempt += 1;
-                    std::thread::sleep(wait);
-                    wait = wait.saturating_mul(2);
-                }
-                other => return other,
+            let outcome = self.send_once(request);
+            let transient = match &outcome {
+                Ok(reply) => reply.status >= 500,
+                Err(e) => e.is_transient(),
+            };
+            if !transient || attempt >= self.config.retries {
+                return outcome;
             }
+            attempt += 1;
+            std::thread::sleep(wait);
+            wait = wait.saturating_mul(2);
         }
     }
 
-    fn send_once(&self, request: &Request) -> Result<Vec<u8>, Error> {
+    fn send_once(&self, request: &Request) -> Result<Reply, Error> {
         let mut builder = ureq::http::Request::builder().method(request.method.as_str()).uri(&request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
@@ -138,10 +150,13 @@ impl Client {
         let http_request = self.agent.configure_request(http_request).timeout_global(Some(timeout)).build();
         let mut response = self.agent.run(http_request).map_err(map_error)?;
         let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(Error::Status(status));
+        let body = response.body_mut().with_config().limit(self.config.max_body).read_to_vec();
+        match body {
+            Ok(body) => Ok(Reply { status, body }),
+            // An error answer whose body cannot be read is still that error.
+            Err(_) if !(200..300).contains(&status) => Ok(Reply { status, body: Vec::new() }),
+            Err(e) => Err(map_error(e)),
         }
-        response.body_mut().with_config().limit(self.config.max_body).read_to_vec().map_err(map_error)
     }
 
     pub fn get(&self, url: &str) -> Result<Vec<u8>, Error> {
@@ -155,6 +170,50 @@ impl Client {
     pub fn post_json<T: DeserializeOwned>(&self, url: &str, body: &serde_json::Value) -> Result<T, Error> {
         let request = Request::new("POST", url).json_body(body);
         parse_json(&self.send(&request)?)
+    }
+}
+
+/// A final answer: its status and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body of a 2xx answer, else [`Error::Status`].
+    pub fn into_body(self) -> Result<Vec<u8>, Error> {
+        if self.is_success() {
+            Ok(self.body)
+        } else {
+            Err(Error::Status(self.status))
+        }
+    }
+
+    /// What the server said: the `message`, `error` or `msg` of a JSON object body, else the body text
+    /// (at most 300 characters); `None` for an empty body.
+    pub fn message(&self) -> Option<String> {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(&self.body) {
+            let said = ["message", "error", "msg"].iter().find_map(|k| map.get(*k).and_then(|v| v.as_str()));
+            if let Some(said) = said {
+                return Some(said.to_owned());
+            }
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.chars().take(300).collect())
+    }
+
+    /// `HTTP <status>: <message>` (or `HTTP <status>`), for logs and error messages.
+    pub fn describe(&self) -> String {
+        match self.message() {
+            Some(message) => format!("HTTP {}: {message}", self.status),
+            None => format!("HTTP {}", self.status),
+        }
     }
 }
 

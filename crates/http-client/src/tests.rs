@@ -112,3 +112,28 @@ fn bad_tls_files_are_config_errors() {
     assert!(matches!(with(None, None, Some(&junk)), Err(Error::Config(_))));
     assert!(matches!(with(None, None, Some(&dir.join("missing.pem"))), Err(Error::Config(_))));
 }
+
+#[test]
+fn exchange_keeps_the_body_of_error_answers() {
+    let (url, hits) = serve(|_| (400, br#"{"message": "run 5 has no lumisections"}"#.to_vec(), Duration::ZERO));
+    let reply = client(3).exchange(&Request::new("POST", &url)).unwrap();
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.message().as_deref(), Some("run 5 has no lumisections"));
+    assert_eq!(reply.describe(), "HTTP 400: run 5 has no lumisections");
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "a 4xx is not retried");
+    assert_eq!(reply.clone().into_body(), Err(Error::Status(400)));
+    assert_eq!(client(0).send(&Request::new("GET", &url)), Err(Error::Status(400)), "send keeps its API");
+
+    let (url, hits) = serve(|i| if i == 0 { (503, b"busy".to_vec(), Duration::ZERO) } else { (502, b"<html>bad gateway</html>".to_vec(), Duration::ZERO) });
+    let reply = client(1).exchange(&Request::new("GET", &url)).unwrap();
+    assert_eq!((reply.status, reply.describe()), (502, "HTTP 502: <html>bad gateway</html>".to_owned()));
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "5xx retried, the last answer kept");
+
+    let (url, _) = serve(|_| (200, b"ok".to_vec(), Duration::ZERO));
+    let reply = client(0).exchange(&Request::new("GET", &url)).unwrap();
+    assert!(reply.is_success());
+    assert_eq!(reply.into_body().unwrap(), b"ok");
+    let json = Reply { status: 403, body: br#"{"error": "Not allowed", "message": 3}"#.to_vec() };
+    assert_eq!(json.message().as_deref(), Some("Not allowed"));
+    assert_eq!(Reply { status: 404, body: Vec::new() }.describe(), "HTTP 404");
+}
