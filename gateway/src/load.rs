@@ -1,6 +1,6 @@
 //! Startup: manifest, runtime config, variables, stores, files and compiled components → a ready [`Gateway`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,7 +43,8 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
     resolver.check_required().map_err(|e| anyhow!("{e}"))?;
     let resolver = Arc::new(resolver);
 
-    let stores = open_stores(&runtime_config, state_dir.as_deref(), options.read_only)?;
+    let (stores, local_stores) = open_stores(&runtime_config, state_dir.as_deref(), options.read_only)?;
+    let local_stores = Arc::new(local_stores);
     // Without a state dir (as for Spin's remote apps) files and the compile cache go to a temporary dir.
     let work_dir = match &state_dir {
         Some(dir) => dir.clone(),
@@ -90,6 +91,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
         let config = ComponentConfig {
             id: component.id.clone(),
             key_value_stores: component.key_value_stores.clone(),
+            local_stores: local_stores.clone(),
             variables: resolver.clone(),
             variable_keys: component.variables.keys().cloned().collect(),
             environment: component.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -138,9 +140,14 @@ fn manifest_path(from: &Path) -> PathBuf {
     }
 }
 
-fn open_stores(runtime_config: &RuntimeConfig, state_dir: Option<&Path>, read_only: bool) -> Result<StoreManager> {
+/// The stores of every label, plus the labels whose backend is a local SQLite file (or in-memory).
+fn open_stores(
+    runtime_config: &RuntimeConfig,
+    state_dir: Option<&Path>,
+    read_only: bool,
+) -> Result<(StoreManager, BTreeSet<String>)> {
     let backends = runtime_config.kv_backends(state_dir).map_err(|e| anyhow!("{e}"))?;
-    let stores = backends
+    let stores: BTreeMap<String, Backend> = backends
         .into_iter()
         .map(|(label, backend)| {
             let backend = match backend {
@@ -151,7 +158,9 @@ fn open_stores(runtime_config: &RuntimeConfig, state_dir: Option<&Path>, read_on
             (label, backend)
         })
         .collect();
-    StoreManager::open(&StoresConfig { stores, read_only }).map_err(|e| anyhow!("opening key-value stores: {e}"))
+    let local = stores.iter().filter(|(_, b)| matches!(b, Backend::Sqlite { .. })).map(|(label, _)| label.clone()).collect();
+    let manager = StoreManager::open(&StoresConfig { stores, read_only }).map_err(|e| anyhow!("opening key-value stores: {e}"))?;
+    Ok((manager, local))
 }
 
 fn allowed_hosts(entries: &[String], resolver: &Resolver, component: &str, ids: &[&str]) -> Result<AllowedHosts> {

@@ -79,7 +79,7 @@ impl Runner {
         let pre = prepared.pre.clone();
         let timeout = limits.request_timeout;
         let max_memory = limits.max_instance_memory;
-        let task = tokio::spawn(async move {
+        let mut guest = Box::pin(async move {
             let _slot = slot;
             let result = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
@@ -94,18 +94,45 @@ impl Runner {
             })
         });
 
-        match tokio::time::timeout_at(deadline.into(), receiver).await {
-            // The task keeps streaming the body; a failure from here on truncates it.
-            Ok(Ok(Ok(response))) => Ok(response),
-            Ok(Ok(Err(code))) => Err(Failure::new(format!("component returned an error: {code:?}"), format!("{code:?}"))),
+        // The guest runs inside this request's own future: most handlers finish (their whole body buffered)
+        // before they are first awaited on, so spawning a task and waking this one through the channel would
+        // only add two cross-thread hops. A guest still streaming its body when the head arrives moves to
+        // its own task, which keeps writing the body after we return.
+        let mut receiver = receiver;
+        let mut guest_result = None;
+        let head = tokio::time::timeout_at(deadline.into(), async {
+            tokio::select! {
+                biased;
+                head = &mut receiver => head,
+                result = &mut guest => {
+                    guest_result = Some(result);
+                    (&mut receiver).await
+                }
+            }
+        })
+        .await;
+        match head {
             // The guest dropped the outparam: it trapped, or returned without answering.
-            Ok(Err(_)) => Err(match task.await {
-                Ok(Err(failure)) => failure,
-                Ok(Ok(())) => Failure::new(NO_RESPONSE, NO_RESPONSE),
-                Err(join) => Failure::new("component task failed", join),
-            }),
+            // (It may still be running; the epoch deadline ends it at the latest.)
+            Ok(Err(_)) => {
+                let result = match guest_result {
+                    Some(result) => result,
+                    None => guest.await,
+                };
+                Err(result.err().unwrap_or_else(|| Failure::new(NO_RESPONSE, NO_RESPONSE)))
+            }
+            Ok(Ok(head)) => {
+                if guest_result.is_none() {
+                    // It keeps streaming the body; a failure from here on truncates it.
+                    tokio::spawn(guest);
+                }
+                match head {
+                    Ok(response) => Ok(response),
+                    Err(code) => Err(Failure::new(format!("component returned an error: {code:?}"), format!("{code:?}"))),
+                }
+            }
             Err(_) => {
-                task.abort();
+                drop(guest);
                 eprintln!("Error processing request for component {id}: no response head before the deadline");
                 Err(Failure::new(timed_out(timeout), "no response head before the deadline"))
             }

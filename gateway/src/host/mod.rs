@@ -22,6 +22,8 @@ use outbound::OutboundHooks;
 pub struct ComponentConfig {
     pub id: String,
     pub key_value_stores: Vec<String>,
+    /// The app's labels backed by a local SQLite file (their reads run inline, see `key_value::Opened`).
+    pub local_stores: Arc<std::collections::BTreeSet<String>>,
     /// The app's variable resolver (shared by all components) and this component's variable keys.
     pub variables: Arc<spin_app::variables::Resolver>,
     pub variable_keys: Vec<String>,
@@ -47,6 +49,9 @@ pub struct HostState {
 impl HostState {
     pub fn new(component: Arc<ComponentConfig>, stores: Arc<StoreManager>, max_memory: usize) -> Result<Self> {
         let mut wasi = WasiCtx::builder();
+        // File reads of the read-only mount hit the page cache: doing them on the worker thread saves the
+        // two thread hops per call of the blocking pool (set before the preopen, which captures it).
+        wasi.allow_blocking_current_thread(true);
         wasi.inherit_stdout().inherit_stderr().envs(&component.environment);
         if let Some(dir) = &component.files_dir {
             wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)?;

@@ -2,21 +2,20 @@
 //! key-value API, `increment`, and compare-and-swap with Spin's SQLite semantics.
 
 use kv_api::{CasOutcome, KvError};
-use kv_store::SharedStore;
 use wasmtime::component::Resource;
 
-use super::key_value::{blocking, check_read_size};
+use super::key_value::{blocking, check_read_size, read, Opened};
 use super::HostState;
 use crate::bindings::wasi_keyvalue::{atomics, batch, store};
 
 /// A bucket handle the guest holds.
 pub struct Bucket {
-    pub store: SharedStore,
+    pub store: Opened,
 }
 
 /// A CAS handle: the key and, once `current()` ran, the value it saw (`Some(None)`: the key was absent).
 pub struct Cas {
-    store: SharedStore,
+    store: Opened,
     key: String,
     seen: Option<Option<Vec<u8>>>,
 }
@@ -31,7 +30,7 @@ fn to_wit(err: KvError) -> store::Error {
 }
 
 impl HostState {
-    fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<SharedStore> {
+    fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Opened> {
         Ok(self.table.get(handle)?.store.clone())
     }
 }
@@ -48,7 +47,7 @@ impl store::Host for HostState {
 impl store::HostBucket for HostState {
     async fn get(&mut self, bucket: Resource<Bucket>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
         let store = self.bucket(&bucket)?;
-        let value = blocking(&store, move |s| {
+        let value = read(&store, move |s| {
             let value = s.get(&key)?;
             check_read_size(value.as_ref().map_or(0, Vec::len))?;
             Ok(value)
@@ -68,7 +67,7 @@ impl store::HostBucket for HostState {
 
     async fn exists(&mut self, bucket: Resource<Bucket>, key: String) -> wasmtime::Result<Result<bool, store::Error>> {
         let store = self.bucket(&bucket)?;
-        Ok(blocking(&store, move |s| s.exists(&key)).await.map_err(to_wit))
+        Ok(read(&store, move |s| s.exists(&key)).await.map_err(to_wit))
     }
 
     async fn list_keys(
@@ -117,7 +116,7 @@ impl atomics::Host for HostState {
             Err(err) => Ok(Err(atomics::CasError::StoreError(to_wit(err)))),
             Ok(CasOutcome::Conflict) => {
                 let read_key = key.clone();
-                let current = match blocking(&store, move |s| s.get(&read_key)).await {
+                let current = match read(&store, move |s| s.get(&read_key)).await {
                     Ok(current) => current,
                     Err(err) => return Ok(Err(atomics::CasError::StoreError(to_wit(err)))),
                 };
@@ -139,7 +138,7 @@ impl atomics::HostCas for HostState {
             let cas = self.table.get(&cas)?;
             (cas.store.clone(), cas.key.clone())
         };
-        let value = match blocking(&store, move |s| s.get(&key)).await {
+        let value = match read(&store, move |s| s.get(&key)).await {
             Ok(value) => value,
             Err(err) => return Ok(Err(to_wit(err))),
         };
@@ -160,7 +159,7 @@ impl batch::Host for HostState {
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
         let store = self.bucket(&bucket)?;
-        let values = blocking(&store, move |s| {
+        let values = read(&store, move |s| {
             let mut total = 0;
             let mut values = Vec::with_capacity(keys.len());
             for key in keys {
@@ -176,7 +175,13 @@ impl batch::Host for HostState {
 
     async fn set_many(&mut self, bucket: Resource<Bucket>, entries: Vec<(String, Vec<u8>)>) -> wasmtime::Result<Result<(), store::Error>> {
         let store = self.bucket(&bucket)?;
-        Ok(blocking(&store, move |s| entries.iter().try_for_each(|(k, v)| s.set(k, v))).await.map_err(to_wit))
+        // One transaction on SQLite (all or nothing), instead of one commit per entry.
+        Ok(blocking(&store, move |s| {
+            let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+            s.set_many(&borrowed)
+        })
+        .await
+        .map_err(to_wit))
     }
 
     async fn delete_many(&mut self, bucket: Resource<Bucket>, keys: Vec<String>) -> wasmtime::Result<Result<(), store::Error>> {
