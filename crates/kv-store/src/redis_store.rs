@@ -58,7 +58,7 @@ impl RedisStore {
                 conn
             }
         };
-        let result = op(&mut conn).map_err(other)?;
+        let result = op(&mut conn).map_err(redis_error)?;
         if let Ok(mut idle) = self.inner.idle.lock() {
             if idle.len() < MAX_IDLE {
                 idle.push(conn);
@@ -105,6 +105,16 @@ impl RedisStore {
             pipe.set(*key, *value).ignore();
         }
         self.with_conn(|c| pipe.query::<()>(c))
+    }
+}
+
+/// A replica (`replicaof`) refuses writes with `READONLY` (also inside an aborted MULTI/EXEC): that is
+/// our read-only error, so an ingest against a replica exits 3 like one against `--read-only`.
+fn redis_error(err: redis::RedisError) -> kv_api::KvError {
+    if err.code() == Some("READONLY") || err.to_string().contains("READONLY") {
+        kv_api::KvError::ReadOnly
+    } else {
+        other(err)
     }
 }
 

@@ -139,3 +139,23 @@ fn raw_redis_commands_flatten_like_spin() {
     assert!(String::from_utf8_lossy(text).contains("role:master"));
     assert!(store.execute("NO-SUCH-COMMAND", &[]).is_err());
 }
+
+#[test]
+fn a_redis_replica_refuses_writes_as_read_only_and_reports_its_offset() {
+    let primary = RedisServer::start();
+    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let writer = RedisStore::open(&primary.url).unwrap();
+    let reader = RedisStore::open(&replica.url).unwrap();
+    writer.set("k", b"v").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while reader.get("k").unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "the replica never caught up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(reader.set("k", b"w"), Err(kv_api::KvError::ReadOnly));
+    assert_eq!(reader.set_many(&[("a", b"1"), ("b", b"2")]), Err(kv_api::KvError::ReadOnly));
+    let info = reader.execute("INFO", &[RedisArg::Binary(b"replication".to_vec())]).unwrap();
+    let [RedisReply::Binary(text)] = info.as_slice() else { panic!("{info:?}") };
+    let text = String::from_utf8_lossy(text);
+    assert!(text.contains("role:slave") && text.contains("master_link_status:up"), "{text}");
+}

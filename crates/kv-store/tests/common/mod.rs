@@ -8,15 +8,24 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Child,
     pub url: String,
+    #[allow(dead_code)]
+    pub port: u16,
 }
 
 impl RedisServer {
     /// Starts `redis-server` without persistence on a free port. Fails loudly when it is not installed:
     /// the Redis backend must be tested, not skipped.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`start`](Self::start), with extra arguments (e.g. `--replicaof 127.0.0.1 <port>`).
+    #[allow(dead_code)]
+    pub fn start_with(extra: &[&str]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
@@ -27,7 +36,7 @@ impl RedisServer {
             assert!(Instant::now() < deadline, "redis-server did not listen on port {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        RedisServer { child, url: format!("redis://127.0.0.1:{port}") }
+        RedisServer { child, url: format!("redis://127.0.0.1:{port}"), port }
     }
 }
 
