@@ -96,6 +96,21 @@ fn views_answer_every_filter_and_queue_updates() {
     assert_eq!(plot.header("content-type"), Some("image/png"));
     assert_eq!(&plot.body[1..4], b"PNG");
     assert_eq!(gateway.get("/stats/plot/no_such_workflow.png").status, 404);
+    let thumb = gateway.get(&format!("/stats/plot/{}.png?w=320&h=160", names[1]));
+    assert_eq!(png_size(&thumb.body), (320, 160));
+    assert_eq!(png_size(&plot.body), (800, 400));
+
+    // The poller's status: JSON, and a line on the list page.
+    let status = gateway.get("/stats/api/status");
+    assert_eq!(status.status, 200);
+    let status = status.json();
+    assert_eq!((status["pass"]["state"].as_str(), status["pass"]["seen"].as_u64(), status["pass"]["failed"].as_u64()), (Some("done"), Some(6), Some(0)));
+    assert_eq!(status["since"], json!(server.fake.last_seq()));
+    assert_eq!(status["pass"]["saved_since"], status["since"]);
+    assert!(status["pass"]["finished"].as_i64().unwrap() >= status["pass"]["started"].as_i64().unwrap());
+    assert!(page.text().contains("Last pass done ") && page.text().contains("6 seen"), "{}", page.text());
+    assert_eq!(gateway.get("/stats/static/stats2.css").header("content-type"), Some("text/css"));
+    assert_eq!(gateway.get("/stats?by=campaign&value=Camp001").header("location"), Some("/stats?campaign=Camp001"));
 
     let update = format!("/stats/api/update?workflow_name={}", names[3]);
     assert_eq!(gateway.get(&update).status, 401);
@@ -119,4 +134,11 @@ fn views_answer_every_filter_and_queue_updates() {
     assert_eq!(queue, json!([]));
     let status = gateway.get("/stats/api/fetch?workflow_name=nope");
     assert_eq!(names_of(&status), Vec::<String>::new());
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[1..4], b"PNG");
+    let word = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
 }
