@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use common::RedisServer;
-use kv_store::{read_snapshot_meta, Backend, RedisArg, RedisReply, RedisStore, StoreManager, StoresConfig, SNAPSHOT_META_KEY};
+use kv_store::{read_snapshot_meta, Backend, KvStore, RedisArg, RedisReply, RedisStore, StoreManager, StoresConfig, SNAPSHOT_META_KEY};
 
 fn manager(stores: &[(&str, &std::path::Path)], read_only: bool) -> StoreManager {
     let stores =
