@@ -71,7 +71,8 @@ function canvas(width, height) {
 /** An x/y plot: axes, ticks and labels; `draw(ctx, sx, sy)` paints the data in data coordinates. */
 function plot({ width = 460, height = 280, x, y, xLabel = '', yLabel = '', timeY = false, legend = [], draw }) {
   const [c, ctx] = canvas(width, height);
-  const m = { l: timeY ? 70 : 62, r: 12, t: 12, b: 40 };
+  // Room for a 5-digit tick label at the right edge and an HH:MM:SS axis beside the rotated y label.
+  const m = { l: timeY ? 84 : 62, r: 24, t: legend.length ? 26 : 12, b: 40 };
   const sx = v => m.l + (v - x[0]) / (x[1] - x[0] || 1) * (width - m.l - m.r);
   const sy = v => height - m.b - (v - y[0]) / (y[1] - y[0] || 1) * (height - m.t - m.b);
   ctx.save();
@@ -86,11 +87,17 @@ function plot({ width = 460, height = 280, x, y, xLabel = '', yLabel = '', timeY
   ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
   for (const t of (timeY ? timeTicks : niceTicks)(y[0], y[1], 5)) { const py = sy(t); ctx.beginPath(); ctx.moveTo(m.l - 4, py); ctx.lineTo(m.l, py); ctx.stroke(); ctx.fillText(timeY ? utcClock(t) : fmt(t), m.l - 6, py); }
   ctx.save(); ctx.translate(12, m.t + (height - m.t - m.b) / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = 'center'; ctx.fillText(yLabel, 0, 0); ctx.restore();
-  legend.forEach(([text, col], i) => { ctx.fillStyle = col; ctx.fillRect(width - m.r - 150, m.t + 6 + i * 15, 10, 10); ctx.fillStyle = '#222'; ctx.textAlign = 'left'; ctx.fillText(text, width - m.r - 136, m.t + 11 + i * 15); });
+  // The legend goes in one row above the frame, so that it never hides data (a full-height band, the last events).
+  ctx.textAlign = 'left'; let lx = m.l;
+  for (const [text, col] of legend) { ctx.fillStyle = col; ctx.fillRect(lx, 6, 10, 10); ctx.fillStyle = '#222'; ctx.fillText(text, lx + 14, 11); lx += 24 + ctx.measureText(text).width; }
   return c;
 }
 
-function card(title, ...children) { return el('div', { class: 'card' }, el('h3', { text: title }), ...children); }
+/** A titled box; a `[parent, child]` title puts the child on its own line (the names are long and hyphenated). */
+function card(title, ...children) {
+  const h3 = Array.isArray(title) ? el('h3', {}, title[0], el('span', { class: 'child', text: title[1] })) : el('h3', { text: title });
+  return el('div', { class: 'card' }, h3, ...children);
+}
 function note(text) { return el('p', { class: 'note', text }); }
 
 // ---------- camera map (§7.3) ----------
@@ -287,7 +294,7 @@ async function renderTriggers(run, item, box) {
 // ---------- layout (§7.1) ----------
 
 const TABS = {
-  displays: run => run.categories.camera_displays.map(item => [`${item.parent} / ${item.child}`, box => renderDisplay(run, item, box)]),
+  displays: run => run.categories.camera_displays.map(item => [[item.parent, item.child], box => renderDisplay(run, item, box)]),
   timelines: run => run.categories.timelines.map(item => [item.child, box => renderTimeline(run, item, box)]),
   waveforms: run => run.categories.waveforms.average.map(item => [item.parent, box => renderWaveform(run, item, box)]),
   triggers: run => run.categories.trigger_events.map(item => [item.parent, box => renderTriggers(run, item, box)]),
