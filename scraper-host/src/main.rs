@@ -2,6 +2,7 @@
 //! config and state dir; one module per subcommand.
 
 mod args;
+mod backup;
 mod dqmsquare;
 mod kv;
 mod nectarcam;
@@ -11,7 +12,9 @@ mod stores;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: scraper-host [--from spin.toml] [--runtime-config-file FILE] [--state-dir DIR] <command>
+const USAGE: &str = "usage: scraper-host [--from spin.toml] [--runtime-config-file FILE] [--state-dir DIR] [--read-only] <command>
+
+--read-only opens every store as a secondary (`gateway up --read-only`) does: writes fail, ingest exits 3.
 
 commands:
   kv dump [--out FILE]            write every store to FILE (default stdout) as JSON lines
@@ -19,6 +22,12 @@ commands:
   kv get [--store LABEL] KEY      print a value (raw bytes) to stdout
   kv set [--store LABEL] KEY VALUE
   kv keys [--store LABEL]         list keys, one a line
+  backup [--out DIR]              write one consistent snapshot of the SQLite store(s) (online backup API)
+                                  as DIR/dqm-store-<UTC timestamp>.tar.gz and print its path
+  restore ARCHIVE                 replace the data with a backup archive's (re-initialises a secondary)
+  snapshot [--store LABEL] SECONDARY_DB
+                                  replicate: install a consistent snapshot of the label's SQLite file into a
+                                  secondary's live database file (its gateway keeps serving)
   stats2 [--once] [--interval S] [--update-every S] [--store LABEL] [--reqmgr URL] [--wmstats URL]
          [--dbs URL] [--cert F --key F] [--ca F] [--timeout S] [--retries N] [--workers N]
          [--trigger-prod] [--trigger-dev] [--callback-prod URL] [--callback-dev URL] [--token-url URL]
@@ -32,10 +41,12 @@ commands:
                                   FFF_*_MACHINES, SERVER_FFF_MACHINE, SERVER_GRID_CERT_PATH/KEY_PATH)
   dqmsquare robber --url URL [--mode playback|production] [--once] [--interval S] [--timeout S]
                    [--chromium PATH] [--reload-every N] [--restart-every N] [--store LABEL]
-                                  scrape DQM² pages in headless Chromium into the DQM² tables
-  nectarcam ingest --camera C --run N... [--force] [--path P] [--read-only]
-                                  store NectarCAM DQM results in the default store; --read-only opens it
-                                  as a secondary does (ingest then exits 3); the library's exit codes
+                   [--old-runs [--click-wait S] [--max-old-runs N]]
+                                  scrape DQM² pages in headless Chromium into the DQM² tables; --old-runs
+                                  clicks each finished run's link instead (the highest run is skipped)
+  nectarcam ingest --camera C --run N... [--force] [--path P]
+                                  store NectarCAM DQM results in the default store; the library's exit
+                                  codes (3: the store is read-only)
   rr load DIR [--url http://127.0.0.1:3000] [--token T] [--comment C]
                                   POST every DIR/*.json (runs with OMS lumisections) to /rr/api/ingest
                                   with the admin token (env: RR_ADMIN_TOKEN)";
@@ -56,6 +67,7 @@ fn main() -> ExitCode {
             let code = nectarcam::run(&parsed.global, &parsed.command[1..]);
             return ExitCode::from(u8::try_from(code).unwrap_or(1));
         }
+        Some(cmd @ ("backup" | "restore" | "snapshot")) => backup::run(&parsed.global, cmd, &parsed.command[1..]),
         Some("rr") => runregistry::run(&parsed.command[1..]),
         Some("help") | None => {
             println!("{USAGE}");

@@ -17,11 +17,12 @@ use serde_json::{json, Value};
 /// The page the robber scrapes: fff_dqmtools' `tableJobs.html` layout, filled from `jobs.json`.
 pub const PAGE_HTML: &str = include_str!("dqmsquare_page.html");
 
-/// What the page shows: one run and the FU documents of its jobs.
+/// What the page shows: the live run and the FU documents of its jobs, plus finished runs behind run links.
 #[derive(Debug, Clone, Default)]
 pub struct PageState {
     pub run: i64,
     pub documents: Vec<Value>,
+    pub old_runs: Vec<(i64, Vec<Value>)>,
 }
 
 pub struct StandIn {
@@ -68,7 +69,13 @@ impl StandIn {
     }
 
     pub fn set_page(&self, run: i64, documents: Vec<Value>) {
-        *self.page.lock().unwrap_or_else(|p| p.into_inner()) = PageState { run, documents };
+        let mut page = self.page.lock().unwrap_or_else(|p| p.into_inner());
+        (page.run, page.documents) = (run, documents);
+    }
+
+    /// Finished runs the page links to (the old-runs robber clicks them).
+    pub fn set_old_runs(&self, runs: Vec<(i64, Vec<Value>)>) {
+        self.page.lock().unwrap_or_else(|p| p.into_inner()).old_runs = runs;
     }
 }
 
@@ -144,7 +151,9 @@ fn serve(
         ("GET", "/static/index.html") => return respond(&mut stream, 200, "text/html", PAGE_HTML.as_bytes()),
         ("GET", "/static/jobs.json") => {
             let state = page.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            let body = json!({"run": state.run, "documents": state.documents}).to_string();
+            let old_runs: serde_json::Map<String, Value> =
+                state.old_runs.into_iter().map(|(run, docs)| (run.to_string(), Value::from(docs))).collect();
+            let body = json!({"run": state.run, "documents": state.documents, "old_runs": old_runs}).to_string();
             return respond(&mut stream, 200, "application/json", body.as_bytes());
         }
         _ => Err(TransportError::Status(404)),

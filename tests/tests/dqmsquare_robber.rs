@@ -181,3 +181,60 @@ fn robber_restarts_a_killed_browser_and_leaves_none_behind() {
     }
     assert_eq!(processes_with_env(&marker), Vec::<u32>::new(), "browser processes outlived the robber:\n{}", seen.join("\n"));
 }
+
+/// An old run's documents: `jobs` FU jobs, the first one still running when `running`.
+fn old_run_documents(run: i64, jobs: u32, running: bool) -> Vec<Value> {
+    (0..jobs)
+        .map(|n| {
+            let exit_code = if running && n == 0 { Value::Null } else { json!(0) };
+            let mut document = fu_document("fu-c2f11-11-03", i64::from(n) + 1, 50000 + n, &format!("c{n}_dqm_sourceclient-live"), exit_code);
+            document["_id"] = json!(format!("dqm-source-state-run{run}-hostfu-c2f11-11-03-pid{:06}", 50000 + n));
+            document["run"] = json!(run);
+            document
+        })
+        .collect()
+}
+
+#[test]
+fn old_runs_mode_reads_every_finished_run_and_skips_recent_ones_unless_running() {
+    let stand_in = stand_in();
+    // The live run (358788) is the highest link but one: 358790 is newer and counts as the ongoing run.
+    stand_in.set_old_runs(vec![(358790, old_run_documents(358790, 1, true)), (358700, old_run_documents(358700, 2, false)),
+                               (358750, old_run_documents(358750, 1, true))]);
+    let state = tempfile::tempdir().expect("state dir");
+    let marker = marker("old-runs");
+    let url = stand_in.url("/static/index.html#/lumi/?hosts=production_c2f11&showFiles&showJobs");
+    let run_once = || {
+        let output = robber_command(state.path(), &url, &marker)
+            .args(["--old-runs", "--click-wait", "0.3", "--once"])
+            .output()
+            .expect("run robber");
+        let log = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "robber failed:\n{log}");
+        assert!(!log.contains(SECRET), "the cookie value reached the log:\n{log}");
+        assert_eq!(processes_with_env(&marker), Vec::<u32>::new(), "browser processes outlived the robber");
+        log
+    };
+    let log = run_once();
+    for line in ["run 358788: 3 jobs, 2 canvases stored", "run 358750: 1 jobs, 2 canvases stored", "run 358700: 2 jobs, 2 canvases stored"] {
+        assert!(log.contains(line), "{line:?} missing:\n{log}");
+    }
+    assert!(!log.contains("run 358790"), "the ongoing (highest) run is not read:\n{log}");
+    let store = open_default_store(state.path());
+    let tables = Tables::new(&*store, Db::Production);
+    assert_eq!(tables.run_numbers().expect("runs"), [358700, 358750, 358788]);
+    let rows = tables.run_rows(358700).expect("rows");
+    assert_eq!(rows.iter().map(|r| r.client.clone().unwrap_or_default()).collect::<Vec<_>>(),
+               ["c0_dqm_sourceclient-live", "c1_dqm_sourceclient-live"]);
+    assert!(rows.iter().all(|r| r.hostname.as_deref() == Some("fu-c2f11-11-03") && r.exit_code == Some(0)));
+    assert!(tables.canvas(358700, 1).expect("canvas").is_some_and(|png| png.starts_with(b"\x89PNG")));
+    drop(store);
+
+    // Saved just now: only the runs with a running job (358788's beam client, 358750) are read again.
+    let log = run_once();
+    for line in ["run 358788: 3 jobs, 2 canvases stored", "run 358750: 1 jobs, 2 canvases stored",
+                 "run 358700: saved less than 2 h ago, skipped"] {
+        assert!(log.contains(line), "{line:?} missing:\n{log}");
+    }
+    assert!(!log.contains("run 358700: 2 jobs"), "{log}");
+}

@@ -78,3 +78,20 @@ pub struct HostStatus {
     /// Sanitised at ingest.
     pub message: Option<String>,
 }
+
+/// When the robber's old-runs mode last saved a finished run, and whether a job of it was still running
+/// then (such a run is read again; others only after [`OldRunVisit::RESAVE_AFTER_S`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OldRunVisit {
+    pub saved_at_s: f64,
+    pub running: bool,
+}
+
+impl OldRunVisit {
+    /// The original skips runs saved less than 2 h ago.
+    pub const RESAVE_AFTER_S: f64 = 7200.0;
+
+    pub fn is_due(visit: Option<&OldRunVisit>, now_s: f64) -> bool {
+        visit.is_none_or(|v| v.running || now_s - v.saved_at_s >= Self::RESAVE_AFTER_S)
+    }
+}

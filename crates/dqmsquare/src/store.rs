@@ -16,6 +16,7 @@
 //! | `hoststatus/<host id>` | the latest [`HostStatus`] of that host |
 //! | `counter/<table>` | SERIAL ids (`increment`) |
 //! | `canvas/<run>/<n>` | the robber's PNG of canvas `n` |
+//! | `robber/old-run/<run>` | the [`OldRunVisit`] of the robber's old-runs mode |
 //!
 //! No request scans the store: every read is by key. Concurrent writers lose nothing: a row key is
 //! written whole by whoever ingests that document (an upsert), and every shared index key (`by-run`,
@@ -28,7 +29,7 @@ use kv_api::{update_with_retry, CasOutcome, KvError, KvResult, KvStore};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::model::{GraphRow, HostName, HostStatus, RunRow};
+use crate::model::{GraphRow, HostName, HostStatus, OldRunVisit, RunRow};
 use crate::Db;
 
 const CAS_ATTEMPTS: usize = 64;
@@ -455,6 +456,16 @@ impl<'a> Tables<'a> {
 
     pub fn canvas(&self, run: i64, n: u32) -> KvResult<Option<Vec<u8>>> {
         self.kv.get(&self.key(&format!("canvas/{run}/{n}")))
+    }
+
+    // ---- the robber's old-runs bookkeeping ----
+
+    pub fn old_run_visit(&self, run: i64) -> KvResult<Option<OldRunVisit>> {
+        self.read(&self.key(&format!("robber/old-run/{run}")))
+    }
+
+    pub fn set_old_run_visit(&self, run: i64, visit: &OldRunVisit) -> KvResult<()> {
+        self.write(&self.key(&format!("robber/old-run/{run}")), visit)
     }
 }
 

@@ -39,6 +39,10 @@ struct Options {
     ca: Option<String>,
     info_every: Duration,
     status_every: Duration,
+    /// The robber's old-runs mode (`--old-runs`), with `--click-wait` and `--max-old-runs`.
+    old_runs: bool,
+    click_wait: Duration,
+    max_old_runs: usize,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -67,11 +71,18 @@ impl Options {
             ca: None,
             info_every: env_seconds("GRABBER_SLEEP_TIME_INFO", 5.0),
             status_every: env_seconds("GRABBER_SLEEP_TIME_STATUS", 30.0),
+            old_runs: false,
+            click_wait: Duration::from_secs(30),
+            max_old_runs: 17,
         };
         let mut words = words.iter();
         while let Some(word) = words.next() {
-            if word == "--once" {
-                options.once = true;
+            match word.as_str() {
+                "--once" => options.once = true,
+                "--old-runs" => options.old_runs = true,
+                _ => {}
+            }
+            if matches!(word.as_str(), "--once" | "--old-runs") {
                 continue;
             }
             let value = words.next().ok_or_else(|| usage(format!("{word} needs a value")))?;
@@ -91,6 +102,8 @@ impl Options {
                 "--reload-every" => options.reload_every = value.parse().map_err(|_| usage("bad --reload-every"))?,
                 "--restart-every" => options.restart_every = value.parse().map_err(|_| usage("bad --restart-every"))?,
                 "--store" => options.store = value.clone(),
+                "--click-wait" => options.click_wait = Duration::from_secs_f64(number().ok_or_else(|| usage("bad --click-wait"))?),
+                "--max-old-runs" => options.max_old_runs = value.parse().map_err(|_| usage("bad --max-old-runs"))?,
                 _ => return Err(usage(format!("unknown option {word:?}"))),
             }
         }
@@ -172,6 +185,9 @@ fn run_robber(global: &Global, options: &Options) -> Result<(), Failure> {
         reload_every: options.reload_every,
         restart_every: options.restart_every,
         cookie,
+        old_runs: options
+            .old_runs
+            .then_some(robber::OldRuns { click_wait: options.click_wait, max_runs: options.max_old_runs }),
     };
     let mut robber = robber::Robber::new(config, &*store, &sanitizer);
     loop {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use dqmsquare::mapping::{fill_runs, ScrapedJob};
+use dqmsquare::model::OldRunVisit;
 use dqmsquare::store::Tables;
 use dqmsquare::time::parse_iso;
 use dqmsquare::Db;
@@ -16,6 +17,10 @@ use serde_json::{json, Value};
 use super::chromium::{Browser, BrowserError, BrowserResult};
 
 const SCRAPE_JS: &str = include_str!("scrape.js");
+/// The run links of the old-runs page (§3.1).
+const RUN_LINK_XPATH: &str = "//a[@class=\"label-run label label-info ng-binding ng-scope\"]";
+/// Waits for the page's checkbox and run links, then returns the numeric link texts.
+const RUN_LINKS_JS: &str = include_str!("run_links.js");
 /// Canvas exports per page are capped, so a hostile page cannot make us store without bound.
 const MAX_CANVASES: usize = 64;
 const PNG_PREFIX: &str = "data:image/png;base64,";
@@ -32,6 +37,8 @@ pub struct RobberConfig {
     pub restart_every: u64,
     /// k8 mode: `(FFF_SECRET_NAME, DQM_FFF_SECRET)`, set before every page load; never logged.
     pub cookie: Option<(String, String)>,
+    /// Old-runs mode instead of the live page.
+    pub old_runs: Option<OldRuns>,
 }
 
 /// What one page gave.
@@ -40,6 +47,17 @@ pub struct PageReport {
     pub run: i64,
     pub jobs: usize,
     pub canvases: usize,
+    /// A job of the run was still running (state `R`).
+    pub running: bool,
+}
+
+/// The old-runs mode's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct OldRuns {
+    /// How long to wait after clicking a run link (the original: 30 s).
+    pub click_wait: Duration,
+    /// `PARSER_MAX_OLDRUNS`: how many finished runs to read per pass.
+    pub max_runs: usize,
 }
 
 struct Tab {
@@ -80,11 +98,15 @@ impl<'a> Robber<'a> {
         let urls = self.config.urls.clone();
         let mut reports = Vec::new();
         for url in urls {
-            let result = self.scrape(&url, reload);
-            if let Err(BrowserError::Hung(_) | BrowserError::Crashed(_)) = &result {
-                self.browser = None;
+            match self.scrape(&url, reload) {
+                Ok(pages) => reports.extend(pages.into_iter().map(Ok)),
+                Err(e) => {
+                    if let BrowserError::Hung(_) | BrowserError::Crashed(_) = e {
+                        self.browser = None;
+                    }
+                    reports.push(Err(format!("{}: {e}", self.sanitizer.clean_text(&url))));
+                }
             }
-            reports.push(result.map_err(|e| format!("{}: {e}", self.sanitizer.clean_text(&url))));
             if self.browser.is_none() {
                 break;
             }
@@ -92,53 +114,125 @@ impl<'a> Robber<'a> {
         reports
     }
 
-    fn scrape(&mut self, url: &str, reload: bool) -> BrowserResult<PageReport> {
-        let cookie = self.config.cookie.clone();
-        let Some((browser, tabs)) = self.browser.as_mut() else {
-            return Err(BrowserError::Crashed("not running".into()));
-        };
+    /// The live page (its tab reloaded every `reload_every` iterations), or every finished run in old-runs mode.
+    fn scrape(&mut self, url: &str, reload: bool) -> BrowserResult<Vec<PageReport>> {
+        match self.config.old_runs {
+            None => {
+                let session = self.tab(url, reload)?;
+                Ok(vec![self.read_page(&session, None)?])
+            }
+            Some(old_runs) => self.scrape_old_runs(url, old_runs),
+        }
+    }
+
+    /// The tab of `url`, opened (and loaded) on first use and loaded again when `load` is set.
+    fn tab(&mut self, url: &str, load: bool) -> BrowserResult<String> {
+        let (browser, tabs) = running(&mut self.browser)?;
         let session = match tabs.iter().find(|t| t.url == url) {
-            Some(tab) if !reload => tab.session.clone(),
-            _ => {
-                let session = match tabs.iter().find(|t| t.url == url) {
-                    Some(tab) => tab.session.clone(),
-                    None => {
-                        let session = browser.open_tab()?;
-                        tabs.push(Tab { url: url.to_owned(), session: session.clone() });
-                        session
-                    }
-                };
-                if let Some((name, value)) = &cookie {
-                    browser.call(Some(&session), "Network.setCookie", json!({"name": name, "value": value, "url": url}))?;
-                }
-                let navigated = browser.call(Some(&session), "Page.navigate", json!({"url": url}))?;
-                if let Some(error) = navigated["errorText"].as_str() {
-                    return Err(BrowserError::Protocol(format!("loading page: {error}")));
-                }
+            Some(tab) if !load => return Ok(tab.session.clone()),
+            Some(tab) => tab.session.clone(),
+            None => {
+                let session = browser.open_tab()?;
+                tabs.push(Tab { url: url.to_owned(), session: session.clone() });
                 session
             }
         };
-        let page = browser.evaluate(&session, SCRAPE_JS)?;
+        // k8 mode: the cookie goes in before every page load.
+        if let Some((name, value)) = &self.config.cookie {
+            browser.call(Some(&session), "Network.setCookie", json!({"name": name, "value": value, "url": url}))?;
+        }
+        let navigated = browser.call(Some(&session), "Page.navigate", json!({"url": url}))?;
+        if let Some(error) = navigated["errorText"].as_str() {
+            return Err(BrowserError::Protocol(format!("loading page: {error}")));
+        }
+        Ok(session)
+    }
+
+    /// Reads the shown run (checked against `expected_run` when given), stores its jobs and canvases.
+    fn read_page(&mut self, session: &str, expected_run: Option<i64>) -> BrowserResult<PageReport> {
+        let (browser, _) = running(&mut self.browser)?;
+        let page = browser.evaluate(session, SCRAPE_JS)?;
         let run = page["run"]
             .as_str()
             .and_then(|r| r.trim().parse::<i64>().ok())
             .ok_or_else(|| BrowserError::Protocol("no run number on the page".into()))?;
+        if expected_run.is_some_and(|expected| expected != run) {
+            return Err(BrowserError::Protocol(format!("clicked run {} but the page shows run {run}", expected_run.unwrap_or_default())));
+        }
         let jobs: Vec<ScrapedJob> = page["jobs"].as_array().into_iter().flatten().map(|j| scraped_job(run, j)).collect();
+        let running = jobs.iter().any(|job| job.state.trim() == "R");
         let pairs: Vec<(Value, Value)> = jobs.iter().map(ScrapedJob::as_header_and_document).collect();
         let refs: Vec<(&Value, &Value)> = pairs.iter().map(|(h, d)| (h, d)).collect();
-        let stored = fill_runs(&self.tables, self.sanitizer, &refs).map_err(|e| BrowserError::Protocol(format!("store: {e}")))?;
+        let stored = fill_runs(&self.tables, self.sanitizer, &refs).map_err(store_error)?;
         let count = (page["canvases"].as_u64().unwrap_or(0) as usize).min(MAX_CANVASES);
         let mut canvases = 0;
         for n in 0..count {
-            if let Some(png) = export_canvas(browser, &session, n)? {
-                self.tables
-                    .put_canvas(run, n as u32, &png)
-                    .map_err(|e| BrowserError::Protocol(format!("store: {e}")))?;
+            if let Some(png) = export_canvas(browser, session, n)? {
+                self.tables.put_canvas(run, n as u32, &png).map_err(store_error)?;
                 canvases += 1;
             }
         }
-        Ok(PageReport { run, jobs: stored, canvases })
+        Ok(PageReport { run, jobs: stored, canvases, running })
     }
+
+    /// The old-runs robber (§3.4, §11a): the run links of the page, highest (the ongoing run) dropped, each
+    /// clicked on a freshly loaded page and read after `click_wait`; runs saved less than 2 h ago are skipped
+    /// unless a job of theirs was running.
+    fn scrape_old_runs(&mut self, url: &str, old_runs: OldRuns) -> BrowserResult<Vec<PageReport>> {
+        let session = self.tab(url, true)?;
+        let (browser, _) = running(&mut self.browser)?;
+        let links = browser.evaluate(&session, RUN_LINKS_JS)?;
+        let mut runs: Vec<i64> = links.as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
+        runs.sort_unstable_by(|a, b| b.cmp(a));
+        runs.dedup();
+        let mut reports = Vec::new();
+        for run in runs.into_iter().skip(1).take(old_runs.max_runs) {
+            let visit = self.tables.old_run_visit(run).map_err(store_error)?;
+            if !OldRunVisit::is_due(visit.as_ref(), now_s()) {
+                eprintln!("robber: run {run}: saved less than 2 h ago, skipped");
+                continue;
+            }
+            // The page is loaded afresh for every run, as the original refreshes it after every grab.
+            let session = self.tab(url, true)?;
+            let (browser, _) = running(&mut self.browser)?;
+            let clicked = browser.evaluate(&session, &click_run_js(run))?;
+            if clicked != Value::Bool(true) {
+                return Err(BrowserError::Protocol(format!("no link for run {run}")));
+            }
+            std::thread::sleep(old_runs.click_wait);
+            let report = self.read_page(&session, Some(run))?;
+            let visit = OldRunVisit { saved_at_s: now_s(), running: report.running };
+            self.tables.set_old_run_visit(run, &visit).map_err(store_error)?;
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+}
+
+/// The live browser and its tabs (a free function, so the other fields of the robber stay usable).
+fn running(browser: &mut Option<(Browser, Vec<Tab>)>) -> BrowserResult<(&mut Browser, &mut Vec<Tab>)> {
+    match browser.as_mut() {
+        Some((browser, tabs)) => Ok((browser, tabs)),
+        None => Err(BrowserError::Crashed("not running".into())),
+    }
+}
+
+fn store_error(e: kv_api::KvError) -> BrowserError {
+    BrowserError::Protocol(format!("store: {e}"))
+}
+
+fn now_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Clicks the run link whose text is `run`; `true` when there was one.
+fn click_run_js(run: i64) -> String {
+    format!(
+        "(() => {{ const links = document.evaluate({RUN_LINK_XPATH:?}, document, null, \
+         XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null); for (let i = 0; i < links.snapshotLength; i++) {{ \
+         const a = links.snapshotItem(i); if (a.textContent.trim() === '{run}') {{ a.click(); return true; }} }} \
+         return false; }})()"
+    )
 }
 
 /// `canvas.toDataURL('image/png')`, really retried up to 5 times (§11a).
