@@ -1,5 +1,7 @@
-//! Embeds every file under `assets/` (recursively) as a table `(path, bytes, etag)`, so a new asset needs no
-//! code change. The ETag is an FNV-1a 64 hash of the contents.
+//! Embeds every file under `assets/` (recursively) as a table `(path, bytes, hash)`, so a new asset needs no code
+//! change. The hash is FNV-1a 64 of the contents. In HTML pages, stylesheet links `href="/x.css"` become
+//! `href="/x.css?v=<hash>"`, which the server marks immutable (scripts are left alone: a module must keep one
+//! URL, whoever imports it).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,28 +18,40 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+fn fnv1a(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+    format!("{hash:016x}")
 }
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     println!("cargo:rerun-if-changed={}", root.display());
     let mut paths = Vec::new();
     files(&root, &mut paths);
+    let name_of = |path: &Path| path.strip_prefix(&root).expect("under assets").to_string_lossy().replace('\\', "/");
+    let stylesheets: Vec<(String, String)> = paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "css"))
+        .map(|p| (name_of(p), fnv1a(&std::fs::read(p).expect("stylesheet"))))
+        .collect();
     let mut table = String::from("pub(crate) static ASSETS: &[Asset] = &[\n");
-    for path in paths {
-        let bytes = std::fs::read(&path).expect("asset");
-        let name = path.strip_prefix(&root).expect("under assets").to_string_lossy().replace('\\', "/");
-        writeln!(
-            table,
-            "    Asset {{ path: {name:?}, body: include_bytes!({:?}), hash: \"{:016x}\" }},",
-            path.display().to_string(),
-            fnv1a(&bytes)
-        )
-        .expect("write");
+    for (i, path) in paths.iter().enumerate() {
+        let name = name_of(path);
+        let mut bytes = std::fs::read(path).expect("asset");
+        let mut source = path.clone();
+        if name.ends_with(".html") {
+            let mut text = String::from_utf8(bytes).expect("HTML is UTF-8");
+            for (css, hash) in &stylesheets {
+                text = text.replace(&format!("href=\"/{css}\""), &format!("href=\"/{css}?v={hash}\""));
+            }
+            bytes = text.into_bytes();
+            source = out_dir.join(format!("page-{i}.html"));
+            std::fs::write(&source, &bytes).expect("write page");
+        }
+        writeln!(table, "    Asset {{ path: {name:?}, body: include_bytes!({:?}), hash: {:?} }},", source.display().to_string(), fnv1a(&bytes))
+            .expect("write");
     }
     table.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("assets.rs");
-    std::fs::write(out, table).expect("write assets.rs");
+    std::fs::write(out_dir.join("assets.rs"), table).expect("write assets.rs");
 }

@@ -2,7 +2,8 @@
 //!
 //! Routes: `/` is `index.html`, a path ending in `/` is that folder's `index.html`, and an extensionless path
 //! `/dqm/browse` is `dqm/browse.html`. Files in a versioned folder (`jsroot/7.11.2/…`) or requested with a
-//! `?v=<hash>` matching their contents are immutable; everything else is revalidated by ETag.
+//! `?v=<hash>` matching their contents (pages link their stylesheets so, see build.rs) are immutable; everything
+//! else is revalidated by ETag.
 
 use web_kit::{Reply, Request};
 
@@ -74,11 +75,6 @@ pub fn content_type(path: &str) -> &'static str {
 /// A folder named like a version (`7.11.2`) holds files that never change under that name.
 fn versioned(path: &str) -> bool {
     path.split('/').any(|seg| seg.split('.').count() >= 2 && seg.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
-}
-
-/// The URL an asset should be linked by so it is cached for good: `/<path>?v=<hash>`.
-pub fn versioned_url(path: &str) -> Option<String> {
-    find(path.trim_start_matches('/')).map(|a| format!("/{}?v={}", a.path, a.hash))
 }
 
 fn with_site_headers(reply: Reply) -> Reply {
@@ -199,7 +195,9 @@ mod tests {
         assert_eq!((again.status, again.body.len()), (304, 0));
         assert_eq!(get("/", &[("if-none-match", "\"other\"")]).status, 200);
         assert_eq!(get("/jsroot/7.11.2/hist2d.min.js", &[]).header("cache-control"), Some(IMMUTABLE));
-        let pinned = versioned_url("/static/site.css").unwrap();
+        // Pages link their stylesheets by content hash (build.rs), and those URLs are immutable.
+        let pinned = format!("/static/site.css?v={}", find("static/site.css").unwrap().hash);
+        assert!(std::str::from_utf8(&page.body).unwrap().contains(&format!("href=\"{pinned}\"")));
         assert_eq!(get(&pinned, &[]).header("cache-control"), Some(IMMUTABLE));
         assert_eq!(get("/static/site.css?v=stale", &[]).header("cache-control"), Some(REVALIDATE));
     }

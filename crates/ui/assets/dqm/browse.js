@@ -49,6 +49,7 @@ function syncControls() {
   $('size').value = SIZES[state.size] ? state.size : DEFAULT_SIZE;
   $('ref-run').value = state.ref_run || '';
   $('ref-dataset').value = state.ref_dataset || '';
+  $('ref-lumi').value = state.ref_lumi || '';
   $('ref-mode').value = REF_MODES[state.ref_mode] ? state.ref_mode : 'overlay';
   $('ref-norm').checked = state.ref_norm !== 'false';
   $('ref-label').value = state.ref_label || '';
@@ -114,7 +115,7 @@ $('size').addEventListener('change', () => go({ size: $('size').value === DEFAUL
 $('controls').addEventListener('submit', (e) => {
   e.preventDefault();
   go({
-    ref_run: $('ref-run').value.trim(), ref_dataset: $('ref-dataset').value.trim(), ref_mode: $('ref-mode').value === 'overlay' ? '' : $('ref-mode').value,
+    ref_run: $('ref-run').value.trim(), ref_dataset: $('ref-dataset').value.trim(), ref_lumi: $('ref-lumi').value.trim().replace(/^0$/, ''), ref_mode: $('ref-mode').value === 'overlay' ? '' : $('ref-mode').value,
     ref_norm: $('ref-norm').checked ? '' : 'false', ref_label: $('ref-label').value.trim(),
   });
 });

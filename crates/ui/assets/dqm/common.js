@@ -34,7 +34,7 @@ export function sampleOf(state, prefix = '') {
 
 /** The reference sample; its run, dataset and lumi default to the main sample's. */
 export function referenceOf(state) {
-  if (!state.ref_run && !state.ref_dataset) return null;
+  if (!state.ref_run && !state.ref_dataset && !state.ref_lumi) return null;
   return sampleOf({ run: state.ref_run || state.run, dataset: state.ref_dataset || state.dataset, lumi: state.ref_lumi || '0' });
 }
 
