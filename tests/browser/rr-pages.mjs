@@ -142,6 +142,7 @@ async function refusedWrites() {
   await openRun(anonymous);
   const shown = await editFlag(anonymous, { component: 'dt-dt', start: 3, end: 4, status: 'BAD', comment: 'HV trip' });
   summary.refused = shown.at(-1);
+  check((await anonymous.textContent('#edit-status')).includes('Not saved. Not signed in'), 'the refusal is shown beside the form too');
   check((await dtRanges(anonymous)).length === 1, 'nothing changed');
   await shot(anonymous, 'rr-run-refused');
   await anonymous.context().close();
@@ -215,6 +216,8 @@ async function revert() {
   const rows = await page.$$eval('#history tbody tr[data-version]', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   check(rows[0][2].includes('expert@cern.ch') && rows[0][3].includes(`revert of version ${summary.version}`) && rows[0][3].includes('false alarm'), `revert row ${rows[0]}`);
   check(rows.some((r) => r[0] === String(summary.version) && r[2].includes('shifter@cern.ch')), 'the reverted change stays in the history');
+  await page.evaluate(() => document.querySelector('#history').scrollIntoView());
+  await page.screenshot({ path: `${shots}/rr-run-reverted.png` });
   await page.context().close();
 }
 

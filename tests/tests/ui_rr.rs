@@ -128,7 +128,7 @@ fn run_registry_pages_in_chromium() {
         json!({"run_number": last, "dataset_name": "online"}).to_string().as_bytes()).json();
     let by: Vec<&str> = history.as_array().expect("rows").iter().filter_map(|r| r["by"].as_str()).collect();
     assert!(by.contains(&"shifter@cern.ch") && by.contains(&"expert@cern.ch"), "{history}");
-    for name in ["rr-runs", "rr-run", "rr-run-refused", "rr-json"] {
+    for name in ["rr-runs", "rr-run", "rr-run-refused", "rr-run-reverted", "rr-json"] {
         assert!(Path::new(&shots).join(format!("{name}.png")).is_file(), "{name}.png");
     }
 }

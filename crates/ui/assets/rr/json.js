@@ -11,6 +11,8 @@ let current = null;
 
 /** A rule laid out one top-level operand per line, the way rules are usually written. */
 function layout(rule) {
+  const compact = JSON.stringify(rule);
+  if (compact.length <= 100) return compact;
   const [op, args] = Object.entries(rule)[0] || [];
   if (Object.keys(rule).length === 1 && Array.isArray(args) && args.length > 2) {
     return `{"${op}": [\n  ${args.map((a) => JSON.stringify(a)).join(',\n  ')}\n]}`;

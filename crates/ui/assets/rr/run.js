@@ -22,7 +22,7 @@ function showAttributes() {
     ['Lumisections', oms.ls_duration], ['Energy', oms.energy], ['B field', oms.b_field], ['Fill', oms.fill_number],
     ['Start', formatTime(oms.start_time)], ['End', formatTime(oms.end_time)], ['Stable beams', oms.beams_present_and_stable ? 'yes' : 'no'],
   ].filter(([, v]) => v !== undefined && v !== null && v !== '');
-  document.getElementById('attributes').replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
+  document.getElementById('attributes').replaceChildren(...items.map(([k, v]) => el('div', {}, el('dt', {}, k), el('dd', {}, String(v)))));
   if (rr.run_needs_to_be_updated_manually) showMessage('This run needs a manual update: an automatic change was refused because the run is no longer OPEN.', 'info');
 }
 
@@ -76,11 +76,11 @@ function change(row, kind) {
   if (kind === 'ls') {
     return el('span', {}, `${lsRange(row.start, row.end)}: `, ...Object.entries(row.jsonb || {}).flatMap(([key, value], i) => [
       i ? ', ' : '', el('code', {}, key), ' → ',
-      value && typeof value === 'object' ? [statusBadge(value.status), value.comment ? ` “${value.comment}”` : ''] : statusBadge(value)]));
+      ...(value && typeof value === 'object' ? [statusBadge(value.status), value.comment ? ` “${value.comment}”` : ''] : [statusBadge(value)])]));
   }
   const keys = Object.keys(row).filter((k) => !META.has(k));
   if (!keys.length && row.datasets_in_gui?.length) return `in the DQM GUI as ${row.datasets_in_gui.join(', ')}`;
-  return el('span', {}, `${kind === 'dataset' ? 'dataset' : 'run'}: `, keys.map((k, i) => [i ? ', ' : '', el('code', {}, k), ` = ${JSON.stringify(row[k])}`]));
+  return el('span', {}, `${kind === 'dataset' ? 'dataset' : 'run'}: `, keys.flatMap((k, i) => [i ? ', ' : '', el('code', {}, k), ` = ${JSON.stringify(row[k])}`]));
 }
 
 async function loadHistory() {
@@ -106,7 +106,7 @@ async function loadHistory() {
     revert.addEventListener('click', () => openRevert(tr, version));
     const tr = el('tr', { dataset: { version } },
       el('td', { class: 'num' }, String(version)),
-      el('td', {}, formatTime(first.createdAt)),
+      el('td', { class: 'rr-when' }, formatTime(first.createdAt)),
       el('td', {}, first.by || '', first.manual_change === false ? el('span', { class: 'muted' }, ' (automatic)') : ''),
       el('td', { class: 'rr-why' }, first.comment || ''),
       el('td', {}, el('ul', { class: 'rr-changes' }, entries.map(({ row, kind }) => el('li', {}, change(row, kind))))),
@@ -133,7 +133,10 @@ function openRevert(tr, version) {
       showMessage(`Version ${version} reverted by version ${body.atomic_version} (${body.events} compensating change${body.events === 1 ? '' : 's'}).`, 'info');
       row.remove();
       await refresh();
-    } catch { /* the message is shown */ }
+    } catch (err) {
+      form.querySelector('.rr-refused')?.remove();
+      form.append(el('span', { class: 'rr-refused', role: 'status' }, `Not reverted. ${err.message}`));
+    }
   });
   tr.after(row);
   input.focus();
@@ -147,11 +150,18 @@ editForm.addEventListener('submit', async (event) => {
   const range = { start: Number(f.namedItem('start').value), end: Number(f.namedItem('end').value), status: f.namedItem('status').value, comment, cause: f.namedItem('cause').value.trim() };
   const body = { run_number: runNumber, dataset_name: dataset, component: f.namedItem('component').value, new_lumisection_range: range };
   if (comment) body.comment = comment;
+  const status = document.getElementById('edit-status');
+  status.replaceChildren();
   try {
     const { body: saved } = await call('PUT', '/lumisections/edit_rr_lumisections', body);
-    showMessage(`Saved as version ${saved.atomic_version}: ${body.component} ${lsRange(range.start, range.end)} is ${range.status}.`, 'info');
+    const text = `Saved as version ${saved.atomic_version}: ${body.component} ${lsRange(range.start, range.end)} is ${range.status}.`;
+    showMessage(text, 'info');
+    status.replaceChildren(el('span', { class: 'rr-ok' }, text));
     await refresh();
-  } catch { /* the message is shown */ }
+  } catch (err) {
+    // Also beside the form, which may be far below the page's message area.
+    status.replaceChildren(el('span', { class: 'rr-refused' }, `Not saved. ${err.message}`));
+  }
 });
 
 async function refresh() {
