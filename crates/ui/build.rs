@@ -1,9 +1,11 @@
 //! Embeds every file under `assets/` (recursively) as a table `(path, bytes, hash)`, so a new asset needs no code
 //! change. The hash is FNV-1a 64 of the contents. In HTML pages, stylesheet links `href="/x.css"` become
 //! `href="/x.css?v=<hash>"`, which the server marks immutable (scripts are left alone: a module must keep one
-//! URL, whoever imports it).
+//! URL, whoever imports it). Text assets over 1 KiB are also stored gzipped (best level), served to clients that
+//! accept it.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -21,6 +23,18 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn fnv1a(bytes: &[u8]) -> String {
     let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
     format!("{hash:016x}")
+}
+
+/// The gzip of a text asset, when it is worth it.
+fn gzip(name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = [".html", ".css", ".js", ".mjs", ".json", ".svg", "LICENSE"].iter().any(|ext| name.ends_with(ext));
+    if !text || bytes.len() < 1024 {
+        return None;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).expect("gzip");
+    let packed = encoder.finish().expect("gzip");
+    (packed.len() * 10 < bytes.len() * 9).then_some(packed)
 }
 
 fn main() {
@@ -49,8 +63,21 @@ fn main() {
             source = out_dir.join(format!("page-{i}.html"));
             std::fs::write(&source, &bytes).expect("write page");
         }
-        writeln!(table, "    Asset {{ path: {name:?}, body: include_bytes!({:?}), hash: {:?} }},", source.display().to_string(), fnv1a(&bytes))
-            .expect("write");
+        let packed = match gzip(&name, &bytes) {
+            Some(packed) => {
+                let file = out_dir.join(format!("asset-{i}.gz"));
+                std::fs::write(&file, packed).expect("write gzip");
+                format!("Some(include_bytes!({:?}))", file.display().to_string())
+            }
+            None => "None".to_owned(),
+        };
+        writeln!(
+            table,
+            "    Asset {{ path: {name:?}, body: include_bytes!({:?}), gzip: {packed}, hash: {:?} }},",
+            source.display().to_string(),
+            fnv1a(&bytes)
+        )
+        .expect("write");
     }
     table.push_str("];\n");
     std::fs::write(out_dir.join("assets.rs"), table).expect("write assets.rs");

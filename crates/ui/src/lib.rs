@@ -11,6 +11,8 @@ struct Asset {
     /// Relative to `assets/`, `/`-separated.
     path: &'static str,
     body: &'static [u8],
+    /// The body gzipped, for text assets where that pays.
+    gzip: Option<&'static [u8]>,
     /// FNV-1a 64 of the body, hex.
     hash: &'static str,
 }
@@ -84,6 +86,16 @@ fn with_site_headers(reply: Reply) -> Reply {
         .with_header("referrer-policy", "same-origin")
 }
 
+/// `Accept-Encoding` lists gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(request: &Request) -> bool {
+    request.header("accept-encoding").is_some_and(|list| {
+        list.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            parts.next().is_some_and(|e| e.eq_ignore_ascii_case("gzip")) && !parts.any(|p| p.replace(' ', "") == "q=0")
+        })
+    })
+}
+
 fn wants_html(request: &Request) -> bool {
     request.header("accept").is_some_and(|a| a.contains("text/html"))
 }
@@ -112,15 +124,24 @@ pub fn handle(request: &Request) -> Reply {
         }
         Resolved::Missing => return with_site_headers(not_found(request)),
     };
-    let etag = format!("\"{}\"", asset.hash);
+    let gzip = asset.gzip.filter(|_| accepts_gzip(request));
+    // Each encoding is its own representation, with its own validator.
+    let etag = format!("\"{}{}\"", asset.hash, if gzip.is_some() { "-gz" } else { "" });
     let pinned = request.query().get("v").is_some_and(|v| v == asset.hash);
     let cache = if versioned(asset.path) || pinned { IMMUTABLE } else { REVALIDATE };
     let matches = request.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
-    let reply = if matches {
+    let mut reply = if matches {
         Reply { status: 304, headers: vec![], body: vec![] }
     } else {
-        Reply::new(200, content_type(asset.path), if head { &[][..] } else { asset.body })
+        let body = gzip.unwrap_or(asset.body);
+        Reply::new(200, content_type(asset.path), if head { &[][..] } else { body })
     };
+    if gzip.is_some() && !matches {
+        reply = reply.with_header("content-encoding", "gzip");
+    }
+    if asset.gzip.is_some() {
+        reply = reply.with_header("vary", "accept-encoding");
+    }
     with_site_headers(reply.with_header("etag", etag).with_header("cache-control", cache))
 }
 
@@ -200,6 +221,24 @@ mod tests {
         assert!(std::str::from_utf8(&page.body).unwrap().contains(&format!("href=\"{pinned}\"")));
         assert_eq!(get(&pinned, &[]).header("cache-control"), Some(IMMUTABLE));
         assert_eq!(get("/static/site.css?v=stale", &[]).header("cache-control"), Some(REVALIDATE));
+    }
+
+    #[test]
+    fn text_assets_are_gzipped_for_clients_that_accept_it() {
+        let plain = get("/jsroot/7.11.2/hist2d.min.js", &[]);
+        let packed = get("/jsroot/7.11.2/hist2d.min.js", &[("accept-encoding", "gzip, deflate, br")]);
+        assert_eq!((plain.header("content-encoding"), packed.header("content-encoding")), (None, Some("gzip")));
+        assert_eq!(packed.header("vary"), Some("accept-encoding"));
+        assert!(packed.body.len() * 2 < plain.body.len(), "{} vs {}", packed.body.len(), plain.body.len());
+        let mut unpacked = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed.body[..]), &mut unpacked).unwrap();
+        assert_eq!(unpacked, plain.body);
+        assert_ne!(plain.header("etag"), packed.header("etag"));
+        let etag = packed.header("etag").unwrap().to_owned();
+        let again = get("/jsroot/7.11.2/hist2d.min.js", &[("accept-encoding", "gzip"), ("if-none-match", &etag)]);
+        assert_eq!((again.status, again.header("content-encoding")), (304, None));
+        assert_eq!(get("/", &[("accept-encoding", "gzip;q=0, br")]).header("content-encoding"), None);
+        assert_eq!(get("/static/favicon.svg", &[("accept-encoding", "gzip")]).header("content-encoding"), None, "too small to pay");
     }
 
     #[test]
