@@ -51,7 +51,7 @@ fn synthetic_run(i: u64) -> Value {
         })
         .collect();
     let oms: Vec<Value> = (1..=lumisections)
-        .map(|ls| json!({"cms_active": ls < lumisections || i % 2 == 0, "beam1_present": !cosmics, "beam2_present": !cosmics,
+        .map(|ls| json!({"cms_active": ls < lumisections || i.is_multiple_of(2), "beam1_present": !cosmics, "beam2_present": !cosmics,
             "beam1_stable": !cosmics, "beam2_stable": !cosmics, "bpix_ready": true, "fpix_ready": true,
             "recorded": 0.5, "delivered": 0.55}))
         .collect();
