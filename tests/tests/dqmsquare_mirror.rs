@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 const FU1: &str = "dqmfu-c2b03-45-01";
 const FU2: &str = "dqmfu-c2b04-45-01";
+const BU: &str = "dqmrubu-c2a06-01-01";
 const RUN: i64 = 358788;
 
 fn now_s() -> f64 {
@@ -32,13 +33,32 @@ fn job(host: &str, rev: i64, pid: u32, tag: &str, exit_code: Value, age_s: f64) 
     })
 }
 
+/// The BU's `analyze_files` document of the run: 8 lumisections of two streams, for the page's two graphs.
+fn file_delivery(rev: i64) -> Value {
+    const LUMI: f64 = 23.310893056;
+    let start = now_s() - 300.0;
+    let stream = |delay: f64, events: i64| {
+        let lumis: Vec<i64> = (1..=8).collect();
+        let mtimes: Vec<f64> = lumis.iter().map(|ls| start + LUMI * *ls as f64 + delay + (*ls % 3) as f64).collect();
+        json!({"mtimes": mtimes, "ctimes": mtimes, "fsize": vec![35_000_000; 8], "lumis": lumis,
+               "evt_accepted": lumis.iter().map(|ls| events + 40 * ls).collect::<Vec<_>>(), "evt_processed": vec![11_000; 8]})
+    };
+    json!({
+        "_id": format!("dqm-files-{BU}-analyze_files-run{RUN}"), "_rev": rev, "type": "dqm-files", "tag": "analyze_files",
+        "hostname": BU, "run": RUN, "timestamp": now_s() - 10.0,
+        "extra": {"global_start": start, "global_start_source": "global_file", "lumi": LUMI,
+                  "streams": {"streamDQM_sm-c2a11-43-01": stream(4.0, 1400), "streamDQMHistograms_sm-c2a11-43-01": stream(9.0, 900)}},
+    })
+}
+
 fn grab(app_manifest: &Path, stand_in: &StandIn) {
     let output = Command::new(scraper_host_bin())
         .arg("--from")
         .arg(app_manifest)
         .args(["dqmsquare", "grab", "--mode", "production", "--once", "--timeout", "5", "--proxy"])
         .arg(stand_in.url(""))
-        .env("FFF_PRODUCTION_MACHINES", format!("{FU1};{FU2}"))
+        .env("FFF_PRODUCTION_MACHINES", format!("{BU};{FU1};{FU2}"))
+        .env("SERVER_FFF_MACHINE", BU)
         .output()
         .expect("run grab");
     assert!(output.status.success(), "grab failed:\n{}", String::from_utf8_lossy(&output.stderr));
@@ -52,6 +72,7 @@ fn the_mirror_serves_the_grabbed_rows_and_the_runs_page_shows_and_refreshes_them
     fake.publish(FU1, job(FU1, 2, 12, "ecal_dqm_sourceclient-live", json!(0), 60.0));
     fake.publish(FU2, job(FU2, 3, 13, "hcal_dqm_sourceclient-live", json!(134), 60.0));
     fake.publish(FU2, job(FU2, 4, 14, "pixel_dqm_sourceclient-live", Value::Null, 1000.0));
+    fake.publish(BU, file_delivery(6));
     let status = json!({"dqmfu-c2b03-45-01.cms": {"up": true, "msg": null}, "dqmrubu-c2a06-01-01.cms": {"up": false, "msg": "ConnectionRefusedError(111, 'Connection refused')"}});
     stand_in.fake.set_cluster_status(Db::Production, Ok(status.to_string()));
     let app = dqmsquare_app();
@@ -68,6 +89,13 @@ fn the_mirror_serves_the_grabbed_rows_and_the_runs_page_shows_and_refreshes_them
     assert_eq!(shown.len(), 4, "{answer}");
     assert!(shown.iter().all(|(_, host)| host == "dqmfu-c2b03-.." || host == "dqmfu-c2b04-.."), "{shown:?}");
     assert!(!response.text().contains(FU1) && !response.text().contains(FU2));
+    let graph: Value = gateway.get(&format!("/dqm/dqm-square/api?what=get_graph&run={RUN}&db=production")).json();
+    assert_eq!((&graph[0], &graph[6]), (&json!(RUN), &json!("dqmrubu-c2a06-..")), "{graph}");
+    assert_eq!(graph[5]["streamDQM_sm-c2a11-43-01"]["lumis"].as_array().map(Vec::len), Some(8), "{graph}");
+    // The control room is not built: its routes answer 404, never a login redirect.
+    for path in ["/dqm/dqm-square/cr/", "/dqm/dqm-square/cr/login/", "/dqm/dqm-square/cr/exe?what=get_dqm_machines"] {
+        assert_eq!(gateway.get(path).status, 404, "{path}");
+    }
 
     // The runs page in headless Chromium; while it is open the store gets a fifth job.
     let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");

@@ -51,6 +51,7 @@ function lineChart(canvas, title, series, yLabel) {
   ctx.strokeStyle = "#566573";
   ctx.strokeRect(pad, pad, w - 2 * pad, h - 2 * pad);
   ctx.fillText(String(Math.round(y1)), 2, pad + 4);
+  ctx.fillText(String(Math.round(y0)), 2, h - pad);
   ctx.fillText(`LS ${x0}…${x1}`, w / 2 - 20, h - 8);
   const colours = ["#2471a3", "#cb4335", "#28b463", "#af7ac5", "#d68910", "#17a589"];
   series.forEach((s, i) => {
