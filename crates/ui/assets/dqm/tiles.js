@@ -83,7 +83,8 @@ export function tile(item, { sample, size, ref, mode, norm, label, href }) {
   const img = el('img', { 'data-src': src, width: size.w, height: size.h, alt: `${item.name} (${item.path})` });
   const badges = el('span', { class: 'badges' }, qtestBadges(item.qtstatuses));
   const node = el('figure', { class: `tile ${worstStatus(item.qtstatuses) ? `tile-${worstStatus(item.qtstatuses)}` : ''}`, dataset: { path: item.path } },
-    el('a', { href, class: 'tile-link', title: `Open ${item.path}` }, img),
+    // One tab stop per tile: the name link; the picture repeats it for the mouse.
+    el('a', { href, class: 'tile-link', title: `Open ${item.path}`, tabindex: '-1' }, img),
     el('figcaption', {},
       el('a', { href, class: 'tile-name' }, item.name),
       item.layout ? el('span', { class: 'tile-layout muted' }, item.layout) : '',
