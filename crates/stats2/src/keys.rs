@@ -9,6 +9,8 @@
 //! | `stats2/status` | [`crate::sync::Progress`] JSON of the running or last pass |
 //! | `stats2/callbacks` | [`crate::callbacks::QueuedCallback`] JSON array still to be sent |
 //! | `stats2/update-requests` | JSON array of workflow names queued by `/api/update` |
+//! | `stats2/generation` | decimal counter, raised after every document write or delete |
+//! | `stats2/cache/fetch/<index>/<value>` | `<generation>\n<body>`: a `/api/fetch` answer, valid while the generation is unchanged |
 //!
 //! Index keys are read-modify-write lists changed only through `compare_and_swap`
 //! (`kv_api::update_with_retry`), so concurrent writers never lose an entry. A list per value (rather
@@ -22,6 +24,7 @@ pub const SETTINGS: &str = "stats2/settings";
 pub const STATUS: &str = "stats2/status";
 pub const CALLBACKS: &str = "stats2/callbacks";
 pub const UPDATE_REQUESTS: &str = "stats2/update-requests";
+pub const GENERATION: &str = "stats2/generation";
 
 pub fn doc(name: &str) -> String {
     format!("{DOC_PREFIX}{name}")
@@ -33,14 +36,24 @@ const MAX_VALUE_IN_KEY: usize = 160;
 
 /// The base key of an index value's list (see [`crate::index_lists`] for its shards, `<base>#<n>`).
 pub fn index(index: Index, value: &str) -> String {
+    format!("stats2/idx/{}/{}", index.name(), key_safe(value))
+}
+
+/// The cached `/api/fetch` answer of an index filter.
+pub fn fetch_cache(index: Index, value: &str) -> String {
+    format!("stats2/cache/fetch/{}/{}", index.name(), key_safe(value))
+}
+
+/// `value` itself when it fits in a key, else `~` and its 128-bit hash.
+fn key_safe(value: &str) -> String {
     if value.len() <= MAX_VALUE_IN_KEY && !value.contains('#') {
-        format!("stats2/idx/{}/{value}", index.name())
+        value.to_owned()
     } else {
         let (a, b) = (
             fnv1a(value.as_bytes()),
             fnv1a(format!("{value}\u{0}").as_bytes()),
         );
-        format!("stats2/idx/{}/~{a:016x}{b:016x}", index.name())
+        format!("~{a:016x}{b:016x}")
     }
 }
 

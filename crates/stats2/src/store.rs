@@ -106,7 +106,20 @@ pub fn save_doc(
     for (index, value) in old_entries.difference(&new_entries) {
         index_lists::remove(store, &keys::index(*index, value), name)?;
     }
+    bump_generation(store)?;
     Ok(doc)
+}
+
+/// Raises [`keys::GENERATION`] after a write, which invalidates every cached view answer. A reader
+/// reads the generation before the documents, so an answer cached from before a write carries an older
+/// generation than the one this sets after it. A plain decimal value (not `increment`), so that readers
+/// see it with the same `get_many` as the cache entry on every backend.
+pub fn bump_generation(store: &dyn KvStore) -> Result<(), Error> {
+    kv_api::update_with_retry(store, keys::GENERATION, 64, |old| {
+        let current: u64 = old.and_then(|b| std::str::from_utf8(b).ok()?.parse().ok()).unwrap_or(0);
+        Some((current + 1).to_string().into_bytes())
+    })?;
+    Ok(())
 }
 
 /// Removes a document and then its index entries; a missing document is fine.
@@ -119,6 +132,7 @@ pub fn delete_doc(store: &dyn KvStore, name: &str) -> Result<bool, Error> {
         index_lists::remove(store, &keys::index(index, &value), name)?;
     }
     index_lists::remove(store, keys::ALL_WORKFLOWS, name)?;
+    bump_generation(store)?;
     Ok(true)
 }
 

@@ -274,10 +274,34 @@ pub fn get_json(store: &dyn KvStore, name: &str) -> Result<Response, Error> {
     Ok(Response::bytes(200, "application/json", body))
 }
 
-/// `GET /api/fetch?<filter>`: up to 10 000 documents.
+/// Index-filter answers with at least this many documents are cached ([`keys::fetch_cache`])...
+const CACHE_MIN_DOCS: usize = 10;
+/// ...unless they are larger than this (Spin's value limit is 1 MB).
+const CACHE_MAX_BYTES: usize = 1 << 20;
+
+/// `GET /api/fetch?<filter>`: up to 10 000 documents. Index-filter answers come from the cache while
+/// no document was written since ([`store::bump_generation`]), else are built and cached.
 pub fn fetch(store: &dyn KvStore, filter: &Filter) -> Result<Response, Error> {
+    let Filter::By(index, value) = filter else {
+        let docs = select_raw(store, filter, 0, FETCH_LIMIT)?;
+        return Ok(Response::bytes(200, "application/json", pretty_array(&docs)));
+    };
+    let cache_key = keys::fetch_cache(*index, value);
+    let [generation, cached]: [Option<Vec<u8>>; 2] = store
+        .get_many(&[keys::GENERATION, &cache_key])?
+        .try_into()
+        .map_err(|_| Error::Corrupt("get_many answered the wrong number of values".into()))?;
+    let generation = generation.unwrap_or_else(|| b"0".to_vec());
+    if let Some(body) = cached.as_deref().and_then(|c| c.strip_prefix(generation.as_slice())?.strip_prefix(b"\n")) {
+        return Ok(Response::bytes(200, "application/json", body.to_vec()));
+    }
     let docs = select_raw(store, filter, 0, FETCH_LIMIT)?;
-    Ok(Response::bytes(200, "application/json", pretty_array(&docs)))
+    let body = pretty_array(&docs);
+    if docs.len() >= CACHE_MIN_DOCS && body.len() <= CACHE_MAX_BYTES {
+        // Best effort: a read-only replica or a failed write only costs the next reader a rebuild.
+        let _ = store.set(&cache_key, &[generation.as_slice(), b"\n", &body].concat());
+    }
+    Ok(Response::bytes(200, "application/json", body))
 }
 
 /// `GET /search?q=`: redirect to the first filter with a hit, else to `workflow_name`.

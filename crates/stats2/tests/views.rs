@@ -405,3 +405,42 @@ fn the_filter_form_redirects_to_the_filter_and_the_page_links_filters() {
     let css = get(&store, "/static/stats2.css", "");
     assert_eq!((css.status, css.content_type), (200, "text/css"));
 }
+
+#[test]
+fn fetch_answers_are_cached_until_a_document_changes() {
+    let store = filled_store();
+    // Campaign answers this small are built every time.
+    let small = get(&store, "/api/fetch", "campaign=RunIISummer20UL18SIM");
+    assert_eq!(names(&small).len(), 2);
+    assert!(store.get("stats2/cache/fetch/campaign/RunIISummer20UL18SIM").unwrap().is_none());
+
+    // Twelve workflows in one campaign: the answer is cached under the current generation and served
+    // from there until a write raises the generation.
+    let store = MemoryStore::new();
+    let fake = FakeCmsweb::new();
+    for i in 0..12 {
+        let (name, doc) = stats2::fake::synthetic_request(i * 3, 3);
+        fake.put_request(&name, doc);
+    }
+    run_pass(&store, &fake, &PassOptions { now: 1_700_000_100, callback_targets: vec![] }).unwrap();
+    let first = get(&store, "/api/fetch", "campaign=Camp000");
+    assert_eq!(names(&first).len(), 12);
+    let generation = store.get(stats2::keys::GENERATION).unwrap().expect("writes raise the generation");
+    let cached = store.get("stats2/cache/fetch/campaign/Camp000").unwrap().expect("cached");
+    assert_eq!(cached, [generation.as_slice(), b"\n", &first.body].concat());
+    // Proof that the cache is what answers: plant a different body under the same generation.
+    store.set("stats2/cache/fetch/campaign/Camp000", &[generation.as_slice(), b"\n[]"].concat()).unwrap();
+    assert_eq!(get(&store, "/api/fetch", "campaign=Camp000").body, b"[]");
+    // A changed document invalidates it.
+    fake.set_request_field(&stats2::fake::synthetic_request(0, 3).0, "RequestPriority", json!(7));
+    run_pass(&store, &fake, &PassOptions { now: 1_700_000_200, callback_targets: vec![] }).unwrap();
+    let after = get(&store, "/api/fetch", "campaign=Camp000");
+    assert_eq!(names(&after).len(), 12);
+    let changed = json_of(&after).as_array().unwrap().iter().find(|d| d["RequestPriority"] == 7).is_some();
+    assert!(changed, "the rebuilt answer shows the change");
+    // A deleted document too.
+    let fresh = get(&store, "/api/fetch", "campaign=Camp000");
+    assert_eq!(fresh.body, after.body, "served from the cache again");
+    stats2::store::delete_doc(&store, &stats2::fake::synthetic_request(3, 3).0).unwrap();
+    assert_eq!(names(&get(&store, "/api/fetch", "campaign=Camp000")).len(), 11);
+}
