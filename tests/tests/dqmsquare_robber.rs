@@ -130,6 +130,11 @@ fn robber_stores_the_grabbers_rows_and_the_canvases_and_leaves_no_browser() {
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "canvas {n} is not a PNG");
     }
     assert!(store.get_keys().expect("keys").iter().all(|k| !k.contains(SECRET)));
+    // The page's server states become the cluster status the mirror shows.
+    let statuses: Vec<(String, bool, Option<String>)> =
+        tables.latest_statuses().expect("statuses").into_iter().map(|(h, s)| (h.name, s.is_up, s.message)).collect();
+    assert_eq!(statuses, [("fu-c2f11-11-01.cms".to_owned(), true, Some("live".to_owned())),
+                          ("fu-c2f11-11-02.cms".to_owned(), true, Some("live".to_owned()))]);
 }
 
 /// Waits for a stderr line containing `needle`, returning it.

@@ -164,6 +164,7 @@ impl<'a> Robber<'a> {
         let pairs: Vec<(Value, Value)> = jobs.iter().map(ScrapedJob::as_header_and_document).collect();
         let refs: Vec<(&Value, &Value)> = pairs.iter().map(|(h, d)| (h, d)).collect();
         let stored = fill_runs(&self.tables, self.sanitizer, &refs).map_err(store_error)?;
+        record_server_states(&self.tables, self.sanitizer, &page["servers"]).map_err(store_error)?;
         let count = (page["canvases"].as_u64().unwrap_or(0) as usize).min(MAX_CANVASES);
         let mut canvases = 0;
         for n in 0..count {
@@ -215,6 +216,24 @@ fn running(browser: &mut Option<(Browser, Vec<Tab>)>) -> BrowserResult<(&mut Bro
         Some((browser, tabs)) => Ok((browser, tabs)),
         None => Err(BrowserError::Crashed("not running".into())),
     }
+}
+
+/// The page's server states (§3.1) as `hoststatuses` rows, like the grabber's cluster status: "live" and
+/// "http mode" are up, anything else down, the state text kept as the message. Names get the `.cms` the
+/// cluster status carries, so both sources register the same host once.
+fn record_server_states(tables: &Tables, sanitizer: &Sanitizer, servers: &Value) -> kv_api::KvResult<()> {
+    let now_us = dqmsquare::time::seconds_to_us(now_s()).unwrap_or_default();
+    for server in servers.as_array().into_iter().flatten() {
+        let name = server["name"].as_str().unwrap_or_default().trim();
+        if name.is_empty() {
+            continue;
+        }
+        let state = server["state"].as_str().unwrap_or_default().trim();
+        let is_up = matches!(state.to_ascii_lowercase().as_str(), "live" | "http mode");
+        let name = if name.ends_with(".cms") { name.to_owned() } else { format!("{name}.cms") };
+        tables.record_status(&name, is_up, Some(sanitizer.clean_text(state)), now_us)?;
+    }
+    Ok(())
 }
 
 fn store_error(e: kv_api::KvError) -> BrowserError {
