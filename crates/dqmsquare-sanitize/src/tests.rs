@@ -189,8 +189,14 @@ fn html_escaping_covers_markup_and_quotes() {
 fn the_host_prefilter_skips_only_text_without_a_dash_and_two_digits() {
     let s = Sanitizer::default();
     // A prefix without a `-NN` part cannot match the pattern and is left alone…
-    assert_eq!(s.clean_text("dqm-source-state-run1-pid7"), "dqm-source-state-run1-pid7");
+    assert_eq!(
+        s.clean_text("dqm-source-state-run1-pid7"),
+        "dqm-source-state-run1-pid7"
+    );
     // …while any name the pattern knows is still censored, wherever the `-NN` sits.
-    assert_eq!(s.clean_text("on dqm-c2b01-45 and ru-x1-01-02.cms."), "on dqm-c2b01-.. and ru..02.");
+    assert_eq!(
+        s.clean_text("on dqm-c2b01-45 and ru-x1-01-02.cms."),
+        "on dqm-c2b01-.. and ru..02."
+    );
     assert_eq!(s.clean_text("bu-c2f11-09-01"), "bu..01");
 }

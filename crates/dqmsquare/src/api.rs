@@ -237,7 +237,10 @@ impl Mirror<'_> {
             runs.key(&run.to_string());
             let mut entry = ObjectWriter::new(runs.out());
             entry.key("run_data");
-            write_list(&[&last.cmssw_run, &last.runkey, &last.client_path], entry.out());
+            write_list(
+                &[&last.cmssw_run, &last.runkey, &last.client_path],
+                entry.out(),
+            );
             entry.key("clients");
             let mut clients = ObjectWriter::new(entry.out());
             for same in rows.chunk_by(|a, b| a.client == b.client) {

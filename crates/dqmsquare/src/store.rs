@@ -40,6 +40,9 @@ const RANGE_BATCH: usize = 64;
 /// Rows written per `set_many` (one SQLite transaction), bounding its size.
 const WRITE_BATCH: usize = 500;
 
+/// `(prev, next)`: the closest runs below and above a run, `None` when there is none.
+pub type RunsAround = (Option<i64>, Option<i64>);
+
 pub struct Tables<'a> {
     kv: &'a dyn KvStore,
     db: Db,
@@ -246,12 +249,12 @@ impl<'a> Tables<'a> {
     }
 
     /// `[prev, next]`: the closest runs below and above `run`.
-    pub fn runs_around(&self, run: i64) -> KvResult<(Option<i64>, Option<i64>)> {
+    pub fn runs_around(&self, run: i64) -> KvResult<RunsAround> {
         Ok(neighbours(&self.run_numbers()?, run))
     }
 
     /// What `get_run` needs, in one round trip: `([prev, next], the run's rows without logs)`.
-    pub fn run_with_neighbours(&self, run: i64) -> KvResult<((Option<i64>, Option<i64>), Vec<RunRow>)> {
+    pub fn run_with_neighbours(&self, run: i64) -> KvResult<(RunsAround, Vec<RunRow>)> {
         let (list_key, index_key) = (self.key("runs/run-list"), self.run_index_key(run));
         let [list, rows]: [Option<Vec<u8>>; 2] = self
             .kv
@@ -508,7 +511,11 @@ fn merge_sorted(a: Vec<RunRow>, b: Vec<RunRow>) -> Vec<RunRow> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
     while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-        let next = if row_order(x, y) == Ordering::Greater { b.next() } else { a.next() };
+        let next = if row_order(x, y) == Ordering::Greater {
+            b.next()
+        } else {
+            a.next()
+        };
         out.extend(next);
     }
     out.extend(a);
@@ -517,10 +524,13 @@ fn merge_sorted(a: Vec<RunRow>, b: Vec<RunRow>) -> Vec<RunRow> {
 }
 
 /// The closest runs below and above `run` in a sorted run list.
-fn neighbours(runs: &[i64], run: i64) -> (Option<i64>, Option<i64>) {
+fn neighbours(runs: &[i64], run: i64) -> RunsAround {
     let below = runs.partition_point(|r| *r < run);
     let above = runs.partition_point(|r| *r <= run);
-    (below.checked_sub(1).map(|i| runs[i]), runs.get(above).copied())
+    (
+        below.checked_sub(1).map(|i| runs[i]),
+        runs.get(above).copied(),
+    )
 }
 
 /// A host name as the tables key it: without `.cms`.

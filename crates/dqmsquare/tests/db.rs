@@ -320,7 +320,10 @@ fn test_db_11_fill_run_defaults() {
 /// timestamps without those packages and refuses any other global; what it writes loads through `seed`.
 #[test]
 fn the_fixture_converter_reads_the_originals_pickle_shapes_into_seed_rows() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/dqmsquare/convert_pickles.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/dqmsquare/convert_pickles.py"
+    );
     let out = std::env::temp_dir().join(format!("dqmsquare-convert-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let output = std::process::Command::new("python3")
@@ -330,12 +333,15 @@ fn the_fixture_converter_reads_the_originals_pickle_shapes_into_seed_rows() {
         .output()
         .expect("python3 runs the converter");
     assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("self-test passed"),
+        output.status.success()
+            && String::from_utf8_lossy(&output.stdout).contains("self-test passed"),
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let read = |name: &str| -> Value { serde_json::from_slice(&std::fs::read(out.join(name)).unwrap()).unwrap() };
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join(name)).unwrap()).unwrap()
+    };
     let (runs, graphs) = (read("runs_rows.json"), read("graphs_rows.json"));
     std::fs::remove_dir_all(&out).unwrap();
     let kv = kv_api::MemoryStore::new();
@@ -347,10 +353,20 @@ fn the_fixture_converter_reads_the_originals_pickle_shapes_into_seed_rows() {
         .unwrap()
         .expect("converted row stored");
     assert_eq!(row.timestamp_us, Some(1_663_242_618_284_412));
-    assert_eq!((row.exit_code, row.events_total), (None, None), "falsy columns are NULL, as fixtures.py seeds them");
+    assert_eq!(
+        (row.exit_code, row.events_total),
+        (None, None),
+        "falsy columns are NULL, as fixtures.py seeds them"
+    );
     assert_eq!(row.stdlog_start, ["start\n", "it's\n"]);
     assert_eq!(row.client_path.as_deref(), Some("12_4_8"));
-    let graph = tables.graph(358792).unwrap().expect("converted graph stored");
+    let graph = tables
+        .graph(358792)
+        .unwrap()
+        .expect("converted graph stored");
     assert_eq!(graph.timestamp_us, -1_000_000, "1970-01-01T00:59:59+01:00");
-    assert_eq!(graph.stream_data, json!({"streamDQM": {"mtimes": [1.5], "lumis": [1]}}));
+    assert_eq!(
+        graph.stream_data,
+        json!({"streamDQM": {"mtimes": [1.5], "lumis": [1]}})
+    );
 }

@@ -91,12 +91,30 @@ fn an_old_run_is_read_again_after_two_hours_or_while_a_job_runs() {
     use dqmsquare::model::OldRunVisit;
     let kv = MemoryStore::new();
     let tables = Tables::new(&kv, Db::Production);
-    assert!(OldRunVisit::is_due(tables.old_run_visit(7).unwrap().as_ref(), 0.0), "never saved");
-    tables.set_old_run_visit(7, &OldRunVisit { saved_at_s: 1000.0, running: false }).unwrap();
+    assert!(
+        OldRunVisit::is_due(tables.old_run_visit(7).unwrap().as_ref(), 0.0),
+        "never saved"
+    );
+    tables
+        .set_old_run_visit(
+            7,
+            &OldRunVisit {
+                saved_at_s: 1000.0,
+                running: false,
+            },
+        )
+        .unwrap();
     let visit = tables.old_run_visit(7).unwrap();
     assert!(!OldRunVisit::is_due(visit.as_ref(), 1000.0 + 7199.0));
     assert!(OldRunVisit::is_due(visit.as_ref(), 1000.0 + 7200.0));
-    let running = OldRunVisit { saved_at_s: 1000.0, running: true };
+    let running = OldRunVisit {
+        saved_at_s: 1000.0,
+        running: true,
+    };
     assert!(OldRunVisit::is_due(Some(&running), 1001.0));
-    assert_eq!(Tables::new(&kv, Db::Playback).old_run_visit(7).unwrap(), None, "per cluster");
+    assert_eq!(
+        Tables::new(&kv, Db::Playback).old_run_visit(7).unwrap(),
+        None,
+        "per cluster"
+    );
 }
