@@ -64,18 +64,22 @@ struct Redis {
     child: Child,
     url: String,
     port: u16,
+    /// Its working dir: the replica writes the RDB it receives (`dump.rdb`) there.
+    _dir: tempfile::TempDir,
 }
 
 impl Redis {
     fn start(extra: &[&str]) -> Redis {
         let port = free_port().port();
+        let dir = tempfile::tempdir().unwrap();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(extra)
+            .current_dir(dir.path())
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is needed for this test: apt-get install -y redis-server");
-        let redis = Redis { child, url: format!("redis://127.0.0.1:{port}"), port };
+        let redis = Redis { child, url: format!("redis://127.0.0.1:{port}"), port, _dir: dir };
         wait_for("redis-server to listen", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
         redis
     }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 /// A redis-server child process, killed on drop.
 pub struct RedisServer {
     child: Child,
+    /// Its working dir: a replica writes the RDB it receives (`dump.rdb`) there, not into the source tree.
+    _dir: tempfile::TempDir,
     pub url: String,
     #[allow(dead_code)]
     pub port: u16,
@@ -23,9 +25,11 @@ impl RedisServer {
     #[allow(dead_code)]
     pub fn start_with(extra: &[&str]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(extra)
+            .current_dir(dir.path())
             .stdout(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
@@ -36,7 +40,7 @@ impl RedisServer {
             assert!(Instant::now() < deadline, "redis-server did not listen on port {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        RedisServer { child, url: format!("redis://127.0.0.1:{port}"), port }
+        RedisServer { child, _dir: dir, url: format!("redis://127.0.0.1:{port}"), port }
     }
 }
 
