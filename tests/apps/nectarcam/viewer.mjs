@@ -1,5 +1,5 @@
 // The NectarCAM viewer in headless Debian Chromium (driven by tests/tests/nectarcam_viewer.rs): a camera
-// display with hover details and a Color Range slider that repaints the map, the run selector and run times,
+// display with hover details (pixel index 15 = pix 1 of cluster 2) and a Color Range slider that repaints the map, the run selector and run times,
 // a timeline, a waveform and the trigger timestamps; the second camera's tab. Saves screenshots into OUT_DIR
 // and prints one JSON summary line.
 // usage: node viewer.mjs BASE_URL OUT_DIR   (playwright-core from tests/browser/node_modules)
@@ -35,6 +35,15 @@ try {
   const tip = await page.innerText('#tooltip');
   for (const field of ['pix id', 'pix # in cluster', 'cluster #', 'pix x pos', 'pix y pos', 'value']) check(tip.includes(field), `tooltip has ${field}: ${tip}`);
   summary.tooltip = tip.split('\n');
+  // §9 item 10: pixel index 15 is pixel 1 of cluster 2 (the map's own transform: 5 px margin, 390 px span).
+  const at15 = await page.evaluate(() => {
+    const g = state.geometry, scale = 390 / Math.max(g.xmax - g.xmin, g.ymax - g.ymin);
+    return { x: 5 + (g.pix_x[15] - g.xmin) * scale, y: 5 + (g.ymax - g.pix_y[15]) * scale, id: g.pix_id[15] };
+  });
+  await page.mouse.move(box.x + at15.x, box.y + at15.y);
+  const tip15 = await page.innerText('#tooltip');
+  check(tip15.includes(`pix id: ${at15.id}\npix # in cluster: 1\ncluster #: 2\n`), `pixel index 15: ${tip15}`);
+  await page.mouse.move(box.x + 200, box.y + 200);
   await page.screenshot({ path: `${out}/camera-display-hover.png` });
 
   const before = await map.evaluate((c) => c.toDataURL());
