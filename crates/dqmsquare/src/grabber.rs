@@ -148,8 +148,8 @@ struct Backoff {
     retry_at_s: f64,
 }
 
-pub struct Grabber<'a, T: SyncTransport> {
-    tables: Tables<'a>,
+pub struct Grabber<'a, T: SyncTransport + Sync> {
+    kv: &'a (dyn KvStore + Sync),
     sanitizer: &'a Sanitizer,
     transport: &'a T,
     config: GrabberConfig,
@@ -161,18 +161,17 @@ pub fn is_bu_host(host: &str) -> bool {
     host.starts_with("bu") || host.starts_with("dqmrubu")
 }
 
-impl<'a, T: SyncTransport> Grabber<'a, T> {
+impl<'a, T: SyncTransport + Sync> Grabber<'a, T> {
     /// Starts a grabber for one mode; like the original, `meta` is recreated at start.
     pub fn start(
-        kv: &'a dyn KvStore,
+        kv: &'a (dyn KvStore + Sync),
         sanitizer: &'a Sanitizer,
         transport: &'a T,
         config: GrabberConfig,
     ) -> Result<Self, GrabError> {
-        let tables = Tables::new(kv, config.db);
-        tables.rebuild_min_max()?;
+        Tables::new(kv, config.db).rebuild_min_max()?;
         Ok(Grabber {
-            tables,
+            kv,
             sanitizer,
             transport,
             config,
@@ -180,29 +179,44 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
         })
     }
 
-    /// One pass of the info loop over every host; one host's failure never stops the others.
+    fn tables(&self) -> Tables<'a> {
+        Tables::new(self.kv, self.config.db)
+    }
+
+    /// One pass of the info loop: every host that is not backing off syncs on its own thread, so a slow or
+    /// failing host neither stops nor delays the others. Reports come in the configured host order.
     pub fn info_cycle(&mut self, now_s: f64) -> Vec<HostReport> {
         let hosts = self.config.hosts.clone();
+        let due = |host: &String| !self.backoff.get(host).is_some_and(|b| b.retry_at_s > now_s);
+        let due: Vec<&String> = hosts.iter().filter(|h| due(h)).collect();
+        let this = &*self;
+        let mut results: HashMap<&String, Result<HostSync, GrabError>> =
+            std::thread::scope(|scope| {
+                let running: Vec<_> = due
+                    .iter()
+                    .map(|host| (*host, scope.spawn(move || this.sync_host(host))))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|(host, thread)| {
+                        let result = thread.join().unwrap_or_else(|_| {
+                            Err(GrabError::Protocol("the host's sync panicked".into()))
+                        });
+                        (host, result)
+                    })
+                    .collect()
+            });
         hosts
-            .into_iter()
+            .iter()
             .map(|host| {
-                if self
-                    .backoff
-                    .get(&host)
-                    .is_some_and(|b| b.retry_at_s > now_s)
-                {
-                    return HostReport {
-                        host,
-                        outcome: HostOutcome::BackingOff,
-                    };
-                }
-                let outcome = match self.sync_host(&host) {
-                    Ok(sync) => {
-                        self.backoff.remove(&host);
+                let outcome = match results.remove(host) {
+                    None => HostOutcome::BackingOff,
+                    Some(Ok(sync)) => {
+                        self.backoff.remove(host);
                         HostOutcome::Synced(sync)
                     }
-                    Err(err) => {
-                        let failures = self.backoff.get(&host).map_or(1, |b| b.failures + 1);
+                    Some(Err(err)) => {
+                        let failures = self.backoff.get(host).map_or(1, |b| b.failures + 1);
                         let delay = (self.config.backoff_s * 2f64.powi(failures as i32 - 1))
                             .min(self.config.max_backoff_s);
                         self.backoff.insert(
@@ -215,16 +229,19 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
                         HostOutcome::Failed(err)
                     }
                 };
-                HostReport { host, outcome }
+                HostReport {
+                    host: host.clone(),
+                    outcome,
+                }
             })
             .collect()
     }
 
     /// The host's cursor: the stored one, else (first run after the original) its latest stored revision.
     pub fn known_rev(&self, host: &str) -> Result<i64, GrabError> {
-        Ok(match self.tables.cursor(host)? {
+        Ok(match self.tables().cursor(host)? {
             Some(rev) => rev,
-            None => self.tables.latest_revision(host)?.unwrap_or(0),
+            None => self.tables().latest_revision(host)?.unwrap_or(0),
         })
     }
 
@@ -262,11 +279,11 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
             }
             self.store_documents(host, &found, &mut sync)?;
             sync.cursor = sync.cursor.max(chunk.last_rev);
-            self.tables.set_cursor(host, sync.cursor)?;
+            self.tables().set_cursor(host, sync.cursor)?;
         }
         if let Some(last) = chunks.last().filter(|c| c.sync_to_rev > sync.cursor) {
             sync.cursor = last.sync_to_rev;
-            self.tables.set_cursor(host, sync.cursor)?;
+            self.tables().set_cursor(host, sync.cursor)?;
         }
         Ok(sync)
     }
@@ -315,11 +332,11 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
     ) -> Result<(), GrabError> {
         if is_bu_host(host) {
             for (header, document) in found {
-                sync.rows_stored += usize::from(fill_graph(&self.tables, header, document)?);
+                sync.rows_stored += usize::from(fill_graph(&self.tables(), header, document)?);
             }
         } else {
             let pairs: Vec<(&Value, &Value)> = found.iter().map(|(h, d)| (*h, d)).collect();
-            sync.rows_stored += fill_runs(&self.tables, self.sanitizer, &pairs)?;
+            sync.rows_stored += fill_runs(&self.tables(), self.sanitizer, &pairs)?;
         }
         Ok(())
     }
@@ -332,13 +349,13 @@ impl<'a, T: SyncTransport> Grabber<'a, T> {
             .map_err(GrabError::Transport)?;
         let hosts = protocol::cluster_status(&body).map_err(GrabError::Protocol)?;
         let now_us = seconds_to_us(now_s).unwrap_or_default();
+        let tables = self.tables();
         for host in &hosts {
             let message = host
                 .message
                 .as_deref()
                 .map(|m| self.sanitizer.clean_text(m));
-            self.tables
-                .record_status(&host.name, host.up, message, now_us)?;
+            tables.record_status(&host.name, host.up, message, now_us)?;
         }
         Ok(hosts.len())
     }

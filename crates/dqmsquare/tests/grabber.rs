@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{bu_document, fu_document, sanitizer};
 use dqmsquare::fake::FakeFff;
@@ -228,16 +228,19 @@ fn a_failing_host_backs_off_without_stopping_the_others() {
 /// Fails every `request_documents` after the first `ok` ones.
 struct FlakyDocuments<'a> {
     inner: &'a FakeFff,
-    ok: Cell<usize>,
+    ok: AtomicUsize,
 }
 
 impl SyncTransport for FlakyDocuments<'_> {
     fn post_sync(&self, host: &str, body: &str) -> Result<String, TransportError> {
         if body.contains("request_documents") {
-            if self.ok.get() == 0 {
+            if self
+                .ok
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |ok| ok.checked_sub(1))
+                .is_err()
+            {
                 return Err(TransportError::Other("connection reset".into()));
             }
-            self.ok.set(self.ok.get() - 1);
         }
         self.inner.post_sync(host, body)
     }
@@ -266,7 +269,7 @@ fn the_cursor_advances_only_over_completely_stored_chunks() {
     // 10 batches of chunk 1 succeed, then the first batch of chunk 2 fails.
     let flaky = FlakyDocuments {
         inner: &fake,
-        ok: Cell::new(10),
+        ok: AtomicUsize::new(10),
     };
     let mut grabber = Grabber::start(
         &kv,
@@ -281,7 +284,7 @@ fn the_cursor_advances_only_over_completely_stored_chunks() {
     ));
     let tables = Tables::new(&kv, Db::Playback);
     assert_eq!(tables.cursor(FU).unwrap(), Some(1000));
-    flaky.ok.set(usize::MAX);
+    flaky.ok.store(usize::MAX, Ordering::SeqCst);
     let report = grabber.info_cycle(100.0);
     assert_eq!(
         synced(&report[0].outcome).documents_requested,
@@ -431,4 +434,70 @@ fn a_scraped_job_maps_onto_the_same_row_as_its_document() {
         Some(&Value::Null),
         "running reads as null, as fff_dqmtools sends it"
     );
+}
+
+/// Holds the first host's sync until another host's documents were asked for (or gives up after 20 s and
+/// fails it): it can only succeed when the hosts of a cycle sync side by side.
+struct WaitsForTheOthers<'a> {
+    inner: &'a FakeFff,
+    others_fetched: std::sync::Mutex<bool>,
+    fetched: std::sync::Condvar,
+}
+
+impl SyncTransport for WaitsForTheOthers<'_> {
+    fn post_sync(&self, host: &str, body: &str) -> Result<String, TransportError> {
+        let mut fetched = self.others_fetched.lock().unwrap();
+        if host == FU {
+            let (fetched, wait) = self
+                .fetched
+                .wait_timeout_while(fetched, std::time::Duration::from_secs(20), |f| !*f)
+                .unwrap();
+            if wait.timed_out() && !*fetched {
+                return Err(TransportError::Timeout);
+            }
+        } else if body.contains("request_documents") {
+            *fetched = true;
+            self.fetched.notify_all();
+        }
+        self.inner.post_sync(host, body)
+    }
+    fn cluster_status(&self, cluster: Db) -> Result<String, TransportError> {
+        self.inner.cluster_status(cluster)
+    }
+}
+
+#[test]
+fn a_slow_host_does_not_hold_up_the_others() {
+    let (kv, fake, s) = (MemoryStore::new(), FakeFff::new(), sanitizer());
+    for (host, pid) in [(FU, 1u32), (FU2, 2)] {
+        fake.publish(
+            host,
+            fu_document(
+                host,
+                7,
+                10 + i64::from(pid),
+                pid,
+                "a_dqm_sourceclient-live",
+                json!(0),
+                "x\n",
+            ),
+        );
+    }
+    let transport = WaitsForTheOthers {
+        inner: &fake,
+        others_fetched: std::sync::Mutex::new(false),
+        fetched: std::sync::Condvar::new(),
+    };
+    // FU comes first and waits for FU2: a sequential cycle would time it out.
+    let config = GrabberConfig::new(Db::Playback, vec![FU.into(), FU2.into()]);
+    let mut grabber = Grabber::start(&kv, &s, &transport, config).unwrap();
+    let report = grabber.info_cycle(0.0);
+    assert_eq!(
+        report.iter().map(|r| r.host.as_str()).collect::<Vec<_>>(),
+        [FU, FU2],
+        "reports in host order"
+    );
+    assert_eq!(synced(&report[0].outcome).rows_stored, 1);
+    assert_eq!(synced(&report[1].outcome).rows_stored, 1);
+    assert_eq!(Tables::new(&kv, Db::Playback).run_rows(7).unwrap().len(), 2);
 }
