@@ -148,3 +148,84 @@ fn concurrent_clients_lose_no_registration() {
     runs.sort();
     assert_eq!(runs, (1000..1100).collect::<Vec<u64>>());
 }
+
+/// Imports per register request of the overload tests: long enough that 101 requests are in flight at once.
+const ITEMS: usize = 6;
+
+/// A register body importing the 10,000-ME `root_10k.root` (copied into the app's data) as [`ITEMS`] new samples.
+fn big_registration(i: usize) -> String {
+    let items: Vec<String> = (0..ITEMS)
+        .map(|j| format!(r#"{{"dataset": "/Overload/s{i}/DQMIO", "run": {j}, "lumi": 0, "file": "/data/root_10k.root", "fileformat": 1}}"#))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn app_with_big_file() -> dqm_spin_tests::TestApp {
+    let app = dqmgui_app();
+    let big = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/root-conformance/perf/root_10k.root");
+    std::fs::copy(big, app.path().join("data/root_10k.root")).expect("copy root_10k.root");
+    app
+}
+
+const OVERLOAD: &str = "The server is under a heavy load at the moment, please try again later.";
+
+/// Acceptance item 25: 101 concurrent first-time imports against the default `import_concurrency` of 100.
+#[test]
+fn the_101st_concurrent_import_is_told_to_come_back_later() {
+    let app = app_with_big_file();
+    let gateway = std::sync::Arc::new(Gateway::start(&app, &[], &[("SPIN_VARIABLE_ADMIN_TOKEN", ADMIN_TOKEN)]));
+    let start = std::sync::Arc::new(std::sync::Barrier::new(101));
+    let clients: Vec<_> = (0..101)
+        .map(|i| {
+            let (gateway, start) = (gateway.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                post(&gateway, "/api/v1/register", &big_registration(i), Some(ADMIN_TOKEN))
+            })
+        })
+        .collect();
+    let responses: Vec<HttpResponse> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let refused: Vec<&HttpResponse> = responses.iter().filter(|r| r.status == 429).collect();
+    eprintln!("{} of 101 concurrent imports refused", refused.len());
+    assert!(!refused.is_empty(), "no 429 among {:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(responses.iter().all(|r| r.status == 201 || r.status == 429), "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(refused[0].json(), json!({"error": OVERLOAD}));
+    assert_eq!(refused[0].header("content-type"), Some("application/json; charset=utf-8"));
+    // Every slot came back: the refused imports go through now.
+    let admitted = responses.iter().filter(|r| r.status == 201).count();
+    for i in 0..refused.len() {
+        let response = post(&gateway, "/api/v1/register", &big_registration(200 + i), Some(ADMIN_TOKEN));
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    let listed = ok_json(&gateway, "/api/v1/samples?dataset=overload")["data"].as_array().unwrap().len();
+    assert_eq!(listed, ITEMS * (admitted + refused.len()));
+}
+
+/// The slots live in the shared store: leases held by other nodes (written here straight into the SQLite
+/// file) refuse an import until they expire; a trapped holder's slot does not stay taken for ever.
+#[test]
+fn import_slots_are_leased_in_the_shared_store() {
+    let app = app_with_big_file();
+    let gateway = Gateway::start(
+        &app,
+        &[],
+        &[("SPIN_VARIABLE_ADMIN_TOKEN", ADMIN_TOKEN), ("SPIN_VARIABLE_IMPORT_CONCURRENCY", "2")],
+    );
+    let db = kv_store::SqliteDb::open(&app.state_dir().join("sqlite_key_value.db")).expect("open the gateway's store");
+    let store = db.store("default");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // `dqmgui::slots`' layout: `dqmgui/import-slot/<i>` holds `"<expiry> <nonce>"`.
+    let held = format!("{} 00000000000000aa", now + 600);
+    for i in 0..2 {
+        kv_api::KvStore::set(&store, &format!("dqmgui/import-slot/{i}"), held.as_bytes()).unwrap();
+    }
+    let refused = post(&gateway, "/api/v1/register", &big_registration(0), Some(ADMIN_TOKEN));
+    assert_eq!((refused.status, refused.json()), (429, json!({"error": OVERLOAD})));
+    assert_eq!(ok_json(&gateway, "/api/v1/samples?dataset=overload")["data"], json!([]), "a refused import stores nothing");
+    // One lease expired (its holder trapped long ago): that slot is free again.
+    kv_api::KvStore::set(&store, "dqmgui/import-slot/1", format!("{} 00000000000000bb", now - 1).as_bytes()).unwrap();
+    let admitted = post(&gateway, "/api/v1/register", &big_registration(0), Some(ADMIN_TOKEN));
+    assert_eq!(admitted.status, 201, "{}", admitted.text());
+    assert_eq!(kv_api::KvStore::get(&store, "dqmgui/import-slot/1").unwrap().as_deref(), Some(&b"free"[..]), "released after the import");
+    assert_eq!(kv_api::KvStore::get(&store, "dqmgui/import-slot/0").unwrap(), Some(held.into_bytes()), "the live lease is left alone");
+}

@@ -20,6 +20,7 @@ fn service<'a>(store: &'a MemoryStore, dir: &Path) -> Service<'a> {
         host: dqmgui::DEFAULT_HOST.into(),
         layouts_dir: dir.to_path_buf(),
         now: 0,
+        import_limit: dqmgui::slots::DEFAULT_LIMIT,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The glue every `components/dqmgui-*` shares: build a [`Service`] from the component's environment and run one
 //! handler group. Environment: the `default` store, files mounted at `/data` (and layouts at `/layouts`), the
-//! component variables `admin_token` (empty or missing: writes are refused) and `host` (optional).
+//! component variables `admin_token` (empty or missing: writes are refused), `host` and `import_concurrency` (optional).
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,6 +10,7 @@ use web_kit::{Reply, Request};
 
 use crate::register::DataRoot;
 use crate::routes::{Service, DEFAULT_HOST};
+use crate::slots::DEFAULT_LIMIT;
 
 /// A handler group of [`crate::routes`].
 pub type Group = fn(&Request, &Service) -> Reply;
@@ -28,6 +29,7 @@ pub fn serve(request: SpinRequest, group: Group) -> SpinResponse {
             host: variable("host").filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_owned()),
             layouts_dir: PathBuf::from("/layouts"),
             now: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            import_limit: variable("import_concurrency").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_LIMIT),
         };
         group(req, &service)
     })

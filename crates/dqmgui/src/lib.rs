@@ -29,6 +29,7 @@ pub mod register;
 pub mod render_routes;
 pub mod routes;
 pub mod schema;
+pub mod slots;
 
 pub use register::DataRoot;
 pub use routes::{handle, Service, DEFAULT_HOST};

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::melist::MeList;
 use crate::schema::{self, SampleRecord};
+use crate::slots;
 
 /// At most this many items per request (each may import a file).
 pub const MAX_ITEMS: usize = 10_000;
@@ -127,8 +128,9 @@ pub fn import(root: &DataRoot, item: &Item) -> Result<Imported, String> {
     Ok(Imported { item: item.clone(), samples })
 }
 
-/// Validates, imports all items (nothing is stored if any fails), then stores every sample.
-pub fn register(store: &dyn KvStore, root: &DataRoot, body: &[u8], now: u64) -> Result<usize, RegisterError> {
+/// Validates, then (holding one of `import_limit` import slots) imports all items (nothing is stored if any
+/// fails) and stores every sample.
+pub fn register(store: &dyn KvStore, root: &DataRoot, body: &[u8], now: u64, import_limit: usize) -> Result<usize, RegisterError> {
     let items = parse(body).map_err(RegisterError::Invalid)?;
     let mut unique: Vec<&Item> = Vec::new();
     for item in &items {
@@ -141,6 +143,16 @@ pub fn register(store: &dyn KvStore, root: &DataRoot, body: &[u8], now: u64) -> 
     for item in &unique {
         root.resolve(&item.file).map_err(RegisterError::Invalid)?;
     }
+    let lease = slots::acquire(store, import_limit, now, slots::nonce()).map_err(RegisterError::Store)?;
+    let lease = lease.ok_or(RegisterError::Overloaded)?;
+    let stored = import_and_store(store, root, &unique, now);
+    let released = slots::release(store, lease).map_err(RegisterError::Store);
+    let count = stored?;
+    released?;
+    Ok(count)
+}
+
+fn import_and_store(store: &dyn KvStore, root: &DataRoot, unique: &[&Item], now: u64) -> Result<usize, RegisterError> {
     let imported = unique.iter().map(|item| import(root, item)).collect::<Result<Vec<_>, _>>().map_err(RegisterError::Invalid)?;
     schema::ensure_schema(store).map_err(RegisterError::Store)?;
     let mut count = 0;
@@ -168,6 +180,8 @@ pub fn register(store: &dyn KvStore, root: &DataRoot, body: &[u8], now: u64) -> 
 pub enum RegisterError {
     /// 400 with this message.
     Invalid(String),
+    /// Every import slot is taken: 429.
+    Overloaded,
     Store(kv_api::KvError),
 }
 

@@ -144,6 +144,7 @@ mod tests {
             host: String::new(),
             layouts_dir: Default::default(),
             now: 0,
+            import_limit: crate::slots::DEFAULT_LIMIT,
         }
     }
 

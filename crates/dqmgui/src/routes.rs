@@ -29,6 +29,8 @@ pub struct Service<'a> {
     pub layouts_dir: PathBuf,
     /// Unix seconds, stamped on registrations.
     pub now: u64,
+    /// At most this many imports in flight over the whole store (`import_concurrency`, [`crate::slots`]).
+    pub import_limit: usize,
 }
 
 pub const DEFAULT_HOST: &str = "Not specified";
@@ -118,9 +120,10 @@ pub fn register(req: &Request, svc: &Service) -> Reply {
     if let Err(reply) = authorize(req, svc) {
         return reply;
     }
-    match register::register(svc.store, &svc.data, &req.body, svc.now) {
+    match register::register(svc.store, &svc.data, &req.body, svc.now, svc.import_limit) {
         Ok(_) => Reply::new(201, "text/plain; charset=utf-8", "201: Created"),
         Err(RegisterError::Invalid(message)) => error(400, message),
+        Err(RegisterError::Overloaded) => json(429, &J::Obj(vec![("error", J::str(crate::slots::OVERLOAD))])),
         Err(RegisterError::Store(e)) => kv_failure(&e),
     }
 }

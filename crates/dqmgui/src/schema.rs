@@ -10,6 +10,7 @@
 //! | `dqmgui/log/<n>` | [`SampleId`] as JSON: the sample registered into slot `n` |
 //! | `dqmgui/catalog` | [`Catalog`] as JSON: every sample of slots `1..=upto`, sorted |
 //! | `dqmgui/layouts` | the layouts as JSON ([`crate::layouts`]) |
+//! | `dqmgui/import-slot/<i>`, `dqmgui/import-slot-claim/<i>` | import slot leases and first-use claims ([`crate::slots`]) |
 //!
 //! **Concurrency** (Spin KV has no transactions). A new sample takes a slot from `increment` (atomic on every
 //! backend) and writes its id into that slot: no two writers share a key, so no index entry can be lost.

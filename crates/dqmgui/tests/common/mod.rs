@@ -31,6 +31,7 @@ pub fn service(store: &dyn KvStore) -> Service<'_> {
         host: dqmgui::DEFAULT_HOST.into(),
         layouts_dir: repo().join("layouts"),
         now: 1_700_000_000,
+        import_limit: dqmgui::slots::DEFAULT_LIMIT,
     }
 }
 
