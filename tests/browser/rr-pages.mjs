@@ -158,6 +158,10 @@ async function changeFlag() {
   const page = await pageAs('shifter@cern.ch', 'cms-dqm-runregistry-shifters');
   await openRun(page);
   check(JSON.stringify(await dtRanges(page)) === JSON.stringify([[1, 20, 'GOOD']]), `dt-dt before: ${JSON.stringify(await dtRanges(page))}`);
+  // A range's "change" button fills the form with it.
+  await page.click('#flags tr[data-component="dt-dt"] li .rr-pick');
+  const picked = await page.evaluate(() => ['e-component', 'e-start', 'e-end', 'e-status'].map((id) => document.getElementById(id).value));
+  check(JSON.stringify(picked) === JSON.stringify(['dt-dt', '1', '20', 'GOOD']), `picked ${picked}`);
   const shown = await editFlag(page, { component: 'dt-dt', start: 3, end: 4, status: 'BAD', comment: 'HV trip in sector 5' });
   check(shown.at(-1).includes('Saved as version'), `saved: ${shown}`);
   await waitFor(page, () => document.querySelectorAll('#flags tr[data-component="dt-dt"] li').length === 3);

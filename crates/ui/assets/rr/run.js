@@ -37,18 +37,31 @@ function strip(ranges, total) {
   return bar;
 }
 
-function rangeList(ranges) {
+/** The ranges as text; with `pick`, each has a button that fills the edit form with it. */
+function rangeList(key, ranges, pick) {
   return el('ul', { class: 'rr-range-list' }, ranges.map((r) => el('li', { dataset: { start: r.start, end: r.end, status: String(r.status) } },
     `${lsRange(r.start, r.end)} `, statusBadge(r.status),
     r.comment ? el('span', { class: 'rr-comment' }, ` ${r.comment}`) : '',
-    r.cause ? el('span', { class: 'muted' }, ` (cause: ${r.cause})`) : '')));
+    r.cause ? el('span', { class: 'muted' }, ` (cause: ${r.cause})`) : '',
+    pick ? el('button', { type: 'button', class: 'rr-pick', 'aria-label': `Change ${key} ${lsRange(r.start, r.end)}`, onclick: () => pick(key, r) }, 'change') : '')));
 }
 
-function fillRanges(tbody, byKey, attribute) {
+/** Fills the edit form with a range and moves the focus there. */
+function pickRange(component, range) {
+  document.getElementById('e-component').value = component;
+  document.getElementById('e-start').value = range.start;
+  document.getElementById('e-end').value = range.end;
+  document.getElementById('e-status').value = range.status;
+  document.getElementById('e-comment').value = '';
+  document.getElementById('e-cause').value = range.cause || '';
+  document.getElementById('e-status').focus();
+}
+
+function fillRanges(tbody, byKey, attribute, pick) {
   const entries = Object.entries(byKey).sort(([a], [b]) => a.localeCompare(b));
   const total = Math.max(0, ...entries.flatMap(([, ranges]) => ranges.map((r) => r.end)));
   tbody.replaceChildren(...entries.map(([key, ranges]) => el('tr', { dataset: { [attribute]: key } },
-    el('th', { scope: 'row' }, key), el('td', { class: 'rr-strip-cell' }, strip(ranges, total)), el('td', {}, rangeList(ranges)))));
+    el('th', { scope: 'row' }, key), el('td', { class: 'rr-strip-cell' }, strip(ranges, total)), el('td', {}, rangeList(key, ranges, pick)))));
   if (!entries.length) tbody.append(el('tr', {}, el('td', { colspan: 3, class: 'muted' }, 'No lumisections recorded.')));
   return { keys: entries.map(([k]) => k), total };
 }
@@ -59,7 +72,7 @@ async function loadFlags() {
     post('/lumisections/rr_lumisection_ranges_by_component', body),
     post('/lumisections/oms_lumisection_ranges_by_dcs_bit', body).catch(() => ({})),
   ]);
-  const { keys, total } = fillRanges(document.querySelector('#flags tbody'), flags, 'component');
+  const { keys, total } = fillRanges(document.querySelector('#flags tbody'), flags, 'component', pickRange);
   fillRanges(document.querySelector('#dcs tbody'), dcs, 'bit');
   document.getElementById('flags-note').textContent = total ? `${keys.length} components over ${total} lumisections of ${dataset}.` : '';
   const select = document.getElementById('e-component');
