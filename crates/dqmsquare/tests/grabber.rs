@@ -233,14 +233,14 @@ struct FlakyDocuments<'a> {
 
 impl SyncTransport for FlakyDocuments<'_> {
     fn post_sync(&self, host: &str, body: &str) -> Result<String, TransportError> {
-        if body.contains("request_documents") {
-            if self
+        let spent = |ok: usize| ok.checked_sub(1);
+        if body.contains("request_documents")
+            && self
                 .ok
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |ok| ok.checked_sub(1))
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, spent)
                 .is_err()
-            {
-                return Err(TransportError::Other("connection reset".into()));
-            }
+        {
+            return Err(TransportError::Other("connection reset".into()));
         }
         self.inner.post_sync(host, body)
     }

@@ -329,3 +329,38 @@ fn writes_are_refused() {
         405
     );
 }
+
+#[test]
+fn short_and_long_run_ranges_answer_alike() {
+    // A span under 64 runs reads the per-run indexes directly; a longer one goes through the run list.
+    let kv = seeded_store();
+    for (what, shown) in [
+        ("get_runs", "358791"),
+        ("get_clients", "visualization-live"),
+    ] {
+        let short = body(&get(
+            &kv,
+            &format!("/dqm/dqm-square/api?what={what}&from=358788&to=358792&db=production"),
+        ));
+        let long = body(&get(
+            &kv,
+            &format!("/dqm/dqm-square/api?what={what}&from=358000&to=359000&db=production"),
+        ));
+        let widest = body(&get(
+            &kv,
+            &format!(
+                "/dqm/dqm-square/api?what={what}&from={}&to={}&db=production",
+                i64::MIN,
+                i64::MAX
+            ),
+        ));
+        assert!(short.contains(shown), "{what}: {short}");
+        assert_eq!(short, long, "{what}");
+        assert_eq!(short, widest, "{what}");
+    }
+    let none = body(&get(
+        &kv,
+        "/dqm/dqm-square/api?what=get_runs&from=358789&to=358790&db=production",
+    ));
+    assert_eq!(none, "{}");
+}
