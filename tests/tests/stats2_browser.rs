@@ -85,7 +85,7 @@ fn list_page_pages_filters_and_draws_every_history_in_chromium() {
     assert_eq!(summary["thumbnailSizes"], json!(["320x160"]), "each thumbnail decoded at its size");
     assert_eq!(summary["page1"], WORKFLOWS - 100);
     assert!(summary["count"].as_str().unwrap().starts_with("Workflows 1–100"), "{summary}");
-    assert!(summary["status"].as_str().unwrap().contains(&format!("Last pass done")), "{summary}");
+    assert!(summary["status"].as_str().unwrap().contains("Last pass done"), "{summary}");
     assert_eq!(summary["filteredUrl"], format!("/stats?campaign={CAMPAIGN}"));
     let mut expected: Vec<String> = in_campaign.iter().map(|&i| synthetic_request(i, CAMPAIGNS).0).collect();
     expected.sort();

@@ -22,13 +22,12 @@ fn list(text: &str) -> Vec<String> {
 }
 
 fn auth_config() -> AuthConfig {
-    let mut auth = AuthConfig::default();
-    auth.admin_tokens = variable("admin_token").map(|v| list(&v)).unwrap_or_default();
-    auth.trust_proxy_headers = variable("stats2_trust_proxy").is_some_and(|v| v.trim() == "true");
-    if let Some(roles) = variable("stats2_roles") {
-        auth.roles = list(&roles);
+    let defaults = AuthConfig::default();
+    AuthConfig {
+        admin_tokens: variable("admin_token").map(|v| list(&v)).unwrap_or_default(),
+        trust_proxy_headers: variable("stats2_trust_proxy").is_some_and(|v| v.trim() == "true"),
+        roles: variable("stats2_roles").map(|v| list(&v)).unwrap_or(defaults.roles),
     }
-    auth
 }
 
 #[http_component]
