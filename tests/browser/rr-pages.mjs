@@ -46,9 +46,11 @@ async function pageAs(email, egroups) {
     if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin) outside.push(url);
   });
   page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  // Every failed response is an error, except the refusals the test provokes (401/403 from the API).
+  // Every failed response is an error, except the refusals the test provokes (401/403 from the API) and the
+  // API errors of errors() (page.apiErrorsExpected).
   page.on('response', (r) => {
-    if (r.status() >= 400 && !([401, 403].includes(r.status()) && r.url().includes('/rr/api/'))) pageErrors.push(`${r.status()} ${r.url()}`);
+    const provoked = r.url().includes('/rr/api/') && ([401, 403].includes(r.status()) || page.apiErrorsExpected);
+    if (r.status() >= 400 && !provoked) pageErrors.push(`${r.status()} ${r.url()}`);
   });
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`${page.url()}: ${m.text()}`); });
   return page;
@@ -225,8 +227,28 @@ async function revert() {
   await page.context().close();
 }
 
+/** API errors are messages on the page, never a blank page. */
+async function errors() {
+  const page = await pageAs('expert@cern.ch', 'cms-dqm-runregistry-experts');
+  page.apiErrorsExpected = true;
+  await page.goto(`${base}/rr/run?run=1`);
+  await waitFor(page, () => document.querySelector('#title').textContent.includes('not found') && document.querySelector('#messages .message'));
+  check((await messages(page)).at(-1).includes('Run 1 not found'), `unknown run: ${await messages(page)}`);
+  await page.goto(`${base}/rr/json`);
+  await waitFor(page, () => document.body.dataset.ready === 'true');
+  await page.fill('#g-rule', '{"==": [');
+  check((await withMessage(page, () => page.click('#g-run'))).at(-1).includes('not valid JSON'), 'a rule that is not JSON');
+  await page.fill('#g-rule', '{"==":[{"var":"lumisection.rr.dt-dt"},"GOOD"]}');
+  await page.fill('#g-filter', '/NoSuch/%');
+  const unmatched = await withMessage(page, () => page.click('#g-run'));
+  check(unmatched.at(-1).includes('No datasets matched'), `the API's validation error: ${unmatched}`);
+  summary.errors = true;
+  await page.context().close();
+}
+
 try {
   await runTable();
+  await errors();
   await refusedWrites();
   await changeFlag();
   const afterEdit = await golden('rr-json', { download: true });

@@ -116,6 +116,7 @@ fn run_registry_pages_in_chromium() {
     assert_eq!(summary["pageErrors"], json!([]), "{summary}");
     assert_eq!(summary["all"], json!(RUNS + 1), "{summary}");
     assert_eq!(summary["cosmics"], json!(6), "{summary}");
+    assert_eq!(summary["errors"], json!(true), "API errors are messages: {summary}");
     assert!(summary["refused"].as_str().unwrap_or_default().contains("Not signed in"), "{summary}");
     assert!(summary["forbidden"].as_str().unwrap_or_default().contains("cms-dqm-runregistry-shifters"), "{summary}");
     let (last, n) = (FIRST_RUN, 20);
