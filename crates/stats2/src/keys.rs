@@ -3,7 +3,7 @@
 //! | key | value |
 //! |---|---|
 //! | `stats2/doc/<RequestName>` | the workflow document, compact JSON with sorted keys |
-//! | `stats2/idx/<index>/<value>` | workflow names with that index value, sorted, unique, one per line; past 4096 names split into `…#0`–`…#255` |
+//! | `stats2/idx/<index>/<value>` | workflow names with that index value, sorted, unique, one per line; past 1024 names split into `…#0`–`…#255` |
 //! | `stats2/all` | every stored workflow name, in the same list format (for unfiltered listings) |
 //! | `stats2/settings` | [`crate::store::Settings`] JSON: `since`, last DBS update time, failed workflows |
 //! | `stats2/status` | [`crate::sync::Progress`] JSON of the running or last pass |
