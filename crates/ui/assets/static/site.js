@@ -1,13 +1,7 @@
-// The site shell every page imports: the common header, visible messages, the api() fetch helper that turns
+// The site shell every page imports: the common header (header.js), visible messages, the api() fetch helper that turns
 // a failed request into a message, a tiny DOM builder and URL-state helpers.
 
-export const SECTIONS = [
-  { href: '/dqm/', label: 'DQM GUI' },
-  { href: '/rr/', label: 'Run Registry' },
-  { href: '/stats/', label: 'Stats2' },
-  { href: '/dqm/dqm-square/', label: 'DQM² Mirror' },
-  { href: '/nectarcam/', label: 'NectarCAM' },
-];
+export { SECTIONS, currentSection } from './header.js';
 
 /** Builds an element: el('a', {href: '/x', class: 'y'}, 'text', child). `on*` attributes become listeners. */
 export function el(tag, attrs = {}, ...children) {
@@ -23,25 +17,6 @@ export function el(tag, attrs = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
-}
-
-/** The section of the site the current page belongs to: the longest matching prefix. */
-export function currentSection(path = location.pathname) {
-  return SECTIONS.filter((s) => path === s.href.slice(0, -1) || path.startsWith(s.href))
-    .sort((a, b) => b.href.length - a.href.length)[0];
-}
-
-function renderHeader() {
-  let header = document.querySelector('header.site-header');
-  if (!header) {
-    header = el('header', { class: 'site-header' });
-    document.body.prepend(header);
-  }
-  const active = currentSection();
-  const nav = el('nav', { 'aria-label': 'Systems' },
-    el('ul', {}, SECTIONS.map((s) => el('li', {},
-      el('a', { href: s.href, 'aria-current': s === active ? 'page' : null }, s.label)))));
-  header.replaceChildren(el('a', { class: 'site-home', href: '/' }, 'dqm-spin'), nav);
 }
 
 /** The message area: `#messages` if the page has one, else one made at the top of `main`. */
@@ -140,7 +115,6 @@ export function withQuery(path, params) {
   return query ? `${path}?${query}` : path;
 }
 
-renderHeader();
 window.addEventListener('unhandledrejection', (event) => {
   if (!(event.reason instanceof ApiError) && event.reason?.name !== 'AbortError') showError(String(event.reason?.message || event.reason));
 });
