@@ -69,7 +69,7 @@ impl Chaining {
             field_name: None,
             field_size: None,
         })?;
-        let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let request = Request::from_parts(parts, Full::new(body));
         runner.run(&target, request, &self.limits).await.map_err(|failure| Error::InternalError(Some(failure.message)))
     }
 }

@@ -148,7 +148,12 @@ pub fn save(store: &dyn KvStore, layouts: &[Layout]) -> KvResult<()> {
 
 /// The stored layouts; none when nothing was loaded (or the value is unreadable).
 pub fn load(store: &dyn KvStore) -> KvResult<Vec<Layout>> {
-    Ok(store.get(LAYOUTS_KEY)?.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
+    Ok(parse_stored(store.get(LAYOUTS_KEY)?.as_deref()))
+}
+
+/// The layouts from the value of [`LAYOUTS_KEY`] (none when absent or unreadable).
+pub fn parse_stored(bytes: Option<&[u8]>) -> Vec<Layout> {
+    bytes.and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default()
 }
 
 /// The layouts that apply to a request for `dataset`, in registration order.

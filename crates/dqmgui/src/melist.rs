@@ -1,4 +1,8 @@
-//! The per-sample ME list blob: byte-sorted names plus a parallel info table, zlib-compressed.
+//! The per-sample ME list blob: byte-sorted names plus a parallel info table, zlib-compressed when large.
+//!
+//! A list whose encoding is at most [`RAW_LIMIT`] bytes is stored as is: every archive and json request
+//! reads the list, and inflating costs more than the bytes it saves. Larger lists are zlib streams (which
+//! never start with the magic, so a reader tells them apart by their first bytes).
 //!
 //! Layout before compression (all integers LEB128 varints unless noted):
 //! `b"DQML" 1 count` · `count × (len, name bytes)` · `count × info`, where one info is
@@ -13,6 +17,8 @@ use std::ops::Range;
 use dqm_formats::{Location, Me, MeType, Scalar};
 
 const MAGIC: &[u8] = b"DQML\x01";
+/// Encodings up to this size are stored uncompressed.
+pub const RAW_LIMIT: usize = 256 << 10;
 /// A decompressed list larger than this is refused (corrupt or hostile blob).
 const MAX_INFLATED: u64 = 512 << 20;
 
@@ -136,18 +142,26 @@ impl MeList {
         for info in &self.infos {
             encode_info(&mut raw, info);
         }
+        if raw.len() <= RAW_LIMIT {
+            return raw;
+        }
         let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut encoder, &raw).expect("writing to a Vec cannot fail");
         encoder.finish().expect("writing to a Vec cannot fail")
     }
 
     pub fn decode(blob: &[u8]) -> Result<MeList, String> {
-        let mut raw = Vec::new();
-        flate2::read::ZlibDecoder::new(blob)
-            .take(MAX_INFLATED)
-            .read_to_end(&mut raw)
-            .map_err(|e| format!("ME list does not inflate: {e}"))?;
-        let mut cur = Cursor { bytes: &raw, at: 0 };
+        let mut inflated = Vec::new();
+        let raw = if blob.starts_with(MAGIC) {
+            blob
+        } else {
+            flate2::read::ZlibDecoder::new(blob)
+                .take(MAX_INFLATED)
+                .read_to_end(&mut inflated)
+                .map_err(|e| format!("ME list does not inflate: {e}"))?;
+            &inflated
+        };
+        let mut cur = Cursor { bytes: raw, at: 0 };
         if cur.take(MAGIC.len())? != MAGIC {
             return Err("ME list has an unknown header".into());
         }
@@ -329,6 +343,17 @@ mod tests {
         assert_eq!(decoded.find("A/b/Eff").map(|i| decoded.info(i).efficiency), Some(true));
         assert_eq!(decoded.find("A/b"), None);
         assert_eq!(decoded.info(0).value, Some(Scalar::Float(0.987)));
+    }
+
+    #[test]
+    fn small_lists_are_stored_raw_and_large_ones_compressed() {
+        let small = MeList::from_mes(&[me("A/a", MeType::TH1F, None)]);
+        assert!(small.encode().starts_with(MAGIC));
+        let mes: Vec<Me> = (0..20_000).map(|i| me(&format!("Folder/Sub{}/histogram_{i}", i % 50), MeType::TH1F, None)).collect();
+        let large = MeList::from_mes(&mes);
+        let blob = large.encode();
+        assert!(!blob.starts_with(MAGIC) && blob.len() < RAW_LIMIT, "compressed: {} bytes", blob.len());
+        assert_eq!(MeList::decode(&blob).unwrap(), large);
     }
 
     #[test]

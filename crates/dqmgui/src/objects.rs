@@ -23,15 +23,31 @@ impl From<KvError> for LoadError {
     }
 }
 
+/// A registered sample: its record and ME list.
+pub type Sample = (SampleRecord, MeList);
+
 /// The sample's record and ME list; `None` when it is not registered.
-pub fn sample(store: &dyn KvStore, id: &SampleId) -> Result<Option<(SampleRecord, MeList)>, LoadError> {
+pub fn sample(store: &dyn KvStore, id: &SampleId) -> Result<Option<Sample>, LoadError> {
+    Ok(sample_with(store, id, &[])?.0)
+}
+
+/// The values of keys read beside a sample, in key order.
+pub type Extra = Vec<Option<Vec<u8>>>;
+
+/// Like [`sample`], also reading the `extra` keys in the same round trip as the record.
+pub fn sample_with(store: &dyn KvStore, id: &SampleId, extra: &[&str]) -> Result<(Option<Sample>, Extra), LoadError> {
+    let record_key = id.record_key();
+    let keys: Vec<&str> = std::iter::once(record_key.as_str()).chain(extra.iter().copied()).collect();
+    let mut values = store.get_many(&keys)?;
+    let mut record = schema::parse_record(values.remove(0).as_deref())?;
     // A re-register may delete the blob between our two reads: read the (flipped) record once more.
     for _ in 0..2 {
-        let Some(record) = schema::get_record(store, id)? else { return Ok(None) };
-        if let Some(blob) = store.get(&record.melist)? {
+        let Some(current) = record else { return Ok((None, values)) };
+        if let Some(blob) = store.get(&current.melist)? {
             let list = MeList::decode(&blob).map_err(LoadError::Decode)?;
-            return Ok(Some((record, list)));
+            return Ok((Some((current, list)), values));
         }
+        record = schema::get_record(store, id)?;
     }
     Err(LoadError::Decode(format!("the ME list of {id:?} vanished twice while reading it")))
 }

@@ -168,8 +168,9 @@ fn archive_listing(req: &Request, svc: &Service, tail: &str, key: &'static str) 
     check_not_older_than(&query)?;
     let unknown = || Reply::new(404, "text/plain; charset=utf-8", "404: Not Found");
     let Some((id, path)) = sample_and_path(&split_path(tail))? else { return Ok(unknown()) };
-    let Some((_, list)) = objects::sample(svc.store, &id).map_err(store_error)? else { return Ok(unknown()) };
-    let all_layouts = layouts::load(svc.store).map_err(|e| kv_failure(&e))?;
+    let (sample, extra) = objects::sample_with(svc.store, &id, &[schema::LAYOUTS_KEY]).map_err(store_error)?;
+    let Some((_, list)) = sample else { return Ok(unknown()) };
+    let all_layouts = layouts::parse_stored(extra[0].as_deref());
     let scoped: Vec<&layouts::Layout> = layouts::for_dataset(&all_layouts, &id.dataset).collect();
     let search = query.get("search").filter(|s| !s.is_empty()).map(Search::new);
     let items = archive::list(&list, &scoped, &path, search.as_ref());

@@ -104,10 +104,12 @@ pub fn ensure_schema(store: &dyn KvStore) -> KvResult<()> {
 }
 
 pub fn get_record(store: &dyn KvStore, id: &SampleId) -> KvResult<Option<SampleRecord>> {
-    match store.get(&id.record_key())? {
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(other),
-        None => Ok(None),
-    }
+    parse_record(store.get(&id.record_key())?.as_deref())
+}
+
+/// A record as read from its key (`None`: not registered).
+pub fn parse_record(bytes: Option<&[u8]>) -> KvResult<Option<SampleRecord>> {
+    bytes.map(|b| serde_json::from_slice(b).map_err(other)).transpose()
 }
 
 /// Stores a new ME list blob under a fresh key and returns the key.
