@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock, Weak};
 
-use bytes::Bytes;
 use http::Request;
 use http_body_util::{BodyExt, Full, Limited};
 use spin_app::headers::RequestInfo;
