@@ -55,6 +55,8 @@ pub fn from_histogram(h: &Histogram) -> Plot {
     let mut plot = Plot::new(kind, &t.named.name, &t.named.title, x, y, z, Vec::with_capacity(nx * ny * nz));
     let value = |g: usize| h.array.get(g).unwrap_or(0.0);
     let sumw2 = |g: usize| t.sumw2.get(g).copied();
+    // Profiles: Σwy, Σwy², Σw and Σw² of every plotted bin, turned into means and errors by the renderer.
+    let mut sums: [Vec<f64>; 4] = Default::default();
     for iz in 0..nz {
         for iy in 0..ny {
             for ix in 0..nx {
@@ -62,9 +64,9 @@ pub fn from_histogram(h: &Histogram) -> Plot {
                 match &h.profile {
                     Some(p) => {
                         let entries = p.bin_entries.get(g).copied().unwrap_or(0.0);
-                        let (mean, error) = profile_bin(value(g), sumw2(g).unwrap_or(0.0), entries, p.bin_sumw2.get(g).copied());
-                        plot.contents.push(mean);
-                        plot.errors.push(error);
+                        for (sum, v) in sums.iter_mut().zip([value(g), sumw2(g).unwrap_or(0.0), entries, p.bin_sumw2.get(g).copied().unwrap_or(0.0)]) {
+                            sum.push(v);
+                        }
                         plot.bin_entries.push(entries);
                     }
                     None => {
@@ -76,6 +78,9 @@ pub fn from_histogram(h: &Histogram) -> Plot {
                 }
             }
         }
+    }
+    if h.profile.is_some() {
+        (plot.contents, plot.errors) = render::profile_bins(&sums[0], &sums[1], &sums[2], &sums[3]);
     }
     if plot.errors.len() != plot.contents.len() {
         plot.errors.clear();
@@ -96,20 +101,6 @@ pub fn from_histogram(h: &Histogram) -> Plot {
         plot.stats = Some(Stats { mean: [mx, my], rms: [rx, ry] });
     }
     plot
-}
-
-/// A profile bin's mean and its error (ROOT's default error option: spread / sqrt(effective entries)).
-fn profile_bin(sum_wy: f64, sum_wy2: f64, entries: f64, bin_sumw2: Option<f64>) -> (f64, f64) {
-    if entries <= 0.0 {
-        return (0.0, 0.0);
-    }
-    let mean = sum_wy / entries;
-    let spread = (sum_wy2 / entries - mean * mean).max(0.0).sqrt();
-    let effective = match bin_sumw2 {
-        Some(w2) if w2 > 0.0 => entries * entries / w2,
-        _ => entries,
-    };
-    (mean, spread / effective.sqrt())
 }
 
 #[cfg(test)]
@@ -173,11 +164,5 @@ mod tests {
             }
         }
         assert!(checked > 30, "{checked}");
-    }
-
-    #[test]
-    fn profile_bins() {
-        assert_eq!(profile_bin(6.0, 20.0, 2.0, None), (3.0, 1.0 / 2f64.sqrt()));
-        assert_eq!(profile_bin(1.0, 1.0, 0.0, None), (0.0, 0.0));
     }
 }
