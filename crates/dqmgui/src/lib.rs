@@ -6,7 +6,7 @@
 //!
 //! | component | handler | routes |
 //! |---|---|---|
-//! | `dqmgui-register` | [`routes::register`] | `POST /api/v1/register` (bearer `admin_token`; files under `/data`) |
+//! | `dqmgui-register` | [`routes::register`] | `POST /api/v1/register` (bearer `admin_token`; files under `/data`; at most `import_concurrency` at once over the store, [`slots`]) |
 //! | `dqmgui-samples` | [`routes::catalog`] | `/api/v1/samples`, `datasets`, `latest_runs`, `host`, `lumis/...` |
 //! | `dqmgui-archive` | [`routes::archive`] | `/api/v1/archive/...` |
 //! | `dqmgui-layouts` | [`routes::layouts`] | `GET /api/v1/layouts?name=`, `POST /api/v1/layouts` (bearer; reads `/layouts`) |
