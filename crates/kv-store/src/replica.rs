@@ -42,7 +42,8 @@ pub struct SnapshotMeta {
     pub format: String,
     /// `YYYY-MM-DDTHH:MM:SSZ`, also the snapshot's id.
     pub taken_at: String,
-    pub taken_at_unix: f64,
+    /// The same instant in Unix seconds (whole seconds, so the JSON round trip is exact).
+    pub taken_at_unix: u64,
     /// The primary's file the snapshot was taken from.
     pub source: String,
     /// Entries in the snapshot, every label together (the metadata rows not counted).
@@ -104,7 +105,7 @@ pub fn snapshot_file(source: &Path, dest: &Path, taken_at: SystemTime) -> KvResu
     let meta = SnapshotMeta {
         format: SNAPSHOT_FORMAT.into(),
         taken_at: utc_text(unix.as_secs(), "-", ":", "T"),
-        taken_at_unix: unix.as_secs_f64(),
+        taken_at_unix: unix.as_secs(),
         source: source.display().to_string(),
         entries,
     };
@@ -184,6 +185,9 @@ impl StoreManager {
     /// secondary's live file `dest`.
     pub fn snapshot_to(&self, label: &str, dest: &Path) -> KvResult<SnapshotMeta> {
         let source = self.sqlite_file_of(label)?;
+        if dest.canonicalize().ok() == source.canonicalize().ok() {
+            return Err(other(format!("{} is the primary's own file, not a secondary's", dest.display())));
+        }
         let temp = TempDir::beside(dest)?;
         let snapshot = temp.path.join("snapshot.db");
         let meta = snapshot_file(&source, &snapshot, SystemTime::now())?;

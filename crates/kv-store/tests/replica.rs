@@ -41,12 +41,14 @@ fn a_snapshot_replaces_a_live_secondary_file_and_records_its_metadata() {
     assert_eq!(contents(&secondary), contents(&primary));
     let stored = secondary.get("runs").unwrap().get(SNAPSHOT_META_KEY).unwrap().unwrap();
     assert_eq!(read_snapshot_meta(&stored), Some(meta.clone()));
-    assert!(meta.taken_at.ends_with('Z') && meta.taken_at_unix > 1.7e9, "{meta:?}");
+    assert!(meta.taken_at.ends_with('Z') && meta.taken_at_unix > 1_700_000_000, "{meta:?}");
     // A later write on the primary reaches the secondary with the next snapshot.
     primary.get("default").unwrap().set("a", b"2").unwrap();
     primary.snapshot_to("default", &live).unwrap();
     assert_eq!(secondary.get("default").unwrap().get("a").unwrap().as_deref(), Some(&b"2"[..]));
     assert!(secondary.get("default").unwrap().set("x", b"y").is_err(), "the secondary stays read-only");
+    let err = primary.snapshot_to("default", &dir.path().join("p.db")).unwrap_err().to_string();
+    assert!(err.contains("the primary's own file"), "{err}");
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn backup_then_restore_on_a_fresh_node_is_identical_and_a_read_only_node_refuses
     let meta = kv_store::read_snapshot_meta(&restored.get(kv_store::SNAPSHOT_META_KEY).unwrap().unwrap()).unwrap();
     assert_eq!(
         nectarcam::health::snapshot_replication(&*restored),
-        nectarcam::Replication::Snapshot { taken_at: meta.taken_at.clone(), taken_at_unix: meta.taken_at_unix }
+        nectarcam::Replication::Snapshot { taken_at: meta.taken_at.clone(), taken_at_unix: meta.taken_at_unix as f64 }
     );
     // The JSON-lines dump (`scraper-host kv dump/restore`) gives the same on a writable node.
     let mut dump = Vec::new();
