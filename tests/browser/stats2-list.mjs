@@ -50,6 +50,9 @@ try {
   summary.thumbnails = sizes.length;
   summary.thumbnailSizes = [...new Set(sizes.map((s) => s.join('x')))];
   summary.status = await page.innerText('p.status');
+  // The site's common header, mounted by the ui component's module into its shadow root.
+  await page.waitForFunction(() => document.querySelector('header.site-header')?.shadowRoot?.querySelector('a[aria-current=page]'), null, { timeout: 15000 });
+  summary.siteHeader = await page.evaluate(() => document.querySelector('header.site-header').shadowRoot.querySelector('a[aria-current=page]').textContent);
   summary.count = await page.innerText('p.count');
 
   await page.click('nav.pages a:has-text("next")');

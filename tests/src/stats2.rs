@@ -330,7 +330,9 @@ pub fn stats2_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/stats2/spin.toml");
     let manifest = std::fs::read_to_string(source).expect("stats2 test manifest");
-    let manifest = manifest.replace("__STATS2_WASM__", &stats2_wasm().to_string_lossy());
+    let ui = target_dir().join("wasm32-wasip2/release/ui_component.wasm");
+    assert!(ui.is_file(), "{} is missing: run `cargo build --release --target wasm32-wasip2 -p ui-component` first", ui.display());
+    let manifest = manifest.replace("__STATS2_WASM__", &stats2_wasm().to_string_lossy()).replace("__UI_WASM__", &ui.to_string_lossy());
     std::fs::write(dir.path().join("spin.toml"), manifest).expect("write manifest");
     std::fs::create_dir_all(dir.path().join(".spin")).expect("state dir");
     TestApp { dir }

@@ -96,6 +96,7 @@ fn list_page_pages_filters_and_draws_every_history_in_chromium() {
     assert_eq!(summary["selected"], "campaign", "the form shows the filter in use");
     assert_eq!(summary["filteredSizes"], json!(["320x160"]));
     assert_eq!(summary["linked"], in_campaign.len(), "the SIM campaign link filters to the same workflows");
+    assert_eq!(summary["siteHeader"], "Stats2", "the site header marks the section");
     assert_eq!(summary["outside"], json!([]));
     assert_eq!(summary["failed"], json!([]), "no request failed");
     let shot = std::fs::read(&screenshot).expect("screenshot");

@@ -107,6 +107,8 @@ pub fn plot_target(path: &str) -> Option<String> {
 /// The page's style sheet, served at `/stats/static/stats2.css` (no inline styles or scripts).
 pub const STYLE_SHEET: &str = include_str!("stats2.css");
 pub const STYLE_PATH: &str = "/static/stats2.css";
+/// The site's common header (the ui component's module; it fills `header.site-header`).
+pub const SITE_HEADER: &str = "/static/header.js";
 /// The history thumbnail on the list page; the full plot is the component's default size.
 pub const THUMB: (u32, u32) = (320, 160);
 
@@ -191,8 +193,9 @@ fn render_list(docs: &[Doc], page: usize, filter: &Filter, status: &str) -> Stri
     let mut html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Stats2</title><link rel=\"stylesheet\" href=\"{BASE_PATH}{STYLE_PATH}\"></head><body>\
-         <header><h1><a href=\"{BASE_PATH}\">Stats2</a></h1><nav>\
+         <title>Stats2</title><link rel=\"stylesheet\" href=\"{BASE_PATH}{STYLE_PATH}\">\
+         <script type=\"module\" src=\"{SITE_HEADER}\"></script></head><body>\
+         <header class=\"site-header\"></header><main><header class=\"stats2\"><h1><a href=\"{BASE_PATH}\">Stats2</a></h1><nav>\
          <a href=\"{}\">JSON</a> <a href=\"{}\">Markdown</a> <a href=\"{BASE_PATH}/api/status\">Poller status</a></nav></header>\
          <p class=\"status\">{}</p>{}",
         with_filter(&format!("{BASE_PATH}/api/fetch")),
@@ -255,7 +258,7 @@ fn render_list(docs: &[Doc], page: usize, filter: &Filter, status: &str) -> Stri
     if docs.len() == PAGE_SIZE {
         html.push_str(&format!("<a href=\"{}\">next</a>", with_filter(&format!("{BASE_PATH}/{}", page + 1))));
     }
-    html.push_str("</nav></body></html>");
+    html.push_str("</nav></main></body></html>");
     html
 }
 

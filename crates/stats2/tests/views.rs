@@ -402,6 +402,7 @@ fn the_filter_form_redirects_to_the_filter_and_the_page_links_filters() {
     assert!(html.contains("href=\"/stats?type=ReReco\">ReReco</a>"), "cells link to their filter");
     assert!(html.contains(&format!("src=\"/stats/plot/{RERECO}.png?w=320&amp;h=160\"")));
     assert!(html.contains("href=\"/stats/static/stats2.css\""));
+    assert!(html.contains("<script type=\"module\" src=\"/static/header.js\"></script>"), "the site header");
     let css = get(&store, "/static/stats2.css", "");
     assert_eq!((css.status, css.content_type), (200, "text/css"));
 }
