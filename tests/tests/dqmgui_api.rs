@@ -229,3 +229,24 @@ fn import_slots_are_leased_in_the_shared_store() {
     assert_eq!(kv_api::KvStore::get(&store, "dqmgui/import-slot/1").unwrap().as_deref(), Some(&b"free"[..]), "released after the import");
     assert_eq!(kv_api::KvStore::get(&store, "dqmgui/import-slot/0").unwrap(), Some(held.into_bytes()), "the live lease is left alone");
 }
+
+/// Acceptance item 24: `notOlderThan=<now>` right after a re-register serves the new sample (nothing is cached).
+#[test]
+fn not_older_than_now_after_a_re_register_is_fresh() {
+    let (_app, gateway) = start();
+    let register = |run_file: u32| {
+        let body = format!(
+            r#"[{{"dataset": "/Fresh/Sample/DQMIO", "run": 1, "lumi": 0, "file": "/data/DQM_V0001_R000{run_file}__ZeroBias__Run2024A-PromptReco-v1__DQMIO.root", "fileformat": 1}}]"#
+        );
+        assert_eq!(post(&gateway, "/api/v1/register", &body, Some(ADMIN_TOKEN)).status, 201);
+    };
+    let names = |query: &str| -> Vec<String> {
+        let listing = ok_json(&gateway, &format!("/api/v1/archive/1/Fresh/Sample/DQMIO/Tracking/TrackParameters/GeneralProperties{query}"));
+        listing["data"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_owned()).collect()
+    };
+    register(123456);
+    assert!(!names("").contains(&"TrackPhi".to_owned()));
+    register(123457);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(names(&format!("?notOlderThan={now}")).contains(&"TrackPhi".to_owned()), "the re-registered file is listed");
+}
