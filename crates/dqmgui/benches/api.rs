@@ -89,6 +89,15 @@ fn main() {
     time("json TH1F NumberOfTracks", 2000, || {
         get(&svc, &format!("/api/v1/json/123456{ZB}/Tracking/TrackParameters/GeneralProperties/NumberOfTracks"));
     });
+    let id = dqmgui::schema::SampleId::new(ZB, 123456, 0);
+    let me = "Tracking/TrackParameters/GeneralProperties/NumberOfTracks";
+    time("  of which: find + read + decode the object", 2000, || {
+        dqmgui::objects::load(&store, &svc.data, &id, me).unwrap().unwrap();
+    });
+    let loaded = dqmgui::objects::load(&store, &svc.data, &id, me).unwrap().unwrap();
+    time("  of which: TBufferJSON text (rootfile::json)", 2000, || {
+        dqm_formats::api_json(&loaded.decoded, loaded.efficiency);
+    });
     let big = MemoryStore::new();
     let big_svc = service(&big, &perf);
     register(&big_svc, "/Perf/Ten/Thousand", 1, "root_10k.root");
