@@ -99,6 +99,9 @@ pub fn run_pass(
     options: &PassOptions,
 ) -> Result<PassReport, Error> {
     let settings = store::load_settings(store)?;
+    // A crash between a write and its generation bump would leave a cached view answer looking current;
+    // the next pass (the restart) invalidates every cached answer first.
+    store::bump_generation(store)?;
     let mut pass = Pass {
         store,
         cache: RunCache::new(upstream),
