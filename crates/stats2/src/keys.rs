@@ -9,7 +9,7 @@
 //! | `stats2/status` | [`crate::sync::Progress`] JSON of the running or last pass |
 //! | `stats2/callbacks` | [`crate::callbacks::QueuedCallback`] JSON array still to be sent |
 //! | `stats2/update-requests` | JSON array of workflow names queued by `/api/update` |
-//! | `stats2/generation` | decimal counter, raised after every document write or delete |
+//! | `stats2/generation` | decimal counter, raised after every document write or delete and at the start of every pass |
 //! | `stats2/cache/fetch/<index>/<value>` | `<generation>\n<body>`: a `/api/fetch` answer, valid while the generation is unchanged |
 //!
 //! Index keys are read-modify-write lists changed only through `compare_and_swap`
