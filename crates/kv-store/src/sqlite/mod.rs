@@ -26,7 +26,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS_PER_FILE: usize = 8;
 
 mod pool;
-use pool::{Pool, Pooled};
+use pool::{Pool, Pooled, Use};
 
 /// One SQLite database (a file or in-memory) and its connection pool, shared by every label stored in it.
 #[derive(Clone)]
@@ -70,7 +70,7 @@ impl SqliteDb {
 
     /// Every `(key, value)` of `label`.
     pub(crate) fn entries(&self, label: &str) -> KvResult<Vec<(String, Vec<u8>)>> {
-        let conn = self.pool.checkout()?;
+        let conn = self.pool.checkout(Use::Read)?;
         let mut stmt = conn.prepare_cached("SELECT key, value FROM spin_key_value WHERE store = ?1").map_err(other)?;
         let rows = stmt.query_map([label], |row| Ok((row.get(0)?, row.get(1)?))).map_err(other)?;
         rows.collect::<Result<_, _>>().map_err(other)
@@ -78,7 +78,7 @@ impl SqliteDb {
 
     /// Upserts `(label, key, value)` entries in one transaction: all of them or, on any error, none.
     pub(crate) fn write_all(&self, entries: &[(&str, &str, &[u8])]) -> KvResult<()> {
-        let mut conn = self.pool.checkout()?;
+        let mut conn = self.pool.checkout(Use::Write)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(other)?;
         {
             let mut stmt = tx.prepare_cached(UPSERT).map_err(other)?;
@@ -90,7 +90,11 @@ impl SqliteDb {
     }
 
     fn conn(&self) -> KvResult<Pooled<'_>> {
-        self.pool.checkout()
+        self.pool.checkout(Use::Read)
+    }
+
+    fn write_conn(&self) -> KvResult<Pooled<'_>> {
+        self.pool.checkout(Use::Write)
     }
 }
 
@@ -148,7 +152,7 @@ impl KvStore for SqliteStore {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
-        let conn = self.db.conn()?;
+        let conn = self.db.write_conn()?;
         conn.prepare_cached(UPSERT).and_then(|mut s| s.execute(params![self.label, key, value])).map_err(other)?;
         Ok(())
     }
@@ -161,7 +165,7 @@ impl KvStore for SqliteStore {
     }
 
     fn delete(&self, key: &str) -> KvResult<()> {
-        let conn = self.db.conn()?;
+        let conn = self.db.write_conn()?;
         conn.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")
             .and_then(|mut s| s.execute(params![self.label, key]))
             .map_err(other)?;
@@ -183,7 +187,7 @@ impl KvStore for SqliteStore {
     }
 
     fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        let mut conn = self.db.conn()?;
+        let mut conn = self.db.write_conn()?;
         // IMMEDIATE takes the write lock up front, so the read-modify-write cannot interleave with another writer.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(other)?;
         let current: Option<Vec<u8>> =
@@ -196,7 +200,7 @@ impl KvStore for SqliteStore {
     }
 
     fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> KvResult<CasOutcome> {
-        let conn = self.db.conn()?;
+        let conn = self.db.write_conn()?;
         let changed = match expected {
             // Spin's swap: compare by value, and only exactly one changed row counts as success.
             Some(old) => conn

@@ -10,7 +10,19 @@ use rusqlite::Connection;
 use super::connect;
 use crate::other;
 
-/// Idle connections plus a cap on how many are open; checkouts wait when all are in use.
+/// Connections writers may never take, so that reads (which the gateway runs on its async workers) never
+/// wait behind writers stuck on another process's write lock.
+const READER_RESERVE: usize = 2;
+
+/// What a connection is checked out for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Use {
+    Read,
+    Write,
+}
+
+/// Idle connections plus a cap on how many are open; checkouts wait when all are in use (writers when all
+/// but [`READER_RESERVE`] are).
 pub(super) struct Pool {
     path: Option<PathBuf>,
     max: usize,
@@ -21,12 +33,13 @@ pub(super) struct Pool {
 struct PoolState {
     idle: Vec<Connection>,
     open: usize,
+    writers: usize,
 }
 
 impl Pool {
     /// A pool of at most `max` connections to `path` (in-memory when `None`), starting with `first`.
     pub(super) fn new(path: Option<PathBuf>, max: usize, first: Connection) -> Self {
-        let state = PoolState { idle: vec![first], open: 1 };
+        let state = PoolState { idle: vec![first], open: 1, writers: 0 };
         Pool { path, max, state: Mutex::new(state), returned: Condvar::new() }
     }
 
@@ -35,23 +48,31 @@ impl Pool {
     }
 
     /// Takes an idle connection, opens one while under the cap, or waits for one to come back.
-    pub(super) fn checkout(&self) -> KvResult<Pooled<'_>> {
+    pub(super) fn checkout(&self, purpose: Use) -> KvResult<Pooled<'_>> {
         let mut state = self.lock()?;
         loop {
-            if let Some(conn) = state.idle.pop() {
-                return Ok(Pooled { pool: self, conn: Some(conn) });
-            }
-            if state.open < self.max {
-                state.open += 1;
-                drop(state);
-                return match connect(self.path.as_deref()) {
-                    Ok(conn) => Ok(Pooled { pool: self, conn: Some(conn) }),
-                    Err(e) => {
-                        self.lock()?.open -= 1;
-                        self.returned.notify_one();
-                        Err(e)
-                    }
-                };
+            let writers_full = purpose == Use::Write && self.max > READER_RESERVE && state.writers >= self.max - READER_RESERVE;
+            if !writers_full {
+                let write = purpose == Use::Write;
+                if let Some(conn) = state.idle.pop() {
+                    state.writers += write as usize;
+                    return Ok(Pooled { pool: self, conn: Some(conn), write });
+                }
+                if state.open < self.max {
+                    state.open += 1;
+                    state.writers += write as usize;
+                    drop(state);
+                    return match connect(self.path.as_deref()) {
+                        Ok(conn) => Ok(Pooled { pool: self, conn: Some(conn), write }),
+                        Err(e) => {
+                            let mut state = self.lock()?;
+                            state.open -= 1;
+                            state.writers -= write as usize;
+                            self.returned.notify_all();
+                            Err(e)
+                        }
+                    };
+                }
             }
             state = self.returned.wait(state).map_err(|_| poisoned())?;
         }
@@ -70,6 +91,7 @@ fn poisoned() -> KvError {
 pub(super) struct Pooled<'a> {
     pool: &'a Pool,
     conn: Option<Connection>,
+    write: bool,
 }
 
 impl Deref for Pooled<'_> {
@@ -89,8 +111,31 @@ impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let (Some(conn), Ok(mut state)) = (self.conn.take(), self.pool.state.lock()) {
             state.idle.push(conn);
-            self.pool.returned.notify_one();
+            state.writers -= self.write as usize;
+            // Waiting readers and writers wait for different things: wake them all to re-check.
+            self.pool.returned.notify_all();
         }
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writers_leave_connections_for_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.db");
+        let pool = Pool::new(Some(path.clone()), 4, connect(Some(&path)).unwrap());
+        let writers: Vec<Pooled> = (0..2).map(|_| pool.checkout(Use::Write).unwrap()).collect();
+        assert_eq!(pool.lock().unwrap().writers, 2);
+        // Every write slot is taken, yet both reserved connections are there for readers.
+        let readers: Vec<Pooled> = (0..2).map(|_| pool.checkout(Use::Read).unwrap()).collect();
+        drop(writers);
+        assert_eq!(pool.lock().unwrap().writers, 0);
+        let _writer = pool.checkout(Use::Write).unwrap();
+        drop(readers);
+        assert_eq!(pool.lock().unwrap().idle.len(), 3);
+    }
+}
