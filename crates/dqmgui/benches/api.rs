@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dqmgui::{DataRoot, Service};
-use kv_api::MemoryStore;
+use kv_api::{KvStore, MemoryStore};
 use web_kit::{Reply, Request};
 
 const LEGACY: &str = "DQM_V0001_R000123456__ZeroBias__Run2024A-PromptReco-v1__DQMIO.root";
@@ -82,6 +82,15 @@ fn main() {
     register(&svc, ZB, 123456, LEGACY);
     time("archive GeneralProperties (101 samples stored)", 2000, || {
         get(&svc, &format!("/api/v1/archive/123456{ZB}/Tracking/TrackParameters/GeneralProperties"));
+    });
+    let layouts = dqmgui::layouts::load_dir(&repo.join("layouts")).unwrap();
+    dqmgui::layouts::save(&store, &layouts).unwrap();
+    time("archive GeneralProperties, with the repo's layouts", 2000, || {
+        get(&svc, &format!("/api/v1/archive/123456{ZB}/Tracking/TrackParameters/GeneralProperties"));
+    });
+    let stored = store.get(dqmgui::schema::LAYOUTS_KEY).unwrap();
+    time(&format!("  of which: parse the {} stored layouts", layouts.len()), 2000, || {
+        dqmgui::layouts::parse_stored(stored.as_deref());
     });
     time("samples (101 samples)", 2000, || {
         get(&svc, "/api/v1/samples");
