@@ -68,8 +68,12 @@ pub fn run(words: &[String]) -> Result<(), Failure> {
         if let Some(comment) = &options.comment {
             request = request.header("comment", comment);
         }
-        let answer = client.send(&request).map_err(|e| failed(format!("{}: {e}; later files were not loaded", file.display())))?;
-        eprintln!("{}: {}", file.display(), describe(&answer));
+        let refused = |why: String| failed(format!("{}: {why}; later files were not loaded", file.display()));
+        let answer = client.exchange(&request).map_err(|e| refused(e.to_string()))?;
+        if !answer.is_success() {
+            return Err(refused(answer.describe()));
+        }
+        eprintln!("{}: {}", file.display(), describe(&answer.body));
     }
     Ok(())
 }

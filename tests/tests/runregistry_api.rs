@@ -71,7 +71,7 @@ fn certification_through_the_gateway() {
     let dir = runs.path().to_str().unwrap();
     let refused = scraper_host(&app, &["rr", "load", dir, "--url", &url, "--token", "wrong"]);
     assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stderr));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("HTTP 401"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("HTTP 401: "), "the server's message is shown");
     let loaded = scraper_host(&app, &["rr", "load", dir, "--url", &url, "--token", ADMIN_TOKEN]);
     let log = String::from_utf8_lossy(&loaded.stderr);
     assert!(loaded.status.success(), "{log}");
