@@ -35,7 +35,7 @@ struct Object<'a> {
 /// The listing items of directory `dir` (`""` is the top): directories sorted by name, then objects
 /// sorted by name, layout (MEs first) and path.
 pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search>) -> Vec<J> {
-    let prefix = if dir.is_empty() || dir.ends_with('/') { dir.to_owned() } else { format!("{dir}/") };
+    let prefix = dir_prefix(dir);
     let mut dirs: BTreeMap<&str, u64> = BTreeMap::new();
     let mut objects: Vec<Object> = Vec::new();
     for i in mes.prefix_range(&prefix) {
@@ -65,6 +65,15 @@ pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search
     });
     let dir_items = dirs.into_iter().map(|(name, count)| J::Obj(vec![("subdir", J::str(name)), ("me_count", J::Int(count as i64))]));
     dir_items.chain(objects.into_iter().map(object_json)).collect()
+}
+
+/// What every path inside directory `dir` starts with (`""` for the top).
+pub fn dir_prefix(dir: &str) -> String {
+    if dir.is_empty() || dir.ends_with('/') {
+        dir.to_owned()
+    } else {
+        format!("{dir}/")
+    }
 }
 
 enum Entry<'a> {

@@ -151,6 +151,22 @@ pub fn load(store: &dyn KvStore) -> KvResult<Vec<Layout>> {
     Ok(parse_stored(store.get(LAYOUTS_KEY)?.as_deref()))
 }
 
+/// Whether any stored layout's destination lies under `prefix`: a cheap first pass (borrowed strings, every
+/// other field skipped), since most listed directories hold no layout and need no full parse.
+pub fn any_under(bytes: Option<&[u8]>, prefix: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Destination<'a> {
+        #[serde(borrow)]
+        destination: std::borrow::Cow<'a, str>,
+    }
+    match bytes.map(serde_json::from_slice::<Vec<Destination>>) {
+        Some(Ok(heads)) => heads.iter().any(|h| h.destination.starts_with(prefix)),
+        // Unreadable: let the full parse decide (it yields none).
+        Some(Err(_)) => true,
+        None => false,
+    }
+}
+
 /// The layouts from the value of [`LAYOUTS_KEY`] (none when absent or unreadable).
 pub fn parse_stored(bytes: Option<&[u8]>) -> Vec<Layout> {
     bytes.and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default()
@@ -191,6 +207,17 @@ name = "1 - HV"
 source = "Info/EventInfo/reportSummaryMap"
 destination = "Info/Layouts/reportSummaryMap"
 "#;
+
+    #[test]
+    fn any_under_finds_destinations_below_a_prefix() {
+        let stored = encode(&parse_file("l.json", r#"[{"name": "n", "source": "A/x", "destination": "Info/Layouts/x \"q\""}]"#).unwrap());
+        assert!(any_under(Some(&stored), "Info/"));
+        assert!(any_under(Some(&stored), "Info/Layouts/"));
+        assert!(any_under(Some(&stored), ""));
+        assert!(!any_under(Some(&stored), "Tracking/"));
+        assert!(!any_under(None, ""));
+        assert!(any_under(Some(b"not json"), "Tracking/"), "an unreadable value goes to the full parse");
+    }
 
     #[test]
     fn toml_and_json_agree() {
