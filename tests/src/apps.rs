@@ -17,12 +17,17 @@ pub fn component(package: &str) -> PathBuf {
     path
 }
 
-/// `tests/apps/<name>` in a temp dir, its `__WASM__` pointing at the built `package`.
+/// `tests/apps/<name>` in a temp dir (its `.spin` is the app's store), `__WASM__` pointing at the built `package`
+/// and `__UI_WASM__`, in apps whose pages carry the site header, at the ui component.
 pub fn app(name: &str, package: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps").join(name).join("spin.toml");
-    let text = std::fs::read_to_string(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    let mut text = std::fs::read_to_string(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    if text.contains("__UI_WASM__") {
+        text = text.replace("__UI_WASM__", &component("ui-component").to_string_lossy());
+    }
     std::fs::write(dir.path().join("spin.toml"), text.replace("__WASM__", &component(package).to_string_lossy())).expect("write manifest");
+    std::fs::create_dir_all(dir.path().join(".spin")).expect("state dir");
     TestApp { dir }
 }
 

@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -197,23 +196,7 @@ pub fn processes_with_env(marker: &str) -> Vec<u32> {
         .collect()
 }
 
-/// The built mirror component (`cargo build --release --target wasm32-wasip2 -p dqmsquare-component`).
-pub fn dqmsquare_wasm() -> PathBuf {
-    let path = crate::target_dir().join("wasm32-wasip2/release/dqmsquare_component.wasm");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build --release --target wasm32-wasip2 -p dqmsquare-component` first",
-        path.display()
-    );
-    path
-}
-
-/// `tests/apps/dqmsquare` in a temp dir, pointing at the built component.
+/// `tests/apps/dqmsquare` in a temp dir, pointing at the built component (and the ui, for the site header).
 pub fn dqmsquare_app() -> crate::TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/dqmsquare/spin.toml");
-    let text = std::fs::read_to_string(&source).expect("dqmsquare manifest");
-    std::fs::write(dir.path().join("spin.toml"), text.replace("__DQMSQUARE_WASM__", &dqmsquare_wasm().to_string_lossy()))
-        .expect("write manifest");
-    crate::TestApp { dir }
+    crate::apps::app("dqmsquare", "dqmsquare-component")
 }

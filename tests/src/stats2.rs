@@ -12,10 +12,8 @@ use std::time::Duration;
 use stats2::fake::{kind_of, CallKind, FakeCmsweb};
 use stats2::upstream::{Call, Upstream, UpstreamError};
 
-use crate::{target_dir, TestApp};
+use crate::TestApp;
 
-/// The command that builds the component; printed when it is missing.
-pub const STATS2_BUILD: &str = "cargo build --release --target wasm32-wasip2 -p stats2-component";
 pub const ADMIN_TOKEN: &str = "stats2-test-token";
 /// How long a scripted timeout keeps the client waiting (longer than the `--timeout 1` the tests pass).
 const TIMEOUT_STALL: Duration = Duration::from_secs(3);
@@ -318,24 +316,9 @@ pub fn kv_keys(state_dir: &Path) -> Vec<String> {
     String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
 }
 
-/// The built component; panics with the build command when it is missing.
-pub fn stats2_wasm() -> PathBuf {
-    let path = target_dir().join("wasm32-wasip2/release/stats2_component.wasm");
-    assert!(path.is_file(), "{} is missing: run `{STATS2_BUILD}` first", path.display());
-    path
-}
-
-/// `tests/apps/stats2` with the built component, in a fresh temp dir (its `.spin` is the shared store).
+/// `tests/apps/stats2` with the built component and the ui, in a fresh temp dir (its `.spin` is the shared store).
 pub fn stats2_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/stats2/spin.toml");
-    let manifest = std::fs::read_to_string(source).expect("stats2 test manifest");
-    let ui = target_dir().join("wasm32-wasip2/release/ui_component.wasm");
-    assert!(ui.is_file(), "{} is missing: run `cargo build --release --target wasm32-wasip2 -p ui-component` first", ui.display());
-    let manifest = manifest.replace("__STATS2_WASM__", &stats2_wasm().to_string_lossy()).replace("__UI_WASM__", &ui.to_string_lossy());
-    std::fs::write(dir.path().join("spin.toml"), manifest).expect("write manifest");
-    std::fs::create_dir_all(dir.path().join(".spin")).expect("state dir");
-    TestApp { dir }
+    crate::apps::app("stats2", "stats2-component")
 }
 
 /// Waits up to `limit` for `ready`.

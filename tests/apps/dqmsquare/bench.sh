@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # get_run / get_runs over the 3-run fixture through the release gateway with wrk (2 threads, 16 connections).
 # Needs: cargo build --release -p gateway -p scraper-host -p dqmsquare
-#        cargo build --release --target wasm32-wasip2 -p dqmsquare-component ; apt-get install -y wrk
+#        cargo build --release --target wasm32-wasip2 -p dqmsquare-component -p ui-component ; apt-get install -y wrk
 # Usage: tests/apps/dqmsquare/bench.sh [seconds, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 seconds="${1:-10}"
 wasm="$target/wasm32-wasip2/release/dqmsquare_component.wasm"
-for f in "$target/release/gateway" "$target/release/scraper-host" "$target/release/dqmsquare-bench" "$wasm"; do
+ui_wasm="$target/wasm32-wasip2/release/ui_component.wasm"
+for f in "$target/release/gateway" "$target/release/scraper-host" "$target/release/dqmsquare-bench" "$wasm" "$ui_wasm"; do
   [[ -f "$f" ]] || { echo "missing $f: build it first (see the header of this script)" >&2; exit 1; }
 done
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
@@ -16,7 +17,7 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2;
 app="$(mktemp -d)"
 pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$app"' EXIT
-sed "s|__DQMSQUARE_WASM__|$wasm|" tests/apps/dqmsquare/spin.toml >"$app/spin.toml"
+sed "s|__UI_WASM__|$ui_wasm|; s|__WASM__|$wasm|" tests/apps/dqmsquare/spin.toml >"$app/spin.toml"
 # The seeded fixture store as a kv dump, restored into the app's default store before the gateway starts.
 "$target/release/dqmsquare-bench" --dump | python3 -c '
 import base64, json, sys
