@@ -23,12 +23,16 @@ function link(href, text, attrs = {}) {
   return a;
 }
 
-/** Fills `header.site-header` (made at the top of the body if the page has none). */
+/**
+ * Fills the page's `header.site-header`. A page without one (another component's) gets a `<dqm-site-header>` at the
+ * top of its body: an element name no style sheet of the page can have rules for.
+ */
 export function mountHeader() {
-  let host = document.querySelector('header.site-header');
+  let host = document.querySelector('header.site-header, dqm-site-header');
   if (!host) {
-    host = document.createElement('header');
+    host = document.createElement('dqm-site-header');
     host.className = 'site-header';
+    host.setAttribute('role', 'banner');
     document.body.prepend(host);
   }
   // Reserve the header's box before its style sheet arrives, so the page does not jump.
