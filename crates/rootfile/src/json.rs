@@ -26,6 +26,11 @@ fn format_rounded(v: f64, digits_after_point: usize, int_limit: f64) -> String {
     if !v.is_finite() {
         return "null".to_owned();
     }
+    // Whole numbers under the limit have at most `digits_after_point + 1` digits, so rounding keeps them as they
+    // are: skip the format-and-parse (most bin contents and errors of a histogram are whole).
+    if v.fract() == 0.0 && v.abs() < int_limit {
+        return (v as i64).to_string();
+    }
     let rounded: f64 = format!("{v:.digits_after_point$e}").parse().unwrap_or(v);
     if rounded.fract() == 0.0 && rounded.abs() < int_limit {
         return format!("{}", rounded as i64);
