@@ -18,7 +18,7 @@ use dqm_formats::{Location, Me, MeType, Scalar};
 
 const MAGIC: &[u8] = b"DQML\x01";
 /// Encodings up to this size are stored uncompressed.
-pub const RAW_LIMIT: usize = 256 << 10;
+pub const RAW_LIMIT: usize = 1 << 20;
 /// A decompressed list larger than this is refused (corrupt or hostile blob).
 const MAX_INFLATED: u64 = 512 << 20;
 
@@ -349,7 +349,7 @@ mod tests {
     fn small_lists_are_stored_raw_and_large_ones_compressed() {
         let small = MeList::from_mes(&[me("A/a", MeType::TH1F, None)]);
         assert!(small.encode().starts_with(MAGIC));
-        let mes: Vec<Me> = (0..20_000).map(|i| me(&format!("Folder/Sub{}/histogram_{i}", i % 50), MeType::TH1F, None)).collect();
+        let mes: Vec<Me> = (0..40_000).map(|i| me(&format!("Folder/Sub{}/histogram_{i}", i % 50), MeType::TH1F, None)).collect();
         let large = MeList::from_mes(&mes);
         let blob = large.encode();
         assert!(!blob.starts_with(MAGIC) && blob.len() < RAW_LIMIT, "compressed: {} bytes", blob.len());
