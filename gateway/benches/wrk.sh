@@ -22,8 +22,9 @@ done
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 
 work="$(mktemp -d)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+# `start` runs in a command substitution (a subshell), so the gateways' pids are collected in a file.
+trap 'while read -r p; do kill "$p" 2>/dev/null || true; done <"$work/pids"; rm -rf "$work"' EXIT
+: >"$work/pids"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # start <app dir>: runs the gateway on a free port, prints the base URL once healthy.
 start() {
@@ -31,7 +32,7 @@ start() {
   port="$(free_port)"
   SPIN_VARIABLE_REGION=bench SPIN_VARIABLE_ADMIN_TOKEN=bench "$target/release/gateway" up --from "$1/spin.toml" \
     --listen "127.0.0.1:$port" >"$1/gateway.log" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/.well-known/spin/health" >/dev/null && break; sleep 0.1; done
   echo "http://127.0.0.1:$port"
 }
