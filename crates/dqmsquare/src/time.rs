@@ -3,6 +3,8 @@
 //! Only the Europe/Zurich rule the original serves is needed (CET, CEST from the last Sunday of March
 //! 01:00 UTC to the last Sunday of October 01:00 UTC; the EU rule since 1996), so no tz database is pulled in.
 
+use civil_date::{civil_from_days, days_from_civil, split_unix};
+
 /// The original's DEFAULT_DATETIME, 2012-03-03 10:10:10 Europe/Zurich.
 pub const DEFAULT_TIMESTAMP_US: i64 = 1_330_765_810_000_000;
 
@@ -25,8 +27,8 @@ pub fn zurich_iso(us: i64) -> String {
         local_us.div_euclid(1_000_000),
         local_us.rem_euclid(1_000_000),
     );
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
+    let (days, sod) = split_unix(secs);
+    let (y, m, d) = civil_from_days(days);
     let mut out = format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
@@ -86,12 +88,12 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset_s;
+    let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s - offset_s;
     Some(secs * 1_000_000 + micros)
 }
 
 fn zurich_offset_seconds(unix_s: i64) -> i64 {
-    let (year, _, _) = civil_from_days(unix_s.div_euclid(86_400));
+    let (year, _, _) = civil_from_days(split_unix(unix_s).0);
     let start = last_sunday_utc_1am(year, 3);
     let end = last_sunday_utc_1am(year, 10);
     if (start..end).contains(&unix_s) {
@@ -101,43 +103,13 @@ fn zurich_offset_seconds(unix_s: i64) -> i64 {
     }
 }
 
-fn last_sunday_utc_1am(year: i64, month: i64) -> i64 {
+fn last_sunday_utc_1am(year: i64, month: u32) -> i64 {
     let last_day = days_from_civil(year, month, 31);
     // 1970-01-01 was a Thursday: weekday 0 = Sunday.
     let weekday = (last_day + 4).rem_euclid(7);
     (last_day - weekday) * 86_400 + 3600
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
 
 #[cfg(test)]
 mod tests {

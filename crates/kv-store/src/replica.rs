@@ -346,15 +346,7 @@ impl Drop for TempDir {
 /// A Unix time as UTC `YYYY<d>MM<d>DD<sep>HH<t>MM<t>SSZ` (civil-from-days, proleptic Gregorian).
 fn utc_text(unix: u64, date_sep: &str, time_sep: &str, sep: &str) -> String {
     let (days, secs) = ((unix / 86_400) as i64, unix % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_date::civil_from_days(days);
     format!(
         "{year:04}{date_sep}{month:02}{date_sep}{day:02}{sep}{:02}{time_sep}{:02}{time_sep}{:02}Z",
         secs / 3600,

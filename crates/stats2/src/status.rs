@@ -36,18 +36,10 @@ pub fn load(store: &dyn KvStore) -> Result<Status, Error> {
     })
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of a UNIX time (days to civil date after H. Hinnant's algorithm).
+/// `YYYY-MM-DD HH:MM UTC` of a UNIX time.
 pub fn utc(time: i64) -> String {
-    let (days, secs) = (time.div_euclid(86_400), time.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (days, secs) = civil_date::split_unix(time);
+    let (year, month, day) = civil_date::civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
 }
 
