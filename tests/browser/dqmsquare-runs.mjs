@@ -2,14 +2,14 @@
 // cells) as JSON, prints "ready", then waits until the page's 3 s refresh shows `rowsAfter` rows and saves
 // a screenshot. Driven by tests/tests/dqmsquare_mirror.rs.
 // usage: node dqmsquare-runs.mjs URL ROWS_AFTER SCREENSHOT
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const [url, rowsAfter, screenshot] = process.argv.slice(2);
 const rows = (page) =>
   page.$$eval('#jobs tbody tr', (trs) =>
     trs.map((tr) => ({ cls: tr.className, bg: getComputedStyle(tr).backgroundColor, cells: [...tr.children].map((td) => td.textContent) })));
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(url);

@@ -7,7 +7,7 @@
 // page into SCREENSHOT_DIR and prints one JSON summary line.
 // usage: node rr-pages.mjs BASE_URL SCREENSHOT_DIR PROXY_SECRET
 import { readFile } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
+import { launchChromium, waitFor } from './browser.mjs';
 
 const [base, shots, secret] = process.argv.slice(2);
 const origin = new URL(base).origin;
@@ -20,21 +20,7 @@ function check(ok, message) {
   if (!ok) throw new Error(`check failed: ${message}`);
 }
 
-/** page.waitForFunction evaluates a string, which the site's CSP forbids: poll with evaluate instead. */
-async function waitFor(page, fn, arg, { timeout = 30000 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await page.evaluate(fn, arg).catch((e) => (e.message.includes('context was destroyed') ? false : Promise.reject(e)));
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${fn.toString().slice(0, 200)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 /** A browser context as one user behind the SSO proxy (or nobody). */
 async function pageAs(email, egroups) {

@@ -4,7 +4,7 @@
 // cell filters too; no request leaves the site. Saves a screenshot of the filtered page and prints one JSON
 // summary line.
 // usage: node stats2-list.mjs BASE_URL SCREENSHOT CAMPAIGN
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const [base, screenshot, campaign] = process.argv.slice(2);
 const origin = new URL(base).origin;
@@ -31,10 +31,7 @@ async function thumbnails(page) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
   page.on('request', (r) => {

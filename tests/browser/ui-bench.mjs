@@ -3,25 +3,11 @@
 //    h0…h29, small size, all in view) has every PNG downloaded and decoded, in a fresh browser context each run;
 // 2. the bytes a first visit downloads, per page, split into the site's static assets and API answers.
 // usage: node ui-bench.mjs BASE_URL RUNS
-import { chromium } from 'playwright-core';
-
-/** page.waitForFunction evaluates its predicate as a string, which the site's CSP (rightly) forbids: poll instead. */
-async function waitFor(page, fn, arg, { timeout = 30000, every = 25 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await page.evaluate(fn, arg).catch((e) => (e.message.includes('context was destroyed') ? false : Promise.reject(e)));
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${fn.toString().slice(0, 200)}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+import { launchChromium, waitFor } from './browser.mjs';
 
 const [base, runs = '7'] = process.argv.slice(2);
 const FOLDER = `${base}/dqm/browse?run=1&dataset=/Bench/Root10k/DQMIO&folder=Subsys0/Folder0&search=${encodeURIComponent('h([0-9]|[12][0-9])$')}&size=s`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 async function fresh() {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1500 } });

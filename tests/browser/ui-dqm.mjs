@@ -4,18 +4,7 @@
 // from the painter), a shared URL reloaded into the same view, API errors shown as messages, and no request
 // leaving the site. Saves a screenshot of every page into SCREENSHOT_DIR. Prints one JSON summary line.
 // usage: node ui-dqm.mjs BASE_URL SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
-
-/** page.waitForFunction evaluates its predicate as a string, which the site's CSP (rightly) forbids: poll instead. */
-async function waitFor(page, fn, arg, { timeout = 30000 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await page.evaluate(fn, arg).catch((e) => (e.message.includes('context was destroyed') ? false : Promise.reject(e)));
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${fn.toString().slice(0, 200)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { launchChromium, waitFor } from './browser.mjs';
 
 const [base, shots] = process.argv.slice(2);
 const origin = new URL(base).origin;
@@ -29,10 +18,7 @@ function check(ok, message) {
   if (!ok) throw new Error(`check failed: ${message}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 
 async function newPage(width = 1366, height = 900) {
   const context = await browser.newContext({ viewport: { width, height } });

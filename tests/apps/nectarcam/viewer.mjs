@@ -3,17 +3,14 @@
 // a timeline, a waveform and the trigger timestamps; the second camera's tab. Saves screenshots into OUT_DIR
 // and prints one JSON summary line.
 // usage: node viewer.mjs BASE_URL OUT_DIR   (playwright-core from tests/browser/node_modules)
-import { chromium } from '../../browser/node_modules/playwright-core/index.mjs';
+import { launchChromium } from '../../browser/browser.mjs';
 
 const [base, out] = process.argv.slice(2);
 const check = (ok, message) => { if (!ok) throw new Error(`check failed: ${message}`); };
 const errors = [];
 const summary = {};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => errors.push(String(e)));
