@@ -25,7 +25,8 @@ pub enum Route<'a> {
     TimelinePage,
     Api,
     Static(&'a str),
-    /// The control room (§8) is not built: every `/cr…` route (pages, `exe`, log files) answers 404.
+    /// The control room (§8): `/cr…` routes, handled by [`crate::cr::ControlRoom`]; the mirror alone
+    /// (no control-room configuration) answers them 404.
     ControlRoom,
     NotFound,
 }
@@ -68,16 +69,20 @@ fn parse_int(text: Option<&str>) -> Option<i64> {
 
 impl Mirror<'_> {
     pub fn handle(&self, request: &Request) -> Reply {
-        if request.method != "GET" && request.method != "HEAD" {
+        let route = route(&request.path);
+        // The control room answers its own methods; here it is not configured, so any method is 404.
+        if route != Route::ControlRoom && request.method != "GET" && request.method != "HEAD" {
             return text_error(405, "method not allowed");
         }
-        match route(&request.path) {
+        match route {
             Route::RunsPage => pages::runs_page(),
             Route::TimelinePage => pages::timeline_page(),
             Route::Static(name) => {
                 pages::static_file(name).unwrap_or_else(|| text_error(404, "not found"))
             }
-            Route::ControlRoom => text_error(404, "the control room is not served by this mirror"),
+            Route::ControlRoom => {
+                Reply::error(404, "the control room is disabled: no cr_secret is configured")
+            }
             Route::Api => self.api(request),
             Route::NotFound => text_error(404, "not found"),
         }

@@ -4,9 +4,11 @@
 //! - [`store`]: the logical `runs`, `graphs`, `meta`, `hostnames`, `hoststatuses` tables as key layouts;
 //! - [`mapping`]: fff_dqmtools documents (and what the robber scrapes) onto those tables;
 //! - [`protocol`] and [`grabber`]: the sync protocol and the info and status loops over a [`grabber::SyncTransport`];
-//! - [`api`]: the mirror's routes (`/dqm/dqm-square/…`) as `Request → Reply`; [`pages`]: the runs and timeline pages.
+//! - [`api`]: the mirror's routes (`/dqm/dqm-square/…`) as `Request → Reply`; [`pages`]: the runs and timeline pages;
+//! - [`cr`]: the control room (login, signed sessions, CSRF, `cr/exe` forwarded to fff_dqmtools).
 
 pub mod api;
+pub mod cr;
 pub mod fake;
 pub mod grabber;
 pub mod mapping;

@@ -18,6 +18,7 @@ const RUNS_HTML: &str = include_str!("static/runs.html");
 const TIMELINE_HTML: &str = include_str!("static/timeline.html");
 const COMMON_JS: &str = include_str!("static/dqm2m.js");
 const STYLE_CSS: &str = include_str!("static/dqm2m.css");
+const CR_JS: &str = include_str!("static/cr.js");
 
 /// A job row's state from its `exit_code` and `seconds_since_update`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +76,7 @@ pub fn timeline_page() -> Reply {
     Reply::new(200, "text/html; charset=utf-8", fill(TIMELINE_HTML))
 }
 
-/// `/<prefix>/static/<name>`: the pages' script and style sheet.
+/// `/<prefix>/static/<name>`: the pages' scripts and style sheet (the control room's script holds no secret).
 pub fn static_file(name: &str) -> Option<Reply> {
     match name {
         "dqm2m.js" => Some(Reply::new(
@@ -84,6 +85,11 @@ pub fn static_file(name: &str) -> Option<Reply> {
             fill(COMMON_JS),
         )),
         "dqm2m.css" => Some(Reply::new(200, "text/css; charset=utf-8", STYLE_CSS)),
+        "cr.js" => Some(Reply::new(
+            200,
+            "text/javascript; charset=utf-8",
+            fill(CR_JS),
+        )),
         _ => None,
     }
 }

@@ -24,7 +24,7 @@ fn body(reply: &Reply) -> String {
 }
 
 #[test]
-fn pages_answer_and_the_unbuilt_control_room_is_404() {
+fn pages_answer_and_the_unconfigured_control_room_is_404() {
     let kv = seeded_store();
     for path in [
         "/dqm/dqm-square/",
@@ -33,7 +33,8 @@ fn pages_answer_and_the_unbuilt_control_room_is_404() {
     ] {
         assert_eq!(get(&kv, path).status, 200, "{path}");
     }
-    // The original's `/cr/` → 302 `/cr/login/` holds only with the control room (§8), which is not built.
+    // The original's `/cr/` → 302 `/cr/login/` holds only with the control room (§8) configured (the
+    // component hands `/cr…` to `dqmsquare::cr` when `cr_secret` is set); the mirror alone answers 404 JSON.
     for path in [
         "/dqm/dqm-square/cr",
         "/dqm/dqm-square/cr/",
@@ -45,6 +46,7 @@ fn pages_answer_and_the_unbuilt_control_room_is_404() {
         let cr = get(&kv, path);
         assert_eq!(cr.status, 404, "{path}");
         assert_eq!(cr.header("location"), None, "{path}");
+        assert!(body(&cr).contains("control room is disabled"), "{path}");
     }
     assert_eq!(get(&kv, "/dqm/dqm-square/crumbs").status, 404);
     assert_eq!(get(&kv, "/dqm/dqm-square/static/../secret").status, 404);
