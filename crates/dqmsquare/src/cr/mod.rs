@@ -151,8 +151,8 @@ fn form_encode(text: &str, out: &mut String) {
     }
 }
 
-/// The host of `scheme://host[:port]/…`, lowercase (for keeping it out of answers).
-fn url_host(url: &str) -> Option<String> {
+/// The authority and the host of `scheme://host[:port]/…`, lowercase (for keeping them out of answers).
+fn url_authority(url: &str) -> Option<(String, String)> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -160,7 +160,7 @@ fn url_host(url: &str) -> Option<String> {
         Some(v6) => v6.split(']').next()?,
         None => authority.split(':').next()?,
     };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    (!host.is_empty()).then(|| (authority.to_ascii_lowercase(), host.to_ascii_lowercase()))
 }
 
 impl ControlRoom<'_> {
@@ -342,9 +342,12 @@ impl ControlRoom<'_> {
         if !secret.is_empty() {
             text = text.replace(secret, "<redacted>");
         }
-        if let Some(host) = url_host(&self.config.upstream) {
-            if text.to_ascii_lowercase().contains(&host) {
-                text = replace_ignore_case(&text, &host, "<upstream>");
+        if let Some((authority, host)) = url_authority(&self.config.upstream) {
+            // The authority first, so its port goes with it.
+            for name in [authority, host] {
+                if text.to_ascii_lowercase().contains(&name) {
+                    text = replace_ignore_case(&text, &name, "<upstream>");
+                }
             }
         }
         text
@@ -540,6 +543,10 @@ mod tests {
         );
         let body = String::from_utf8(reply.body).unwrap();
         assert!(!body.contains("the-fff-cookie-value") && !body.contains("fff.example.org") && !body.contains("c2b01-45"), "{body}");
+        let up = upstream(200, r#"{"debug": "served by FFF.example.org:9215 and fff.example.org"}"#);
+        let reply = run(&config, &up, &with_cookie(Request::get("/dqm/dqm-square/cr/exe?what=get_cmssw_info"), &token));
+        let body: Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["debug"], "served by <upstream> and <upstream>");
         // A change needs POST and the CSRF token, which is not forwarded.
         let up = upstream(200, r#""ok""#);
         let get = with_cookie(Request::get(&format!("/dqm/dqm-square/cr/exe?what=restart_hltd&csrf={csrf}")), &token);
@@ -604,10 +611,11 @@ mod tests {
     }
 
     #[test]
-    fn url_hosts() {
-        assert_eq!(url_host("https://Fff.example.org:9215/x").as_deref(), Some("fff.example.org"));
-        assert_eq!(url_host("https://[::1]:9/x").as_deref(), Some("::1"));
-        assert_eq!(url_host("nonsense"), None);
+    fn url_authorities() {
+        let pair = |a: &str, h: &str| Some((a.to_owned(), h.to_owned()));
+        assert_eq!(url_authority("https://Fff.example.org:9215/x"), pair("fff.example.org:9215", "fff.example.org"));
+        assert_eq!(url_authority("https://[::1]:9/x"), pair("[::1]:9", "::1"));
+        assert_eq!(url_authority("nonsense"), None);
         assert_eq!(replace_ignore_case("a LocalHost b localhost", "localhost", "<u>"), "a <u> b <u>");
     }
 }
