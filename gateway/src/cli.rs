@@ -1,5 +1,6 @@
 //! Command-line options of `gateway up`, mirroring `spin up` (flags and their environment variables).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +9,8 @@ use anyhow::{bail, Context, Result};
 
 pub const USAGE: &str = "usage: gateway up [--from spin.toml] [--listen 127.0.0.1:3000] [--runtime-config-file FILE]
                   [--state-dir DIR] [--build] [--read-only] [--max-request-body BYTES]
-                  [--request-timeout SECONDS] [--max-instance-memory BYTES]";
+                  [--request-timeout SECONDS] [--max-instance-memory BYTES]
+                  [--variable KEY=VALUE | KEY=@FILE | @FILE.json | @FILE.toml]...";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpOptions {
@@ -23,6 +25,8 @@ pub struct UpOptions {
     pub max_request_body: usize,
     pub request_timeout: Duration,
     pub max_instance_memory: usize,
+    /// `--variable` arguments in order, as given (resolved by [`cli_variables`] at load).
+    pub variables: Vec<String>,
 }
 
 /// Parses the arguments after `up`; `env` looks up environment variables (injected for tests).
@@ -40,6 +44,7 @@ pub fn parse_up(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result
             Some(v) => v.parse().context("SPIN_MAX_INSTANCE_MEMORY must be a number of bytes")?,
             None => 256 * 1024 * 1024,
         },
+        variables: Vec::new(),
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -69,10 +74,41 @@ pub fn parse_up(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result
                 options.request_timeout = Duration::from_secs_f64(seconds);
             }
             "--max-instance-memory" => options.max_instance_memory = value()?.parse().context("--max-instance-memory expects bytes")?,
+            "--variable" => options.variables.push(value()?),
             other => bail!("unknown option {other:?}\n{USAGE}"),
         }
     }
     Ok(options)
+}
+
+/// The values of `spin up --variable` arguments; a later argument overrides an earlier one. Forms:
+/// `key=value`, `key=@file` (the file's text), `@file.json` (an object of strings), `@file.toml` (a table of
+/// strings). `read` reads a file (injected for tests).
+pub fn cli_variables(args: &[String], read: impl Fn(&str) -> Result<String>) -> Result<BTreeMap<String, String>> {
+    let mut values = BTreeMap::new();
+    for arg in args {
+        if let Some(file) = arg.strip_prefix('@') {
+            let text = read(file)?;
+            let table: BTreeMap<String, String> = if file.ends_with(".json") {
+                serde_json::from_str(&text).with_context(|| format!("--variable @{file}: expected a JSON object of strings"))?
+            } else if file.ends_with(".toml") {
+                toml::from_str(&text).with_context(|| format!("--variable @{file}: expected a TOML table of strings"))?
+            } else {
+                bail!("--variable @{file}: the file must end in .json or .toml");
+            };
+            values.extend(table);
+            continue;
+        }
+        let Some((key, value)) = arg.split_once('=') else {
+            bail!("--variable {arg:?}: expected KEY=VALUE, KEY=@FILE or @FILE");
+        };
+        let value = match value.strip_prefix('@') {
+            Some(file) => read(file)?,
+            None => value.to_owned(),
+        };
+        values.insert(key.to_owned(), value);
+    }
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -113,5 +149,30 @@ mod tests {
         assert!(parse(&["--bogus"], &[]).is_err());
         assert!(parse(&["--request-timeout", "-1"], &[]).is_err());
         assert!(parse(&[], &[("SPIN_MAX_INSTANCE_MEMORY", "lots")]).is_err());
+    }
+
+    #[test]
+    fn variables_in_every_spin_form() {
+        let read = |file: &str| -> Result<String> {
+            match file {
+                "token.txt" => Ok("s3cret".into()),
+                "vars.json" => Ok(r#"{"host": "from-json", "region": "eu"}"#.into()),
+                "vars.toml" => Ok("host = \"from-toml\"\n".into()),
+                "bad.json" => Ok("[1]".into()),
+                other => bail!("no file {other}"),
+            }
+        };
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let parsed = parse(&["--variable", "admin_token=@token.txt", "--variable=host=plain"], &[]).unwrap();
+        assert_eq!(parsed.variables, args(&["admin_token=@token.txt", "host=plain"]));
+        let values = cli_variables(&parsed.variables, read).unwrap();
+        assert_eq!(values["admin_token"], "s3cret");
+        assert_eq!(values["host"], "plain");
+        let values = cli_variables(&args(&["@vars.json", "@vars.toml", "empty="]), read).unwrap();
+        assert_eq!((values["host"].as_str(), values["region"].as_str(), values["empty"].as_str()), ("from-toml", "eu", ""));
+        assert!(cli_variables(&args(&["novalue"]), read).is_err());
+        assert!(cli_variables(&args(&["@bad.json"]), read).is_err());
+        assert!(cli_variables(&args(&["@vars.yaml"]), read).is_err());
+        assert!(cli_variables(&args(&["k=@missing"]), read).is_err());
     }
 }

@@ -39,7 +39,12 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
     let state_dir = runtime_config::state_dir(state_dir_flag.as_deref(), &runtime_config, &app.app_dir);
 
     let env: spin_app::variables::EnvLookup = Arc::new(|key| std::env::var(key).ok());
-    let resolver = Resolver::from_runtime_config(&app, &runtime_config, env).map_err(|e| anyhow!("{e}"))?;
+    let mut resolver = Resolver::from_runtime_config(&app, &runtime_config, env).map_err(|e| anyhow!("{e}"))?;
+    let read = |file: &str| std::fs::read_to_string(file).with_context(|| format!("--variable: reading {file}"));
+    let cli_values = crate::cli::cli_variables(&options.variables, read)?;
+    if !cli_values.is_empty() {
+        resolver.prepend_provider(Box::new(spin_app::variables::StaticProvider(cli_values)));
+    }
     resolver.check_required().map_err(|e| anyhow!("{e}"))?;
     let resolver = Arc::new(resolver);
 
