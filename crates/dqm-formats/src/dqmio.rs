@@ -1,9 +1,9 @@
 //! Format 2: DQMIO files, an `Indices` tree of per-(run, lumi, type) entry ranges over one tree per type (§5).
 
 use crate::listing::Listing;
-use crate::me::{split_path, Location, Me, Scalar};
+use crate::me::{split_path, Location, Me, Scalar, ValueEncoding};
 use crate::types::{DqmioVariant, MeType};
-use root_tree::{values, BranchKind, EntryCursor, Tree};
+use root_tree::{values, BranchKind, EntryCursor, EntrySpan, SpanEntry, Tree};
 use rootfile::buffer::BYTE_COUNT_MASK;
 use rootfile::container::{KeyHeader, RootFile};
 use rootfile::error::{Error, Result};
@@ -205,18 +205,94 @@ impl<S: ByteSource> DqmioFile<S> {
         let me_type = MeType::from_dqmio_tree(tree_name).filter(|t| t.is_histogram());
         let me_type = me_type.ok_or_else(|| ctx(Error::new("not a histogram tree")))?;
         let branch = tree.branch("Value").map_err(ctx)?;
+        let encoding = ValueEncoding::of(&branch.kind, me_type).map_err(ctx)?;
         let mut cursor = EntryCursor::new(&self.file, branch);
         let (bytes, offset) = cursor.entry(entry).map_err(ctx)?;
-        decode_value(&branch.kind, me_type, bytes, offset).map_err(ctx)
+        decode_value(encoding, me_type, bytes, offset).map_err(ctx)
+    }
+
+    /// Pins the `Tree` locations of `mes` to their baskets ([`Location::Basket`]), reading each basket once, so
+    /// that decoding one later needs one read and no tree metadata. An entry whose basket or branch cannot be
+    /// read keeps its `Tree` location: decoding it reports the error, as before.
+    pub fn locate(&self, mes: &mut [Me]) {
+        let mut todo: Vec<(&'static str, u64, usize)> = mes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, me)| match me.location {
+                Location::Tree { tree, entry } => Some((tree, entry, i)),
+                _ => None,
+            })
+            .collect();
+        todo.sort_unstable();
+        for group in todo.chunk_by(|a, b| a.0 == b.0) {
+            let tree_name = group[0].0;
+            let Some(me_type) = MeType::from_dqmio_tree(tree_name).filter(|t| t.is_histogram())
+            else {
+                continue;
+            };
+            let Ok(Some(tree)) = self.tree(tree_name) else {
+                continue;
+            };
+            let Ok(branch) = tree.branch("Value") else {
+                continue;
+            };
+            let Ok(encoding) = ValueEncoding::of(&branch.kind, me_type) else {
+                continue;
+            };
+            let mut cursor = EntryCursor::new(&self.file, branch);
+            for &(_, entry, i) in group {
+                if let Ok(span) = cursor.span(entry) {
+                    mes[i].location = Location::Basket { span, encoding };
+                }
+            }
+        }
+    }
+}
+
+/// Decodes the histogram of type `me_type` stored at `span` of `source`, without opening the file.
+pub fn decode_span(
+    source: &impl ByteSource,
+    span: &EntrySpan,
+    encoding: ValueEncoding,
+    me_type: MeType,
+) -> Result<Object> {
+    if !me_type.is_histogram() {
+        return Err(Error::new(format!("a {me_type} is not stored in a basket")));
+    }
+    let entry = SpanEntry::read(source, span)?;
+    decode_value(encoding, me_type, entry.bytes(), entry.offset())
+}
+
+impl ValueEncoding {
+    /// The encoding of a `Value` branch holding `me_type` objects.
+    fn of(kind: &BranchKind, me_type: MeType) -> Result<ValueEncoding> {
+        match kind {
+            BranchKind::Object { .. } => Ok(ValueEncoding::Prefixed),
+            BranchKind::Element { class_version, .. } => Ok(ValueEncoding::Member {
+                class_version: u16::try_from(*class_version)
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .unwrap_or(me_type.class_version()),
+            }),
+            BranchKind::Plain => Err(Error::new(format!(
+                "a plain branch cannot hold a {}",
+                me_type.name()
+            ))),
+        }
     }
 }
 
 /// Decodes one `Value` entry in any of its three encodings (§5.4).
-fn decode_value(kind: &BranchKind, me_type: MeType, bytes: &[u8], offset: usize) -> Result<Object> {
+fn decode_value(
+    encoding: ValueEncoding,
+    me_type: MeType,
+    bytes: &[u8],
+    offset: usize,
+) -> Result<Object> {
     let class = me_type.name();
     let base = u32::try_from(offset).map_err(|_| Error::new("basket too large"))?;
-    match kind {
-        BranchKind::Object { .. } => {
+    match encoding {
+        ValueEncoding::Prefixed => {
             // A TString class name and a NUL, then the object with its own header.
             let mut r = rootfile::buffer::Reader::new(bytes, base);
             let streamed = r.tstring()?;
@@ -231,11 +307,9 @@ fn decode_value(kind: &BranchKind, me_type: MeType, bytes: &[u8], offset: usize)
             let at = r.pos();
             models::decode(class, &bytes[at..], base + at as u32)
         }
-        BranchKind::Element { class_version, .. } => {
-            let version = u16::try_from(*class_version)
-                .ok()
-                .filter(|v| *v > 0)
-                .unwrap_or(me_type.class_version());
+        ValueEncoding::Member {
+            class_version: version,
+        } => {
             if has_outer_header(bytes, version) {
                 return models::decode(class, bytes, base);
             }
@@ -253,7 +327,6 @@ fn decode_value(kind: &BranchKind, me_type: MeType, bytes: &[u8], offset: usize)
                 .ok_or_else(|| Error::new("entry starts inside the key header"))?;
             models::decode(class, &framed, framed_base)
         }
-        BranchKind::Plain => Err(Error::new(format!("a plain branch cannot hold a {class}"))),
     }
 }
 

@@ -1,11 +1,11 @@
 //! One entry point for the three formats: detect, list a sample, decode an ME from its location.
 
-use crate::dqmio::DqmioFile;
+use crate::dqmio::{self, DqmioFile};
 use crate::legacy;
 use crate::listing::Listing;
 use crate::me::{Location, Me, Scalar};
 use crate::pb::{PbFile, MAX_INFLATED};
-use rootfile::container::RootFile;
+use rootfile::container::{Record, RootFile};
 use rootfile::error::{Error, Result};
 use rootfile::models::{ObjString, Object};
 use rootfile::source::ByteSource;
@@ -129,6 +129,10 @@ impl<S: ByteSource> DqmFile<S> {
                 file.object(&legacy::key_at(file, *seek)?)?
             }
             (DqmFile::Dqmio(file), Location::Tree { tree, entry }) => file.decode(tree, *entry)?,
+            (DqmFile::Dqmio(file), Location::Basket { span, encoding }) => {
+                dqmio::decode_span(file.root().source(), span, *encoding, me.me_type)
+                    .map_err(|e| e.context(file.root().name()))?
+            }
             (DqmFile::Protobuf(file), Location::Pb { offset, len }) => {
                 file.decode(*offset, *len)?
             }
@@ -139,16 +143,44 @@ impl<S: ByteSource> DqmFile<S> {
                 )))
             }
         };
-        let class = object.class_name();
-        if class != me.me_type.name() {
-            return Err(Error::new(format!(
-                "{}: expected a {}, decoded a {class}",
-                me.path_string(),
-                me.me_type
-            )));
-        }
-        Ok(Decoded::Object(object))
+        checked(me, object)
     }
+}
+
+/// Decodes `me` straight from `source` when its location needs none of the file's structure (a legacy key or a
+/// DQMIO basket span, both read with one read), instead of [`DqmFile::open`] reading the header, the top
+/// directory and (DQMIO) the `Indices` tree first. `None` for the other locations: open the file for those.
+pub fn decode_direct<S: ByteSource>(source: &S, name: &str, me: &Me) -> Option<Result<Decoded>> {
+    if let Some(value) = &me.value {
+        return Some(Ok(Decoded::Scalar(value.clone())));
+    }
+    let object = match &me.location {
+        Location::Key { seek, nbytes } => {
+            Record::read(source, *seek, *nbytes).and_then(|r| r.object())
+        }
+        Location::Basket { span, encoding } => {
+            dqmio::decode_span(source, span, *encoding, me.me_type)
+        }
+        Location::Tree { .. } | Location::Pb { .. } | Location::Inline => return None,
+    };
+    Some(
+        object
+            .map_err(|e| e.context(name))
+            .and_then(|object| checked(me, object)),
+    )
+}
+
+/// The object, if it is of the ME's class.
+fn checked(me: &Me, object: Object) -> Result<Decoded> {
+    let class = object.class_name();
+    if class != me.me_type.name() {
+        return Err(Error::new(format!(
+            "{}: expected a {}, decoded a {class}",
+            me.path_string(),
+            me.me_type
+        )));
+    }
+    Ok(Decoded::Object(object))
 }
 
 /// The run in an online PB file name `run<digits>_ls…`, if it has one.

@@ -11,9 +11,9 @@ pub mod pb_schema;
 pub mod tags;
 pub mod types;
 
-pub use file::{api_json, run_from_pb_name, scalar_text, Decoded, DqmFile, Format};
+pub use file::{api_json, decode_direct, run_from_pb_name, scalar_text, Decoded, DqmFile, Format};
 pub use listing::Listing;
-pub use me::{Location, Me, Scalar};
+pub use me::{EntrySpan, Location, Me, Scalar, ValueEncoding};
 pub use rootfile::{Error, Result};
 pub use tags::QTest;
 pub use types::{DqmioVariant, MeType};

@@ -2,6 +2,7 @@
 
 use crate::tags::QTest;
 use crate::types::MeType;
+pub use root_tree::EntrySpan;
 
 /// Where an ME's object (or scalar) is stored, so it can be decoded later without re-listing.
 #[derive(Clone, Debug, PartialEq)]
@@ -10,10 +11,26 @@ pub enum Location {
     Key { seek: u64, nbytes: u32 },
     /// DQMIO: entry `entry` of the tree `tree` (e.g. `TH1Fs`).
     Tree { tree: &'static str, entry: u64 },
+    /// DQMIO: the same entry pinned to its basket ([`crate::dqmio::DqmioFile::locate`]), so decoding it reads
+    /// one basket and no tree metadata (the original's "basket key offset + offset in basket + size").
+    Basket {
+        span: EntrySpan,
+        encoding: ValueEncoding,
+    },
     /// PB: the `Histo` message at `offset` of `len` bytes (in the gunzipped stream).
     Pb { offset: u64, len: u32 },
     /// The value is inline (DQMIO Int/Float/String entries are read while listing).
     Inline,
+}
+
+/// How a DQMIO `Value` branch streams its histograms: what decoding an entry needs from the branch (§5.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueEncoding {
+    /// `TBranchObject`: a class-name prefix, then the object with its own header.
+    Prefixed,
+    /// `TBranchElement`: the object, usually without its outer class header, which is synthesised with
+    /// `class_version`.
+    Member { class_version: u16 },
 }
 
 /// A scalar ME value.

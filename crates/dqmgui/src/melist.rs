@@ -6,15 +6,19 @@
 //!
 //! Layout before compression (all integers LEB128 varints unless noted):
 //! `b"DQML" 1 count` · `count × (len, name bytes)` · `count × info`, where one info is
-//! `type(u8: position in MeType::ALL) loc_kind(u8: 0 key, 1 tree, 2 pb, 3 inline) a b flags(u8: bit 0 =
-//! efficiency) value_tag(u8: 0 none, 1 int (zigzag), 2 float (8 bytes LE), 3 string (len, bytes))
-//! qtest_count × (len, name bytes, status zigzag)`. Key `a b` = seek, nbytes; tree = entry, 0; pb = offset, len.
+//! `type(u8: position in MeType::ALL) loc_kind(u8: 0 key, 1 tree, 2 pb, 3 inline, 4 basket) a b [basket: nbytes
+//! len encoding] flags(u8: bit 0 = efficiency) value_tag(u8: 0 none, 1 int (zigzag), 2 float (8 bytes LE), 3 string
+//! (len, bytes)) qtest_count × (len, name bytes, status zigzag)`. Key `a b` = seek, nbytes; tree = entry, 0; pb =
+//! offset, len; basket = the basket key's seek, the entry's offset in the basket's logical buffer, then the basket
+//! record's size, the entry's length and the value encoding (0 prefixed, `v + 1` member-wise of class version `v`).
+//! Registrations write kind 4 for DQMIO histograms (one basket read per json/render); kind 1 (whole tree
+//! metadata per request) is still read from older lists and written when a basket could not be pinned.
 //! Names are kept in one string with end offsets, so a directory listing is a binary search over them.
 
 use std::io::Read;
 use std::ops::Range;
 
-use dqm_formats::{Location, Me, MeType, Scalar};
+use dqm_formats::{EntrySpan, Location, Me, MeType, Scalar, ValueEncoding};
 
 const MAGIC: &[u8] = b"DQML\x01";
 /// Encodings up to this size are stored uncompressed.
@@ -186,10 +190,19 @@ fn encode_info(out: &mut Vec<u8>, info: &Info) {
         Location::Tree { entry, .. } => (1, *entry, 0),
         Location::Pb { offset, len } => (2, *offset, *len as u64),
         Location::Inline => (3, 0, 0),
+        Location::Basket { span, .. } => (4, span.basket_seek, span.offset as u64),
     };
     out.push(kind);
     put_varint(out, a);
     put_varint(out, b);
+    if let Location::Basket { span, encoding } = &info.location {
+        put_varint(out, span.basket_nbytes as u64);
+        put_varint(out, span.len as u64);
+        put_varint(out, match encoding {
+            ValueEncoding::Prefixed => 0,
+            ValueEncoding::Member { class_version } => *class_version as u64 + 1,
+        });
+    }
     out.push(info.efficiency as u8);
     match &info.value {
         None => out.push(0),
@@ -222,6 +235,7 @@ fn decode_info(cur: &mut Cursor) -> Result<Info, String> {
         1 => Location::Tree { tree: me_type.dqmio_tree(), entry: a },
         2 => Location::Pb { offset: a, len: b as u32 },
         3 => Location::Inline,
+        4 => decode_basket(cur, a, b)?,
         _ => return Err("ME list has an unknown location kind".into()),
     };
     let efficiency = cur.byte()? & 1 == 1;
@@ -239,6 +253,18 @@ fn decode_info(cur: &mut Cursor) -> Result<Info, String> {
         qtests.push((name, unzigzag(cur.varint()?) as i32));
     }
     Ok(Info { me_type, location, value, qtests, efficiency })
+}
+
+/// The rest of a kind-4 location after its seek `a` and offset `b`.
+fn decode_basket(cur: &mut Cursor, a: u64, b: u64) -> Result<Location, String> {
+    let small = |v: u64| u32::try_from(v).map_err(|_| "ME list has an oversized basket location".to_owned());
+    let (nbytes, len) = (small(cur.varint()?)?, small(cur.varint()?)?);
+    let encoding = match cur.varint()? {
+        0 => ValueEncoding::Prefixed,
+        v => ValueEncoding::Member { class_version: u16::try_from(v - 1).map_err(|_| "ME list has an unknown value encoding")? },
+    };
+    let span = EntrySpan { basket_seek: a, basket_nbytes: nbytes, offset: small(b)?, len };
+    Ok(Location::Basket { span, encoding })
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -343,6 +369,27 @@ mod tests {
         assert_eq!(decoded.find("A/b/Eff").map(|i| decoded.info(i).efficiency), Some(true));
         assert_eq!(decoded.find("A/b"), None);
         assert_eq!(decoded.info(0).value, Some(Scalar::Float(0.987)));
+    }
+
+    #[test]
+    fn every_location_kind_round_trips() {
+        let span = EntrySpan { basket_seek: 1 << 33, basket_nbytes: 70_000, offset: 123, len: 4567 };
+        let locations = [
+            Location::Key { seek: 9, nbytes: 8 },
+            Location::Tree { tree: MeType::TH1F.dqmio_tree(), entry: 7 },
+            Location::Pb { offset: 5, len: 6 },
+            Location::Basket { span, encoding: ValueEncoding::Prefixed },
+            Location::Basket { span, encoding: ValueEncoding::Member { class_version: 3 } },
+        ];
+        let mes: Vec<Me> = locations
+            .iter()
+            .enumerate()
+            .map(|(i, location)| Me { location: location.clone(), ..me(&format!("A/h{i}"), MeType::TH1F, None) })
+            .collect();
+        let list = MeList::from_mes(&mes);
+        let decoded = MeList::decode(&list.encode()).unwrap();
+        let got: Vec<Location> = (0..decoded.len()).map(|i| decoded.info(i).location.clone()).collect();
+        assert_eq!(got, locations);
     }
 
     #[test]

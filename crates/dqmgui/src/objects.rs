@@ -69,9 +69,13 @@ pub fn load(store: &dyn KvStore, root: &DataRoot, id: &SampleId, path: &str) -> 
     }
     let fail = |e: rootfile::Error| LoadError::Decode(e.to_string());
     let local = root.resolve(&record.file).map_err(LoadError::Decode)?;
-    let file = DqmFile::open(FileSource::open(&local).map_err(fail)?, record.file.clone()).map_err(fail)?;
-    let decoded = file.decode(&me).map_err(fail)?;
-    Ok(Some(Loaded { decoded, efficiency }))
+    let source = FileSource::open(&local).map_err(fail)?;
+    // Legacy keys and DQMIO basket spans are read directly; only PB and older DQMIO lists open the file.
+    let decoded = match dqm_formats::decode_direct(&source, &record.file, &me) {
+        Some(decoded) => decoded,
+        None => DqmFile::open(source, record.file.clone()).and_then(|file| file.decode(&me)),
+    };
+    Ok(Some(Loaded { decoded: decoded.map_err(fail)?, efficiency }))
 }
 
 /// The object as served inside `json_overlay` (scalars as a `TObjString`, no `dqmProperties`).

@@ -121,7 +121,11 @@ pub fn import(root: &DataRoot, item: &Item) -> Result<Imported, String> {
         DqmFile::Dqmio(dqmio) => dqmio
             .samples()
             .into_iter()
-            .map(|(run, lumi)| Ok((run, lumi, MeList::from_mes(&dqmio.list(run, lumi).map_err(fail)?.mes))))
+            .map(|(run, lumi)| {
+                let mut mes = dqmio.list(run, lumi).map_err(fail)?.mes;
+                dqmio.locate(&mut mes);
+                Ok((run, lumi, MeList::from_mes(&mes)))
+            })
             .collect::<Result<_, String>>()?,
         _ => vec![(item.run, item.lumi, MeList::from_mes(&file.list(item.run, item.lumi).map_err(fail)?.mes))],
     };

@@ -1,9 +1,10 @@
 //! TBasket records: the logical buffer (key header + payload) and the per-entry byte ranges.
 
 use rootfile::buffer::Reader;
-use rootfile::container::{KeyHeader, RootFile};
+use rootfile::container::{KeyHeader, Record, RootFile};
 use rootfile::error::{Error, Result};
 use rootfile::source::ByteSource;
+use std::ops::Range;
 
 /// One basket, decompressed, with where each of its entries starts.
 #[derive(Debug, Clone)]
@@ -12,6 +13,67 @@ pub struct Basket {
     buffer: Vec<u8>,
     /// `n + 1` absolute entry boundaries in `buffer`; the last is `fLast`.
     bounds: Vec<usize>,
+    /// The basket key's `fNbytes` (record size on disk).
+    nbytes: u32,
+}
+
+/// Where one entry is stored: enough to read it again with one read and no TTree metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntrySpan {
+    /// The basket key's offset in the file and its record size (`fNbytes`).
+    pub basket_seek: u64,
+    pub basket_nbytes: u32,
+    /// The entry's start in the basket's logical buffer (key header + payload) and its length.
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// One entry read through its [`EntrySpan`]: the basket payload and the entry's place in it.
+#[derive(Debug, Clone)]
+pub struct SpanEntry {
+    payload: Vec<u8>,
+    range: Range<usize>,
+    offset: usize,
+}
+
+impl SpanEntry {
+    /// Reads the basket record of `span` and finds the entry in it.
+    pub fn read(source: &impl ByteSource, span: &EntrySpan) -> Result<SpanEntry> {
+        let record = Record::read(source, span.basket_seek, span.basket_nbytes)?;
+        if record.key.class_name != "TBasket" {
+            return Err(Error::new(format!(
+                "expected a TBasket key at offset {}, found {}",
+                span.basket_seek, record.key.class_name
+            )));
+        }
+        let key_len = record.key.key_len as usize;
+        let offset = span.offset as usize;
+        let range = offset
+            .checked_sub(key_len)
+            .map(|start| start..start + span.len as usize)
+            .filter(|r| r.end <= record.payload.len())
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "entry [{offset}, +{}) outside the basket at offset {}",
+                    span.len, span.basket_seek
+                ))
+            })?;
+        Ok(SpanEntry {
+            payload: record.payload,
+            range,
+            offset,
+        })
+    }
+
+    /// The entry's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.payload[self.range.clone()]
+    }
+
+    /// Where the entry starts in the basket's logical buffer (reference positions count from there).
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
 }
 
 impl Basket {
@@ -67,7 +129,16 @@ impl Basket {
             }
             (0..=nev_buf).map(|i| key_len + i * size).collect()
         };
-        Ok(Basket { buffer, bounds })
+        Ok(Basket {
+            buffer,
+            bounds,
+            nbytes: key.nbytes as u32,
+        })
+    }
+
+    /// The basket key's `fNbytes`.
+    pub fn nbytes(&self) -> u32 {
+        self.nbytes
     }
 
     /// Number of entries in the basket.

@@ -4,6 +4,6 @@ mod basket;
 mod branch;
 mod tree;
 
-pub use basket::Basket;
+pub use basket::{Basket, EntrySpan, SpanEntry};
 pub use branch::{Branch, BranchKind, Leaf};
 pub use tree::{values, EntryCursor, Tree};

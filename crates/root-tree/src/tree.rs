@@ -1,6 +1,6 @@
 //! The TTree record (entries and top-level branches) and sequential entry reading through baskets.
 
-use crate::basket::Basket;
+use crate::basket::{Basket, EntrySpan};
 use crate::branch::{read_tnamed, skip_class, Branch};
 use rootfile::buffer::Reader;
 use rootfile::container::{KeyHeader, RootFile};
@@ -131,6 +131,20 @@ impl<'f, 'b, S: ByteSource> EntryCursor<'f, 'b, S> {
         }
         let (_, basket) = self.current.as_ref().expect("basket just loaded");
         basket.entry(local as usize)
+    }
+
+    /// Where entry `entry` is stored (reads its basket like [`EntryCursor::entry`]).
+    pub fn span(&mut self, entry: u64) -> Result<EntrySpan> {
+        let (bytes, offset) = self.entry(entry)?;
+        let len = bytes.len();
+        let (idx, basket) = self.current.as_ref().expect("entry() loaded the basket");
+        let too_large = || Error::new("basket too large");
+        Ok(EntrySpan {
+            basket_seek: self.branch.basket_seek[*idx],
+            basket_nbytes: basket.nbytes(),
+            offset: u32::try_from(offset).map_err(|_| too_large())?,
+            len: u32::try_from(len).map_err(|_| too_large())?,
+        })
     }
 
     /// The logical buffer of the basket that the last [`EntryCursor::entry`] call read from.

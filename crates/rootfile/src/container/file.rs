@@ -1,6 +1,6 @@
 //! An open ROOT file: header, top directory, directory walking and reading object payloads.
 
-use super::compression;
+use super::record;
 use super::directory::{parse_key_list, DirectoryRecord};
 use super::header::{FileHeader, HEADER_READ_LEN};
 use super::key::KeyHeader;
@@ -9,8 +9,7 @@ use crate::error::{Error, Result};
 use crate::source::ByteSource;
 use std::collections::{HashMap, HashSet};
 
-/// Bound on uncompressed object size, so a hostile key cannot make us allocate without limit.
-pub const MAX_OBJECT_LEN: usize = 1 << 30;
+pub use super::record::MAX_OBJECT_LEN;
 /// Bound on directory nesting (guards against directory loops in hostile files).
 pub const MAX_DEPTH: usize = 64;
 /// A directory record with its UUID is at most this long (big form).
@@ -213,21 +212,7 @@ impl<S: ByteSource> RootFile<S> {
     }
 
     fn payload_inner(&self, key: &KeyHeader) -> Result<Vec<u8>> {
-        let obj_len = key.obj_len as usize;
-        if obj_len > MAX_OBJECT_LEN {
-            return Err(Error::new(format!("object length {obj_len} exceeds the {MAX_OBJECT_LEN}-byte limit")));
-        }
-        let data = self.source_bytes(key)?;
-        if !key.is_compressed() {
-            // Uncompressed: fNbytes - fKeyLen == fObjLen.
-            return Ok(data);
-        }
-        let blocks = compression::block_headers(&data)?;
-        let total: usize = blocks.iter().map(|b| b.uncompressed_len).sum();
-        if total != obj_len {
-            return Err(Error::new(format!("compressed blocks hold {total} bytes, the key says {obj_len}")));
-        }
-        compression::decompress(&data, obj_len)
+        record::inflate(key, self.source_bytes(key)?)
     }
 
     /// Decodes the object of a key with the models layer.

@@ -5,9 +5,11 @@ pub mod directory;
 pub mod file;
 pub mod header;
 pub mod key;
+pub mod record;
 
 pub use compression::Algorithm;
 pub use directory::DirectoryRecord;
 pub use file::{Directory, ListedKey, RootFile};
 pub use header::FileHeader;
 pub use key::{KeyHeader, KeyRecord};
+pub use record::Record;
