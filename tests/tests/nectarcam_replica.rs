@@ -10,12 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use dqm_spin_tests::apps::{app, scraper_host};
-use dqm_spin_tests::{free_port, Gateway, TestApp};
+use dqm_spin_tests::{Gateway, TestApp};
 use kv_store::{RedisArg, RedisReply, RedisStore};
+use redis_test_server::RedisServer;
 use serde_json::{json, Value};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nectarcam");
@@ -59,49 +60,16 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A throw-away `redis-server` on a free port (optionally a replica), killed on drop.
-struct Redis {
-    child: Child,
-    url: String,
-    port: u16,
-    /// Its working dir: the replica writes the RDB it receives (`dump.rdb`) there.
-    _dir: tempfile::TempDir,
-}
-
-impl Redis {
-    fn start(extra: &[&str]) -> Redis {
-        let port = free_port().port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(extra)
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is needed for this test: apt-get install -y redis-server");
-        let redis = Redis { child, url: format!("redis://127.0.0.1:{port}"), port, _dir: dir };
-        wait_for("redis-server to listen", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-        redis
-    }
-
-    /// The server's own `INFO replication` as `key -> value`.
-    fn replication(&self) -> BTreeMap<String, String> {
-        let store = RedisStore::open(&self.url).unwrap();
-        let reply = store.execute("INFO", &[RedisArg::Binary(b"replication".to_vec())]).unwrap();
-        let [RedisReply::Binary(text)] = reply.as_slice() else { panic!("{reply:?}") };
-        String::from_utf8_lossy(text)
-            .lines()
-            .filter_map(|l| l.trim_end().split_once(':'))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The server's own `INFO replication` as `key -> value`.
+fn replication(redis: &RedisServer) -> BTreeMap<String, String> {
+    let store = RedisStore::open(&redis.url).unwrap();
+    let reply = store.execute("INFO", &[RedisArg::Binary(b"replication".to_vec())]).unwrap();
+    let [RedisReply::Binary(text)] = reply.as_slice() else { panic!("{reply:?}") };
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// A runtime config putting the `default` store on `url`, written into the app's directory.
@@ -113,9 +81,9 @@ fn redis_runtime_config(app: &TestApp, url: &str) -> String {
 
 #[test]
 fn redis_primary_to_replica_through_two_gateways() {
-    let primary_redis = Redis::start(&[]);
-    let replica_redis = Redis::start(&["--replicaof", "127.0.0.1", &primary_redis.port.to_string()]);
-    wait_for("the replica's link", || replica_redis.replication().get("master_link_status").map(String::as_str) == Some("up"));
+    let primary_redis = RedisServer::start();
+    let replica_redis = RedisServer::start_with(&["--replicaof", "127.0.0.1", &primary_redis.port.to_string()]);
+    wait_for("the replica's link", || replication(&replica_redis).get("master_link_status").map(String::as_str) == Some("up"));
 
     let primary_app = app("nectarcam", "nectarcam-component");
     let secondary_app = app("nectarcam", "nectarcam-component");
@@ -139,9 +107,9 @@ fn redis_primary_to_replica_through_two_gateways() {
     assert_eq!(secondary.get(display).body, primary.get(display).body);
 
     // The secondary's health is the replica's own status.
-    let offset_before: i64 = replica_redis.replication()["slave_repl_offset"].parse().unwrap();
+    let offset_before: i64 = replication(&replica_redis)["slave_repl_offset"].parse().unwrap();
     let health = secondary.get("/nectarcam/api/health").json();
-    let offset_after: i64 = replica_redis.replication()["slave_repl_offset"].parse().unwrap();
+    let offset_after: i64 = replication(&replica_redis)["slave_repl_offset"].parse().unwrap();
     assert_eq!((&health["role"], &health["read_only"]), (&json!("secondary"), &json!(true)), "{health}");
     let txn: i64 = health["last_replicated_txn"].as_str().unwrap().parse().unwrap();
     assert!(offset_before <= txn && txn <= offset_after && txn > 0, "{health}: offsets {offset_before}..{offset_after}");

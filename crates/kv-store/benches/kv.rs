@@ -2,8 +2,6 @@
 //! and CAS; Redis gets when `redis-server` is installed. Run: `cargo bench -p kv-store --bench kv`.
 
 use std::hint::black_box;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,20 +65,13 @@ fn main() {
     suite("sqlite-memory", Arc::new(SqliteDb::in_memory().unwrap().store("default")), &[1]);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let spawned = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn();
-    let Ok(mut server) = spawned else {
-        println!("redis: redis-server not installed, skipped");
-        return;
+    let server = match redis_test_server::RedisServer::try_start(&[]) {
+        Ok(server) => server,
+        Err(why) => {
+            println!("redis: skipped ({why})");
+            return;
+        }
     };
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let redis = RedisStore::open(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let redis = RedisStore::open(&server.url).unwrap();
     suite("redis", Arc::new(redis), &[1, 4]);
-    let _ = server.kill();
-    let _ = server.wait();
 }

@@ -1,12 +1,11 @@
 //! One behaviour suite, run against every backend: memory, SQLite (in-memory and a temp file) and a real
 //! redis-server.
 
-mod common;
 
 use std::sync::Arc;
 use std::thread;
 
-use common::RedisServer;
+use redis_test_server::RedisServer;
 use kv_api::{update_with_retry, CasOutcome, KvError, KvStore};
 use kv_store::{ReadOnlyStore, RedisStore, SharedStore, SqliteDb};
 

@@ -1,10 +1,9 @@
 //! The label manager (sharing, read-only, unknown labels) and dump/restore over SQLite and Redis.
 
-mod common;
 
 use std::collections::BTreeMap;
 
-use common::RedisServer;
+use redis_test_server::RedisServer;
 use kv_api::KvError;
 use kv_store::{Backend, StoreManager, StoresConfig};
 

@@ -1,12 +1,11 @@
 //! SQLite snapshots (online backup API) into a live secondary file, `dqm-store-*.tar.gz` backup → restore,
 //! bad archives changing nothing, and raw Redis commands (`INFO replication`) for the outbound Redis host.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::RedisServer;
+use redis_test_server::RedisServer;
 use kv_store::{read_snapshot_meta, Backend, KvStore, RedisArg, RedisReply, RedisStore, StoreManager, StoresConfig, SNAPSHOT_META_KEY};
 
 fn manager(stores: &[(&str, &std::path::Path)], read_only: bool) -> StoreManager {
