@@ -64,11 +64,8 @@ fn service<'a>(store: &'a dyn KvStore, dir: &Path) -> Service<'a> {
     Service {
         store,
         data: DataRoot { mount: "/data".into(), dir: dir.to_path_buf() },
-        admin_token: "t".into(),
-        host: dqmgui::DEFAULT_HOST.into(),
         layouts_dir: dir.to_path_buf(),
-        now: 0,
-        import_limit: dqmgui::slots::DEFAULT_LIMIT,
+        settings: dqmgui::Settings::fixed("t", 0),
     }
 }
 

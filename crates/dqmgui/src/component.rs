@@ -9,8 +9,8 @@ use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
 use web_kit::{Reply, Request};
 
 use crate::register::DataRoot;
-use crate::routes::{Service, DEFAULT_HOST};
-use crate::slots::DEFAULT_LIMIT;
+use crate::routes::Service;
+use crate::settings::Settings;
 
 /// A handler group of [`crate::routes`].
 pub type Group = fn(&Request, &Service) -> Reply;
@@ -25,11 +25,9 @@ pub fn serve(request: SpinRequest, group: Group) -> SpinResponse {
         let service = Service {
             store,
             data: DataRoot::mounted("/data"),
-            admin_token: variable("admin_token").unwrap_or_default(),
-            host: variable("host").filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_owned()),
             layouts_dir: PathBuf::from("/layouts"),
-            now: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-            import_limit: variable("import_concurrency").and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_LIMIT),
+            // Variables and the clock are host calls: fetched only by the routes that use them.
+            settings: Settings::lazy(variable, || SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)),
         };
         group(req, &service)
     })

@@ -29,7 +29,9 @@ pub mod register;
 pub mod render_routes;
 pub mod routes;
 pub mod schema;
+pub mod settings;
 pub mod slots;
 
 pub use register::DataRoot;
 pub use routes::{handle, Service, DEFAULT_HOST};
+pub use settings::Settings;

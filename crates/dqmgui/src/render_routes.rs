@@ -140,11 +140,8 @@ mod tests {
         Service {
             store,
             data: DataRoot { mount: "/data".into(), dir },
-            admin_token: "t".into(),
-            host: String::new(),
             layouts_dir: Default::default(),
-            now: 0,
-            import_limit: crate::slots::DEFAULT_LIMIT,
+            settings: crate::Settings::fixed("t", 0),
         }
     }
 

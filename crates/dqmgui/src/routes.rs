@@ -15,22 +15,17 @@ use crate::pyjson::J;
 use crate::query::{self, LumiFilter};
 use crate::register::{self, DataRoot, RegisterError};
 use crate::schema::{self, SampleId};
+use crate::settings::Settings;
 
 /// Everything a handler needs besides the request.
 pub struct Service<'a> {
     pub store: &'a dyn KvStore,
     /// Where registered files are read (`/data`).
     pub data: DataRoot,
-    /// The `admin_token` variable; empty means writes are refused.
-    pub admin_token: String,
-    /// What `/api/v1/host` answers.
-    pub host: String,
     /// The folder `POST /api/v1/layouts` loads from.
     pub layouts_dir: PathBuf,
-    /// Unix seconds, stamped on registrations.
-    pub now: u64,
-    /// At most this many imports in flight over the whole store (`import_concurrency`, [`crate::slots`]).
-    pub import_limit: usize,
+    /// The variables and the clock, fetched when a handler first needs them.
+    pub settings: Settings,
 }
 
 pub const DEFAULT_HOST: &str = "Not specified";
@@ -50,7 +45,7 @@ pub(crate) fn not_found() -> Reply {
 }
 
 fn authorize(req: &Request, svc: &Service) -> Result<(), Reply> {
-    require_bearer(req, &svc.admin_token).map_err(|_| error(401, "Unauthorized"))
+    require_bearer(req, svc.settings.admin_token()).map_err(|_| error(401, "Unauthorized"))
 }
 
 fn json(status: u16, value: &J) -> Reply {
@@ -120,7 +115,7 @@ pub fn register(req: &Request, svc: &Service) -> Reply {
     if let Err(reply) = authorize(req, svc) {
         return reply;
     }
-    match register::register(svc.store, &svc.data, &req.body, svc.now, svc.import_limit) {
+    match register::register(svc.store, &svc.data, &req.body, svc.settings.now(), svc.settings.import_limit()) {
         Ok(_) => Reply::new(201, "text/plain; charset=utf-8", "201: Created"),
         Err(RegisterError::Invalid(message)) => error(400, message),
         Err(RegisterError::Overloaded) => json(429, &J::Obj(vec![("error", J::str(crate::slots::OVERLOAD))])),
@@ -148,7 +143,7 @@ pub fn catalog(req: &Request, svc: &Service) -> Reply {
                 check_not_older_than(&query)?;
                 json(200, &query::latest_runs(&all()?, &text("search")))
             }
-            "/api/v1/host" => json(200, &J::Obj(vec![("host", J::str(&svc.host))])),
+            "/api/v1/host" => json(200, &J::Obj(vec![("host", J::str(svc.settings.host()))])),
             path => match path.strip_prefix("/api/v1/lumis/") {
                 Some(tail) => {
                     let parts = split_path(tail);

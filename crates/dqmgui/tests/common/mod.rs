@@ -27,11 +27,8 @@ pub fn service(store: &dyn KvStore) -> Service<'_> {
     Service {
         store,
         data: DataRoot { mount: "/data".into(), dir: repo().join("tests/fixtures/dqm") },
-        admin_token: TOKEN.into(),
-        host: dqmgui::DEFAULT_HOST.into(),
         layouts_dir: repo().join("layouts"),
-        now: 1_700_000_000,
-        import_limit: dqmgui::slots::DEFAULT_LIMIT,
+        settings: dqmgui::Settings::fixed(TOKEN, 1_700_000_000),
     }
 }
 
