@@ -2,6 +2,7 @@
 //! wasi:keyvalue increment, and the SQLite file in Spin's own schema both ways.
 
 use dqm_spin_tests::{Gateway, TestApp};
+use redis_test_server::RedisServer;
 
 const REGION: (&str, &str) = ("SPIN_VARIABLE_REGION", "cern");
 
@@ -116,41 +117,9 @@ fn sqlite_file_uses_spins_schema_both_ways() {
     assert_eq!(gateway.get("/b/default/written-by-sql").body, b"hi\n");
 }
 
-/// A throw-away `redis-server` on a free port, killed on drop.
-struct Redis {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = dqm_spin_tests::free_port().port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is needed for this test: apt-get install -y redis-server");
-        let addr = format!("127.0.0.1:{port}");
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(&addr).is_ok() {
-                return Redis { child, url: format!("redis://{addr}") };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        panic!("redis-server did not listen on {addr}");
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn redis_runtime_config_backs_the_default_store() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let app = TestApp::new("gateway");
     let runtime_config = app.path().join("runtime-config.toml");
     std::fs::write(&runtime_config, format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.url)).unwrap();

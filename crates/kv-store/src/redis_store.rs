@@ -162,6 +162,14 @@ impl KvStore for RedisStore {
         self.with_conn(|c| c.get(key))
     }
 
+    /// One `MGET`: one round trip for the whole batch.
+    fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with_conn(|c| redis::cmd("MGET").arg(keys).query(c))
+    }
+
     fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
         self.with_conn(|c| c.set(key, value))
     }

@@ -130,6 +130,8 @@ fn batches_read_and_write_in_key_order(s: &SharedStore) {
     s.set_many(&[("b", b"2"), ("a", b"1"), ("c", b"3")]).unwrap();
     let got = s.get_many(&["c", "missing", "a", "b"]).unwrap();
     assert_eq!(got, vec![Some(b"3".to_vec()), None, Some(b"1".to_vec()), Some(b"2".to_vec())]);
+    assert_eq!(s.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
+    assert_eq!(s.get_many(&["a", "a"]).unwrap(), vec![Some(b"1".to_vec()), Some(b"1".to_vec())]);
     let ro = ReadOnlyStore::new(Arc::clone(s));
     assert_eq!(ro.set_many(&[("a", b"x")]), Err(KvError::ReadOnly));
     assert_eq!(ro.get_many(&["a"]).unwrap(), vec![Some(b"1".to_vec())]);

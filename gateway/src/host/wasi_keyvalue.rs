@@ -159,16 +159,12 @@ impl batch::Host for HostState {
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
         let store = self.bucket(&bucket)?;
+        // One backend call (one SQLite transaction, one Redis MGET) for the whole batch.
         let values = read(&store, move |s| {
-            let mut total = 0;
-            let mut values = Vec::with_capacity(keys.len());
-            for key in keys {
-                let value = s.get(&key)?;
-                total += value.as_ref().map_or(0, Vec::len);
-                check_read_size(total)?;
-                values.push((key, value));
-            }
-            Ok(values)
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let values = s.get_many(&refs)?;
+            check_read_size(values.iter().flatten().map(Vec::len).sum())?;
+            Ok(keys.into_iter().zip(values).collect())
         });
         Ok(values.await.map_err(to_wit))
     }

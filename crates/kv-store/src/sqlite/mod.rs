@@ -151,6 +151,24 @@ impl KvStore for SqliteStore {
         stmt.query_row(params![self.label, key], |r| r.get(0)).optional().map_err(other)
     }
 
+    /// One read transaction for all keys: one snapshot (a writer between two keys cannot tear the batch)
+    /// and one round of file locks instead of one per key.
+    fn get_many(&self, keys: &[&str]) -> KvResult<Vec<Option<Vec<u8>>>> {
+        if keys.len() < 2 {
+            return keys.iter().map(|key| self.get(key)).collect();
+        }
+        let conn = self.db.conn()?;
+        let tx = conn.unchecked_transaction().map_err(other)?;
+        let values = {
+            let mut stmt = tx.prepare_cached(SELECT_VALUE).map_err(other)?;
+            keys.iter()
+                .map(|key| stmt.query_row(params![self.label, key], |r| r.get(0)).optional().map_err(other))
+                .collect::<KvResult<Vec<_>>>()?
+        };
+        tx.commit().map_err(other)?;
+        Ok(values)
+    }
+
     fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
         let conn = self.db.write_conn()?;
         conn.prepare_cached(UPSERT).and_then(|mut s| s.execute(params![self.label, key, value])).map_err(other)?;
