@@ -179,6 +179,13 @@ fn main() {
     let last = list.name(list.len() - 1).to_owned();
     let folder = &last[..last.rfind('/').unwrap()];
     println!("  root_10k: {} MEs, melist blob {} bytes, folder {folder:?}", record.me_count, big.get(&record.melist).unwrap().unwrap().len());
+    let blob = big.get(&record.melist).unwrap().unwrap();
+    time("  of which: read the list (copy the blob out of the store)", 2000, || {
+        std::hint::black_box(big.get(&record.melist).unwrap());
+    });
+    time("  of which: decode the list", 2000, || {
+        dqmgui::melist::MeList::decode_owned(std::hint::black_box(blob.clone())).unwrap();
+    });
     time("archive one folder of root_10k", 2000, || {
         get(&big_svc, &format!("/api/v1/archive/1/Perf/Ten/Thousand/{folder}"));
     });

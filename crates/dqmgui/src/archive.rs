@@ -34,7 +34,8 @@ struct Object<'a> {
 
 /// The listing items of directory `dir` (`""` is the top): directories sorted by name, then objects
 /// sorted by name, layout (MEs first) and path.
-pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search>) -> Vec<J> {
+/// An error when the info of a listed ME cannot be read (a corrupt stored list).
+pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search>) -> Result<Vec<J>, String> {
     let prefix = dir_prefix(dir);
     let mut dirs: BTreeMap<&str, u64> = BTreeMap::new();
     let mut objects: Vec<Object> = Vec::new();
@@ -43,7 +44,7 @@ pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search
         match classify(&full[prefix.len()..], search) {
             Some(Entry::Dir(name)) => *dirs.entry(name).or_default() += 1,
             Some(Entry::Leaf(name)) => {
-                let qtstatuses = mes.info(i).qtests.iter().map(|(_, s)| *s).collect();
+                let qtstatuses = qtest_statuses(mes, i)?;
                 objects.push(Object { name, path: full, layout: None, qtstatuses });
             }
             None => {}
@@ -53,7 +54,7 @@ pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search
         match classify(&layout.destination[prefix.len()..], search) {
             Some(Entry::Dir(name)) => *dirs.entry(name).or_default() += 1,
             Some(Entry::Leaf(name)) => {
-                let qtstatuses = mes.find(&layout.source).map(|i| mes.info(i).qtests.iter().map(|(_, s)| *s).collect()).unwrap_or_default();
+                let qtstatuses = mes.find(&layout.source).map(|i| qtest_statuses(mes, i)).transpose()?.unwrap_or_default();
                 objects.push(Object { name, path: &layout.source, layout: Some(layout), qtstatuses });
             }
             None => {}
@@ -64,7 +65,11 @@ pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search
         (a.name, la, a.path).cmp(&(b.name, lb, b.path))
     });
     let dir_items = dirs.into_iter().map(|(name, count)| J::Obj(vec![("subdir", J::str(name)), ("me_count", J::Int(count as i64))]));
-    dir_items.chain(objects.into_iter().map(object_json)).collect()
+    Ok(dir_items.chain(objects.into_iter().map(object_json)).collect())
+}
+
+fn qtest_statuses(mes: &MeList, i: usize) -> Result<Vec<i32>, String> {
+    Ok(mes.info(i)?.qtests.iter().map(|(_, s)| *s).collect())
 }
 
 /// What every path inside directory `dir` starts with (`""` for the top).
@@ -137,16 +142,16 @@ mod tests {
         let mes = MeList::from_mes(&[me("T/B/x", &[("q2", 300), ("q1", 100)]), me("T/a", &[]), me("T/A/y", &[]), me("U/z", &[])]);
         let ls = [layout("L", "T/B/x", "T/Layouts/x"), layout("M", "Nope/x", "T/a")];
         let refs: Vec<&Layout> = ls.iter().collect();
-        let items: Vec<String> = list(&mes, &refs, "T", None).iter().map(J::dump).collect();
+        let items: Vec<String> = list(&mes, &refs, "T", None).unwrap().iter().map(J::dump).collect();
         assert_eq!(items[..3], [r#"{"subdir": "A", "me_count": 1}"#, r#"{"subdir": "B", "me_count": 1}"#, r#"{"subdir": "Layouts", "me_count": 1}"#]);
         assert_eq!(items[3], r#"{"name": "a", "path": "T/a", "layout": null, "qtstatuses": []}"#);
         assert!(items[4].starts_with(r#"{"name": "a", "path": "Nope/x", "layout": "M", "draw": {}"#));
-        let inside = list(&mes, &refs, "T/Layouts/", None);
+        let inside = list(&mes, &refs, "T/Layouts/", None).unwrap();
         assert!(inside[0].dump().ends_with(r#""qtstatuses": [100, 300]}"#), "{}", inside[0].dump());
-        let searched: Vec<String> = list(&mes, &refs, "T/", Some(&Search::new("y|x"))).iter().map(J::dump).collect();
+        let searched: Vec<String> = list(&mes, &refs, "T/", Some(&Search::new("y|x"))).unwrap().iter().map(J::dump).collect();
         assert_eq!(searched.len(), 3);
-        assert!(list(&mes, &refs, "Q", None).is_empty());
-        assert_eq!(list(&mes, &[], "", None).len(), 2);
+        assert!(list(&mes, &refs, "Q", None).unwrap().is_empty());
+        assert_eq!(list(&mes, &[], "", None).unwrap().len(), 2);
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn sample_with(store: &dyn KvStore, id: &SampleId, extra: &[&str]) -> Result
     for _ in 0..2 {
         let Some(current) = record else { return Ok((None, values)) };
         if let Some(blob) = store.get(&current.melist)? {
-            let list = MeList::decode(&blob).map_err(LoadError::Decode)?;
+            let list = MeList::decode_owned(blob).map_err(LoadError::Decode)?;
             return Ok((Some((current, list)), values));
         }
         record = schema::get_record(store, id)?;
@@ -62,7 +62,7 @@ pub struct Loaded {
 pub fn load(store: &dyn KvStore, root: &DataRoot, id: &SampleId, path: &str) -> Result<Option<Loaded>, LoadError> {
     let Some((record, list)) = sample(store, id)? else { return Ok(None) };
     let Some(i) = list.find(path) else { return Ok(None) };
-    let me = list.me(i, record.run, record.lumi);
+    let me = list.me(i, record.run, record.lumi).map_err(LoadError::Decode)?;
     let efficiency = me.efficiency;
     if let Some(value) = me.value.clone() {
         return Ok(Some(Loaded { decoded: Decoded::Scalar(value), efficiency }));

@@ -115,7 +115,7 @@ mod tests {
         let file = DqmFile::open(FileSource::open(dir.join(file)).unwrap(), file).unwrap();
         let list = MeList::from_mes(&file.list(123456, 0).unwrap().mes);
         let i = list.find(path).unwrap();
-        let me = list.me(i, 123456, 0);
+        let me = list.me(i, 123456, 0).unwrap();
         (file.decode(&me).unwrap(), me.efficiency)
     }
 

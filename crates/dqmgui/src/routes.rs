@@ -169,7 +169,7 @@ fn archive_listing(req: &Request, svc: &Service, tail: &str, key: &'static str) 
     let all_layouts = if layouts::any_under(stored, &archive::dir_prefix(&path)) { layouts::parse_stored(stored) } else { Vec::new() };
     let scoped: Vec<&layouts::Layout> = layouts::for_dataset(&all_layouts, &id.dataset).collect();
     let search = query.get("search").filter(|s| !s.is_empty()).map(Search::new);
-    let items = archive::list(&list, &scoped, &path, search.as_ref());
+    let items = archive::list(&list, &scoped, &path, search.as_ref()).map_err(|e| store_error(LoadError::Decode(e)))?;
     Ok(json(200, &J::Obj(vec![(key, J::Arr(items))])))
 }
 

@@ -22,7 +22,7 @@ fn stored_locations_decode_like_the_opened_file() {
         for old in &listed {
             let path = old.path_string();
             let Some(i) = list.find(&path) else { continue };
-            let stored = list.info(i).location.clone();
+            let stored = list.info(i).unwrap().location;
             let want = file.decode(old).map(|d| api_json(&d, old.efficiency));
             let got = objects::load(&store, &svc.data, &id, &path).unwrap().unwrap();
             assert_eq!(Ok(api_json(&got.decoded, got.efficiency)), want.map_err(|e| e.to_string()), "{id:?} {path}");

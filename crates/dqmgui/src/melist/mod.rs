@@ -1,48 +1,48 @@
 //! The per-sample ME list blob: byte-sorted names plus a parallel info table, zlib-compressed when large.
 //!
-//! A list whose encoding is at most [`RAW_LIMIT`] bytes is stored as is: every archive and json request
-//! reads the list, and inflating costs more than the bytes it saves. Larger lists are zlib streams (which
-//! never start with the magic, so a reader tells them apart by their first bytes).
+//! Every archive and json request reads its sample's list, mostly for one folder or one ME, so reading a list
+//! must not decode every ME: the list is kept as its encoding, a name is found by binary search through an end
+//! offset table, and an ME's info ([`info`]) is decoded only when asked for.
 //!
-//! Layout before compression (all integers LEB128 varints unless noted):
-//! `b"DQML" 1 count` · `count × (len, name bytes)` · `count × info`, where one info is
-//! `type(u8: position in MeType::ALL) loc_kind(u8: 0 key, 1 tree, 2 pb, 3 inline, 4 basket) a b [basket: nbytes
-//! len encoding] flags(u8: bit 0 = efficiency) value_tag(u8: 0 none, 1 int (zigzag), 2 float (8 bytes LE), 3 string
-//! (len, bytes)) qtest_count × (len, name bytes, status zigzag)`. Key `a b` = seek, nbytes; tree = entry, 0; pb =
-//! offset, len; basket = the basket key's seek, the entry's offset in the basket's logical buffer, then the basket
-//! record's size, the entry's length and the value encoding (0 prefixed, `v + 1` member-wise of class version `v`).
-//! Registrations write kind 4 for DQMIO histograms (one basket read per json/render); kind 1 (whole tree
-//! metadata per request) is still read from older lists and written when a basket could not be pinned.
-//! Names are kept in one string with end offsets, so a directory listing is a binary search over them.
+//! A list whose encoding is at most [`RAW_LIMIT`] bytes is stored as is: inflating costs more than the bytes it
+//! saves. Larger lists are zlib streams (which never start with the magic, so a reader tells them apart by their
+//! first bytes).
+//!
+//! Layout before compression (version 2; the counts and tables are u32 little-endian):
+//! `b"DQML" 2 count names_len` · `count × name end` (offset in the names) · names bytes ·
+//! `count × info end` (offset in the infos) · infos, one [`Info`] record per name ([`info`] has its encoding).
+//! Version 1 lists, stored before, are read too ([`v1`]).
+
+mod info;
+mod v1;
 
 use std::io::Read;
 use std::ops::Range;
 
-use dqm_formats::{EntrySpan, Location, Me, MeType, Scalar, ValueEncoding};
+use dqm_formats::Me;
 
-const MAGIC: &[u8] = b"DQML\x01";
+pub use info::Info;
+use info::Cursor;
+
+const MAGIC: &[u8] = b"DQML\x02";
+/// Magic, count and names length.
+const HEADER_LEN: usize = MAGIC.len() + 8;
 /// Encodings up to this size are stored uncompressed.
 pub const RAW_LIMIT: usize = 1 << 20;
 /// A decompressed list larger than this is refused (corrupt or hostile blob).
 const MAX_INFLATED: u64 = 512 << 20;
 
-/// What the index keeps about one ME besides its path.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Info {
-    pub me_type: MeType,
-    pub location: Location,
-    pub value: Option<Scalar>,
-    /// `(qtest name, status)`, sorted by name.
-    pub qtests: Vec<(String, i32)>,
-    pub efficiency: bool,
-}
-
 /// The ME index of one sample, sorted byte-wise by path, one entry per path.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MeList {
+    /// The version-2 encoding, uncompressed: tables and infos are read from it in place.
+    raw: Vec<u8>,
+    /// The names region, validated as UTF-8 once.
     names: String,
-    ends: Vec<u32>,
-    infos: Vec<Info>,
+    count: usize,
+    name_ends_at: usize,
+    info_ends_at: usize,
+    infos_at: usize,
 }
 
 impl MeList {
@@ -51,36 +51,69 @@ impl MeList {
         let mut entries: Vec<(String, &Me)> = mes.iter().map(|m| (m.path_string(), m)).collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|later, first| later.0 == first.0);
-        let mut list = MeList::default();
-        for (path, me) in entries {
+        let infos = entries.iter().map(|(path, me)| {
             let mut qtests: Vec<(String, i32)> = me.qtests.iter().map(|q| (q.name.clone(), q.status)).collect();
             qtests.sort();
-            list.push(&path, Info { me_type: me.me_type, location: me.location.clone(), value: me.value.clone(), qtests, efficiency: me.efficiency });
-        }
-        list
+            (path.as_str(), Info { me_type: me.me_type, location: me.location.clone(), value: me.value.clone(), qtests, efficiency: me.efficiency })
+        });
+        MeList::from_entries(infos.collect())
     }
 
-    fn push(&mut self, path: &str, info: Info) {
-        self.names.push_str(path);
-        self.ends.push(self.names.len() as u32);
-        self.infos.push(info);
+    /// Encodes sorted, distinct `(path, info)` entries.
+    fn from_entries(entries: Vec<(&str, Info)>) -> MeList {
+        let (mut names, mut infos) = (Vec::new(), Vec::new());
+        let (mut name_ends, mut info_ends) = (Vec::with_capacity(entries.len() * 4), Vec::with_capacity(entries.len() * 4));
+        for (name, info) in &entries {
+            names.extend_from_slice(name.as_bytes());
+            info.encode(&mut infos);
+            name_ends.extend_from_slice(&table_value(names.len()));
+            info_ends.extend_from_slice(&table_value(infos.len()));
+        }
+        let mut raw = Vec::with_capacity(HEADER_LEN + name_ends.len() * 2 + names.len() + infos.len());
+        raw.extend_from_slice(MAGIC);
+        raw.extend_from_slice(&table_value(entries.len()));
+        raw.extend_from_slice(&table_value(names.len()));
+        for part in [&name_ends, &names, &info_ends, &infos] {
+            raw.extend_from_slice(part);
+        }
+        MeList::parse(raw).expect("a list just encoded parses")
     }
 
     pub fn len(&self) -> usize {
-        self.infos.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.infos.is_empty()
+        self.count == 0
+    }
+
+    /// Entry `i` of the table at `at` (bounds checked when the list was parsed).
+    fn table(&self, at: usize, i: usize) -> usize {
+        let at = at + 4 * i;
+        u32::from_le_bytes(self.raw[at..at + 4].try_into().expect("4 bytes")) as usize
+    }
+
+    /// Where entry `i` starts and ends in the region whose end table is at `ends_at`.
+    fn span(&self, ends_at: usize, i: usize) -> Range<usize> {
+        assert!(i < self.count, "ME {i} of {}", self.count);
+        let start = if i == 0 { 0 } else { self.table(ends_at, i - 1) };
+        start..self.table(ends_at, i)
     }
 
     pub fn name(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.names[start..self.ends[i] as usize]
+        &self.names[self.span(self.name_ends_at, i)]
     }
 
-    pub fn info(&self, i: usize) -> &Info {
-        &self.infos[i]
+    /// The info of ME `i`, decoded now (an error if the stored list is corrupt there).
+    pub fn info(&self, i: usize) -> Result<Info, String> {
+        let span = self.span(self.info_ends_at, i);
+        let bytes = (span.start <= span.end).then(|| self.raw.get(self.infos_at + span.start..self.infos_at + span.end)).flatten();
+        let mut cur = Cursor { bytes: bytes.ok_or("ME list has an info outside its table")?, at: 0 };
+        let info = Info::decode(&mut cur)?;
+        if cur.at != cur.bytes.len() {
+            return Err("ME list has bytes after an info".into());
+        }
+        Ok(info)
     }
 
     /// The indexes of the paths starting with `prefix` (contiguous, since names are sorted).
@@ -97,18 +130,10 @@ impl MeList {
     }
 
     fn partition(&self, before: impl Fn(&str) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if before(self.name(mid)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        self.partition_from(0, before)
     }
 
+    /// How many names from `start` on satisfy `inside` (which holds for a prefix of them).
     fn partition_from(&self, start: usize, inside: impl Fn(&str) -> bool) -> usize {
         let (mut lo, mut hi) = (0, self.len() - start);
         while lo < hi {
@@ -123,218 +148,92 @@ impl MeList {
     }
 
     /// The decodable ME at index `i` of sample `(run, lumi)`.
-    pub fn me(&self, i: usize, run: u32, lumi: u32) -> Me {
-        let info = &self.infos[i];
-        Me {
+    pub fn me(&self, i: usize, run: u32, lumi: u32) -> Result<Me, String> {
+        let info = self.info(i)?;
+        Ok(Me {
             path: self.name(i).split('/').map(str::to_owned).collect(),
             me_type: info.me_type,
             run,
             lumi,
             efficiency: info.efficiency,
             qtests: Vec::new(),
-            location: info.location.clone(),
-            value: info.value.clone(),
-        }
+            location: info.location,
+            value: info.value,
+        })
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut raw = MAGIC.to_vec();
-        put_varint(&mut raw, self.len() as u64);
-        for i in 0..self.len() {
-            put_bytes(&mut raw, self.name(i).as_bytes());
-        }
-        for info in &self.infos {
-            encode_info(&mut raw, info);
-        }
-        if raw.len() <= RAW_LIMIT {
-            return raw;
+        if self.raw.len() <= RAW_LIMIT {
+            return self.raw.clone();
         }
         let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut encoder, &raw).expect("writing to a Vec cannot fail");
+        std::io::Write::write_all(&mut encoder, &self.raw).expect("writing to a Vec cannot fail");
         encoder.finish().expect("writing to a Vec cannot fail")
     }
 
     pub fn decode(blob: &[u8]) -> Result<MeList, String> {
-        let mut inflated = Vec::new();
-        let raw = if blob.starts_with(MAGIC) {
+        MeList::decode_owned(blob.to_vec())
+    }
+
+    /// Like [`MeList::decode`], keeping `blob` as the list when it is stored raw (no copy).
+    pub fn decode_owned(blob: Vec<u8>) -> Result<MeList, String> {
+        let raw = if blob.starts_with(b"DQML") {
             blob
         } else {
-            flate2::read::ZlibDecoder::new(blob)
+            let mut inflated = Vec::new();
+            flate2::read::ZlibDecoder::new(blob.as_slice())
                 .take(MAX_INFLATED)
                 .read_to_end(&mut inflated)
                 .map_err(|e| format!("ME list does not inflate: {e}"))?;
-            &inflated
+            inflated
         };
-        let mut cur = Cursor { bytes: raw, at: 0 };
-        if cur.take(MAGIC.len())? != MAGIC {
+        if raw.starts_with(v1::MAGIC) {
+            return Ok(MeList::from_entries(v1::decode(&raw)?));
+        }
+        MeList::parse(raw)
+    }
+
+    /// Checks the header and the name table of a version-2 encoding (infos are checked when read).
+    fn parse(raw: Vec<u8>) -> Result<MeList, String> {
+        let truncated = || "ME list is truncated".to_owned();
+        if !raw.starts_with(MAGIC) {
             return Err("ME list has an unknown header".into());
         }
-        let count = cur.count()?;
-        let mut list = MeList { names: String::new(), ends: Vec::with_capacity(count), infos: Vec::with_capacity(count) };
-        for _ in 0..count {
-            let name = cur.string()?;
-            list.names.push_str(name);
-            list.ends.push(list.names.len() as u32);
+        let header = raw.get(MAGIC.len()..HEADER_LEN).ok_or_else(truncated)?;
+        let word = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let (count, names_len) = (word(0), word(4));
+        let table_len = count.checked_mul(4).ok_or_else(truncated)?;
+        let name_ends_at = HEADER_LEN;
+        let names_at = name_ends_at.checked_add(table_len).ok_or_else(truncated)?;
+        let info_ends_at = names_at.checked_add(names_len).ok_or_else(truncated)?;
+        let infos_at = info_ends_at.checked_add(table_len).filter(|at| *at <= raw.len()).ok_or_else(truncated)?;
+        let names = std::str::from_utf8(&raw[names_at..info_ends_at]).map_err(|_| "ME list has a non-UTF-8 name")?.to_owned();
+        let list = MeList { raw, names, count, name_ends_at, info_ends_at, infos_at };
+        let mut previous = 0;
+        for i in 0..count {
+            let end = list.table(name_ends_at, i);
+            if end < previous || !list.names.is_char_boundary(end) {
+                return Err("ME list has a bad name table".into());
+            }
+            previous = end;
         }
-        for _ in 0..count {
-            list.infos.push(decode_info(&mut cur)?);
+        // A cut blob loses its last infos first: catch it here rather than when one is read.
+        if count > 0 && list.table(info_ends_at, count - 1) > list.raw.len() - infos_at {
+            return Err("ME list is truncated".into());
         }
         Ok(list)
     }
 }
 
-fn encode_info(out: &mut Vec<u8>, info: &Info) {
-    out.push(MeType::ALL.iter().position(|t| *t == info.me_type).unwrap_or(0) as u8);
-    let (kind, a, b) = match &info.location {
-        Location::Key { seek, nbytes } => (0, *seek, *nbytes as u64),
-        Location::Tree { entry, .. } => (1, *entry, 0),
-        Location::Pb { offset, len } => (2, *offset, *len as u64),
-        Location::Inline => (3, 0, 0),
-        Location::Basket { span, .. } => (4, span.basket_seek, span.offset as u64),
-    };
-    out.push(kind);
-    put_varint(out, a);
-    put_varint(out, b);
-    if let Location::Basket { span, encoding } = &info.location {
-        put_varint(out, span.basket_nbytes as u64);
-        put_varint(out, span.len as u64);
-        put_varint(out, match encoding {
-            ValueEncoding::Prefixed => 0,
-            ValueEncoding::Member { class_version } => *class_version as u64 + 1,
-        });
-    }
-    out.push(info.efficiency as u8);
-    match &info.value {
-        None => out.push(0),
-        Some(Scalar::Int(v)) => {
-            out.push(1);
-            put_varint(out, zigzag(*v));
-        }
-        Some(Scalar::Float(v)) => {
-            out.push(2);
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        Some(Scalar::String(s)) => {
-            out.push(3);
-            put_bytes(out, s.as_bytes());
-        }
-    }
-    put_varint(out, info.qtests.len() as u64);
-    for (name, status) in &info.qtests {
-        put_bytes(out, name.as_bytes());
-        put_varint(out, zigzag(*status as i64));
-    }
-}
-
-fn decode_info(cur: &mut Cursor) -> Result<Info, String> {
-    let me_type = *MeType::ALL.get(cur.byte()? as usize).ok_or("ME list has an unknown type")?;
-    let kind = cur.byte()?;
-    let (a, b) = (cur.varint()?, cur.varint()?);
-    let location = match kind {
-        0 => Location::Key { seek: a, nbytes: b as u32 },
-        1 => Location::Tree { tree: me_type.dqmio_tree(), entry: a },
-        2 => Location::Pb { offset: a, len: b as u32 },
-        3 => Location::Inline,
-        4 => decode_basket(cur, a, b)?,
-        _ => return Err("ME list has an unknown location kind".into()),
-    };
-    let efficiency = cur.byte()? & 1 == 1;
-    let value = match cur.byte()? {
-        0 => None,
-        1 => Some(Scalar::Int(unzigzag(cur.varint()?))),
-        2 => Some(Scalar::Float(f64::from_le_bytes(cur.take(8)?.try_into().expect("8 bytes")))),
-        3 => Some(Scalar::String(cur.string()?.to_owned())),
-        _ => return Err("ME list has an unknown value tag".into()),
-    };
-    let qtest_count = cur.count()?;
-    let mut qtests = Vec::with_capacity(qtest_count);
-    for _ in 0..qtest_count {
-        let name = cur.string()?.to_owned();
-        qtests.push((name, unzigzag(cur.varint()?) as i32));
-    }
-    Ok(Info { me_type, location, value, qtests, efficiency })
-}
-
-/// The rest of a kind-4 location after its seek `a` and offset `b`.
-fn decode_basket(cur: &mut Cursor, a: u64, b: u64) -> Result<Location, String> {
-    let small = |v: u64| u32::try_from(v).map_err(|_| "ME list has an oversized basket location".to_owned());
-    let (nbytes, len) = (small(cur.varint()?)?, small(cur.varint()?)?);
-    let encoding = match cur.varint()? {
-        0 => ValueEncoding::Prefixed,
-        v => ValueEncoding::Member { class_version: u16::try_from(v - 1).map_err(|_| "ME list has an unknown value encoding")? },
-    };
-    let span = EntrySpan { basket_seek: a, basket_nbytes: nbytes, offset: small(b)?, len };
-    Ok(Location::Basket { span, encoding })
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len()).ok_or("ME list is truncated")?;
-        let slice = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn byte(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn varint(&mut self) -> Result<u64, String> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            value |= ((b & 0x7f) as u64) << shift;
-            if b & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err("ME list has an overlong varint".into())
-    }
-
-    /// A count of items that each take at least one byte: never more than the bytes left.
-    fn count(&mut self) -> Result<usize, String> {
-        let n = self.varint()?;
-        if n > (self.bytes.len() - self.at) as u64 {
-            return Err("ME list count exceeds its size".into());
-        }
-        Ok(n as usize)
-    }
-
-    fn string(&mut self) -> Result<&'a str, String> {
-        let len = self.count()?;
-        std::str::from_utf8(self.take(len)?).map_err(|_| "ME list has a non-UTF-8 name".to_owned())
-    }
+/// A length or offset as a table entry (lists are far below 4 GiB: [`MAX_INFLATED`]).
+fn table_value(n: usize) -> [u8; 4] {
+    u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dqm_formats::{EntrySpan, Location, MeType, Scalar, ValueEncoding};
 
     fn me(path: &str, me_type: MeType, value: Option<Scalar>) -> Me {
         Me {
@@ -366,9 +265,9 @@ mod tests {
         assert_eq!(decoded.prefix_range("B/"), 3..4);
         assert_eq!(decoded.prefix_range("C/"), 4..4);
         assert_eq!(decoded.prefix_range(""), 0..4);
-        assert_eq!(decoded.find("A/b/Eff").map(|i| decoded.info(i).efficiency), Some(true));
+        assert_eq!(decoded.find("A/b/Eff").map(|i| decoded.info(i).unwrap().efficiency), Some(true));
         assert_eq!(decoded.find("A/b"), None);
-        assert_eq!(decoded.info(0).value, Some(Scalar::Float(0.987)));
+        assert_eq!(decoded.info(0).unwrap().value, Some(Scalar::Float(0.987)));
     }
 
     #[test]
@@ -388,8 +287,35 @@ mod tests {
             .collect();
         let list = MeList::from_mes(&mes);
         let decoded = MeList::decode(&list.encode()).unwrap();
-        let got: Vec<Location> = (0..decoded.len()).map(|i| decoded.info(i).location.clone()).collect();
+        let got: Vec<Location> = (0..decoded.len()).map(|i| decoded.info(i).unwrap().location).collect();
         assert_eq!(got, locations);
+    }
+
+    #[test]
+    fn version_1_lists_read_as_before() {
+        let mut mes: Vec<Me> = (0..300).map(|i| me(&format!("F{}/h{i}", i % 7), MeType::TH1F, None)).collect();
+        mes[3].qtests.push(dqm_formats::QTest { name: "q".into(), status: 300, result: 0.5, algorithm: String::new(), message: String::new() });
+        mes.push(me("F/i", MeType::Int, Some(Scalar::Int(7))));
+        let list = MeList::from_mes(&mes);
+        let entries: Vec<(&str, Info)> = (0..list.len()).map(|i| (list.name(i), list.info(i).unwrap())).collect();
+        let old = v1::encode(&entries);
+        assert_eq!(MeList::decode(&old).unwrap(), list);
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &old).unwrap();
+        assert_eq!(MeList::decode(&enc.finish().unwrap()).unwrap(), list);
+        assert!(MeList::decode(&old[..old.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn a_corrupt_info_is_an_error_when_read() {
+        let list = MeList::from_mes(&[me("A/a", MeType::TH1F, None), me("A/b", MeType::TH1F, None)]);
+        let mut raw = list.encode();
+        let first_info = list.infos_at;
+        raw[first_info] = 200; // no such type
+        let corrupt = MeList::decode(&raw).unwrap();
+        assert!(corrupt.info(0).is_err());
+        assert_eq!(corrupt.info(1), list.info(1));
+        assert_eq!(corrupt.find("A/b"), Some(1));
     }
 
     #[test]
