@@ -39,9 +39,18 @@ pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search
     let prefix = dir_prefix(dir);
     let mut dirs: BTreeMap<&str, u64> = BTreeMap::new();
     let mut objects: Vec<Object> = Vec::new();
-    for i in mes.prefix_range(&prefix) {
+    let range = mes.prefix_range(&prefix);
+    let mut i = range.start;
+    while i < range.end {
         let full = mes.name(i);
         match classify(&full[prefix.len()..], search) {
+            // Without a search every ME below counts: the subdirectory's MEs are contiguous, count them at once.
+            Some(Entry::Dir(name)) if search.is_none() => {
+                let end = i + mes.prefix_len_from(i, &format!("{prefix}{name}/"));
+                *dirs.entry(name).or_default() += (end - i) as u64;
+                i = end;
+                continue;
+            }
             Some(Entry::Dir(name)) => *dirs.entry(name).or_default() += 1,
             Some(Entry::Leaf(name)) => {
                 let qtstatuses = qtest_statuses(mes, i)?;
@@ -49,6 +58,7 @@ pub fn list(mes: &MeList, layouts: &[&Layout], dir: &str, search: Option<&Search
             }
             None => {}
         }
+        i += 1;
     }
     for layout in layouts.iter().copied().filter(|l| l.destination.starts_with(&prefix)) {
         match classify(&layout.destination[prefix.len()..], search) {
@@ -152,6 +162,17 @@ mod tests {
         assert_eq!(searched.len(), 3);
         assert!(list(&mes, &refs, "Q", None).unwrap().is_empty());
         assert_eq!(list(&mes, &[], "", None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn subdirectories_counted_at_once_count_every_me() {
+        let paths = ["A", "A.x/p", "A/b", "A/c/d", "A/c/e", "A0/q", "B/x", "B/y/z"];
+        let mes = MeList::from_mes(&paths.iter().map(|p| me(p, &[])).collect::<Vec<_>>());
+        for dir in ["", "A", "A/c", "B/"] {
+            let dump = |search| list(&mes, &[], dir, search).unwrap().iter().map(J::dump).collect::<Vec<_>>();
+            assert_eq!(dump(None), dump(Some(&Search::new(""))), "{dir}");
+        }
+        assert_eq!(list(&mes, &[], "", None).unwrap()[0].dump(), r#"{"subdir": "A", "me_count": 3}"#);
     }
 
     #[test]

@@ -119,8 +119,13 @@ impl MeList {
     /// The indexes of the paths starting with `prefix` (contiguous, since names are sorted).
     pub fn prefix_range(&self, prefix: &str) -> Range<usize> {
         let start = self.partition(|name| name < prefix);
-        let end = start + self.partition_from(start, |name| name.starts_with(prefix));
+        let end = start + self.prefix_len_from(start, prefix);
         start..end
+    }
+
+    /// How many names from index `start` on start with `prefix` (they are contiguous).
+    pub fn prefix_len_from(&self, start: usize, prefix: &str) -> usize {
+        self.partition_from(start, |name| name.starts_with(prefix))
     }
 
     /// The index of `path`, if listed.
