@@ -133,6 +133,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
         statics,
         info: Bytes::from(spin_app::routes::info_body(&app)),
         limits,
+        access_log: Default::default(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! `gateway up`: serves a Spin app's HTTP components on wasmtime, the way `spin up` does.
 
+mod access_log;
 mod bindings;
 mod build_cmd;
 mod chaining;

@@ -38,12 +38,21 @@ pub struct Gateway {
     /// The body of `/.well-known/spin/info`.
     pub info: Bytes,
     pub limits: Limits,
+    pub access_log: crate::access_log::AccessLog,
 }
 
 /// Serves until SIGTERM or SIGINT, then stops accepting and lets open requests finish (at most 10 s).
 pub async fn serve(gateway: Arc<Gateway>, listener: TcpListener) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let flusher = gateway.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(crate::access_log::FLUSH_EVERY);
+        loop {
+            every.tick().await;
+            flusher.access_log.flush();
+        }
+    });
     loop {
         let (socket, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -80,24 +89,27 @@ pub async fn serve(gateway: Arc<Gateway>, listener: TcpListener) -> Result<()> {
             }
         });
     }
+    gateway.access_log.flush();
     println!("User requested shutdown: exiting");
     let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    gateway.access_log.flush();
     Ok(())
 }
 
 impl Gateway {
     async fn handle(&self, req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
         let started = Instant::now();
+        let _in_flight = self.access_log.begin();
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let (response, route, component) = self.dispatch(req, client).await;
-        println!(
+        self.access_log.line(format_args!(
             "{method} {path} route={} component={} status={} us={}",
             route.as_deref().unwrap_or("-"),
             component.as_deref().unwrap_or("-"),
             response.status().as_u16(),
             started.elapsed().as_micros()
-        );
+        ));
         response
     }
 
