@@ -144,6 +144,9 @@ fn main() {
     time("samples (101 samples)", 2000, || {
         get(&svc, "/api/v1/samples");
     });
+    time("  of which: read the catalog (schema::all_samples)", 2000, || {
+        dqmgui::schema::all_samples(&store).unwrap();
+    });
     time("json TH1F NumberOfTracks", 2000, || {
         get(&svc, &format!("/api/v1/json/123456{ZB}/Tracking/TrackParameters/GeneralProperties/NumberOfTracks"));
     });

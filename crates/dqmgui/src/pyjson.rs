@@ -1,6 +1,8 @@
 //! JSON text the way Python's `json.dumps` writes it (separators `", "` / `": "`, ASCII escapes, keys in
 //! insertion order), so responses compare byte-for-byte with the recorded ones.
 
+use std::fmt::Write;
+
 use rootfile::json::write_string;
 
 /// A JSON value whose objects keep their key order.
@@ -33,7 +35,9 @@ impl J {
         match self {
             J::Null => out.push_str("null"),
             J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            J::Int(i) => out.push_str(&i.to_string()),
+            J::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
             J::Str(s) => write_string(out, s),
             J::Raw(text) => out.push_str(text),
             J::Arr(items) => {

@@ -40,8 +40,9 @@ pub fn contains(haystack: &str, needle: &str) -> bool {
 
 /// The samples that pass the filters, run descending, then dataset, then lumi.
 pub fn filter<'a>(all: &'a [SampleId], run: &str, dataset: &str, lumi: LumiFilter) -> Vec<&'a SampleId> {
-    let mut hits: Vec<&SampleId> =
-        all.iter().filter(|s| lumi.accepts(s.lumi) && contains(&s.run.to_string(), run) && contains(&s.dataset, dataset)).collect();
+    // No run filter (the usual request) needs no run text.
+    let run_matches = |s: &SampleId| run.is_empty() || contains(&s.run.to_string(), run);
+    let mut hits: Vec<&SampleId> = all.iter().filter(|s| lumi.accepts(s.lumi) && run_matches(s) && contains(&s.dataset, dataset)).collect();
     hits.sort_by(|a, b| b.run.cmp(&a.run).then_with(|| a.dataset.cmp(&b.dataset)).then(a.lumi.cmp(&b.lumi)));
     hits
 }

@@ -1,6 +1,8 @@
 //! TBufferJSON-compatible serialisation of the models (dqmgui-api.md §8), written with Python
 //! `json.dumps` separators and escaping so output compares byte-for-byte with the recorded one.
 
+use std::fmt::Write;
+
 use crate::buffer::TObject;
 use crate::models::{Axis, BinArray, Histogram, List, Named, Object};
 
@@ -12,14 +14,21 @@ pub fn to_json(object: &Object, trailing: &[(&str, &str)]) -> String {
     w.out
 }
 
+/// Float_t: 7 significant digits; whole numbers below the limit are written as integers.
+const F32_DIGITS: usize = 6;
+const F32_INT_LIMIT: f64 = 1e7;
+/// Double_t: 15 significant digits.
+const F64_DIGITS: usize = 14;
+const F64_INT_LIMIT: f64 = 1e15;
+
 /// Float_t as TBufferJSON writes it: 7 significant digits, integers without a fraction.
 pub fn format_f32(v: f32) -> String {
-    format_rounded(v as f64, 6, 1e7)
+    format_rounded(v as f64, F32_DIGITS, F32_INT_LIMIT)
 }
 
 /// Double_t as TBufferJSON writes it: 15 significant digits, integers without a fraction.
 pub fn format_f64(v: f64) -> String {
-    format_rounded(v, 14, 1e15)
+    format_rounded(v, F64_DIGITS, F64_INT_LIMIT)
 }
 
 fn format_rounded(v: f64, digits_after_point: usize, int_limit: f64) -> String {
@@ -69,10 +78,22 @@ pub fn python_repr(v: f64) -> String {
     }
 }
 
-/// Appends `s` as a JSON string the way Python's `json.dumps` (ensure_ascii) does.
+/// Appends `s` as a JSON string the way Python's `json.dumps` (ensure_ascii) does. Runs of printable ASCII, most
+/// of every key and name, are copied in one piece.
 pub fn write_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
+    let bytes = s.as_bytes();
+    let (mut plain_from, mut at) = (0, 0);
+    while at < bytes.len() {
+        let b = bytes[at];
+        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
+            at += 1;
+            continue;
+        }
+        out.push_str(&s[plain_from..at]);
+        // `at` is on a char boundary: it only ever moves past whole ASCII bytes or whole chars.
+        let Some(c) = s[at..].chars().next() else { break };
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -81,15 +102,17 @@ pub fn write_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if !(' '..='~').contains(&c) => {
+            c => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(out, "\\u{unit:04x}");
                 }
             }
-            c => out.push(c),
         }
+        at += c.len_utf8();
+        plain_from = at;
     }
+    out.push_str(&s[plain_from..]);
     out.push('"');
 }
 
@@ -145,24 +168,41 @@ impl JsonWriter {
         write_string(&mut self.out, value);
     }
 
-    fn num(&mut self, key: &str, value: impl ToString) {
+    fn num(&mut self, key: &str, value: impl std::fmt::Display) {
         self.key(key);
-        self.raw(&value.to_string());
+        self.display(value);
+    }
+
+    /// A value written straight into the output (no string of its own).
+    fn display(&mut self, value: impl std::fmt::Display) {
+        self.separator();
+        let _ = write!(self.out, "{value}");
+    }
+
+    /// A rounded float; whole ones (most bin contents) are written without the format-and-parse.
+    fn rounded(&mut self, v: f64, digits_after_point: usize, int_limit: f64) {
+        if v.is_finite() && v.fract() == 0.0 && v.abs() < int_limit {
+            self.display(v as i64);
+        } else {
+            self.raw(&format_rounded(v, digits_after_point, int_limit));
+        }
     }
 
     fn f32(&mut self, key: &str, v: f32) {
-        self.num(key, format_f32(v));
+        self.key(key);
+        self.rounded(v as f64, F32_DIGITS, F32_INT_LIMIT);
     }
 
     fn f64(&mut self, key: &str, v: f64) {
-        self.num(key, format_f64(v));
+        self.key(key);
+        self.rounded(v, F64_DIGITS, F64_INT_LIMIT);
     }
 
     fn f64_array(&mut self, key: &str, values: &[f64]) {
         self.key(key);
         self.open('[');
         for v in values {
-            self.raw(&format_f64(*v));
+            self.rounded(*v, F64_DIGITS, F64_INT_LIMIT);
         }
         self.close(']');
     }
@@ -355,12 +395,54 @@ impl JsonWriter {
         self.key("fArray");
         self.open('[');
         match array {
-            BinArray::C(v) => v.iter().for_each(|x| self.raw(&x.to_string())),
-            BinArray::S(v) => v.iter().for_each(|x| self.raw(&x.to_string())),
-            BinArray::I(v) => v.iter().for_each(|x| self.raw(&x.to_string())),
-            BinArray::F(v) => v.iter().for_each(|x| self.raw(&format_f32(*x))),
-            BinArray::D(v) => v.iter().for_each(|x| self.raw(&format_f64(*x))),
+            BinArray::C(v) => v.iter().for_each(|x| self.display(x)),
+            BinArray::S(v) => v.iter().for_each(|x| self.display(x)),
+            BinArray::I(v) => v.iter().for_each(|x| self.display(x)),
+            BinArray::F(v) => v.iter().for_each(|x| self.rounded(*x as f64, F32_DIGITS, F32_INT_LIMIT)),
+            BinArray::D(v) => v.iter().for_each(|x| self.rounded(*x, F64_DIGITS, F64_INT_LIMIT)),
         }
         self.close(']');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The char-by-char form `write_string` had before it copied plain runs whole.
+    fn char_by_char(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if !(' '..='~').contains(&c) => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn strings_escape_like_python() {
+        for s in ["", "plain", "a\"b\\c", "é", "x\u{1F600}y", "\u{0}\u{1f}\u{7f}~ ", "\n\r\t\u{8}\u{c}", "µs\"", "end\\"] {
+            let mut out = String::new();
+            write_string(&mut out, s);
+            assert_eq!(out, char_by_char(s), "{s:?}");
+        }
+        let mut out = String::new();
+        write_string(&mut out, "é\u{1F600}");
+        assert_eq!(out, r#""\u00e9\ud83d\ude00""#);
     }
 }

@@ -35,12 +35,11 @@ const MAX_INFLATED: u64 = 512 << 20;
 /// The ME index of one sample, sorted byte-wise by path, one entry per path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeList {
-    /// The version-2 encoding, uncompressed: tables and infos are read from it in place.
+    /// The version-2 encoding, uncompressed: names, tables and infos are read from it in place.
     raw: Vec<u8>,
-    /// The names region, validated as UTF-8 once.
-    names: String,
     count: usize,
     name_ends_at: usize,
+    names_at: usize,
     info_ends_at: usize,
     infos_at: usize,
 }
@@ -101,7 +100,9 @@ impl MeList {
     }
 
     pub fn name(&self, i: usize) -> &str {
-        &self.names[self.span(self.name_ends_at, i)]
+        let span = self.span(self.name_ends_at, i);
+        // Never empty by error: parsing checked the names are UTF-8 and every end is a char boundary.
+        std::str::from_utf8(&self.raw[self.names_at + span.start..self.names_at + span.end]).unwrap_or_default()
     }
 
     /// The info of ME `i`, decoded now (an error if the stored list is corrupt there).
@@ -212,16 +213,16 @@ impl MeList {
         let names_at = name_ends_at.checked_add(table_len).ok_or_else(truncated)?;
         let info_ends_at = names_at.checked_add(names_len).ok_or_else(truncated)?;
         let infos_at = info_ends_at.checked_add(table_len).filter(|at| *at <= raw.len()).ok_or_else(truncated)?;
-        let names = std::str::from_utf8(&raw[names_at..info_ends_at]).map_err(|_| "ME list has a non-UTF-8 name")?.to_owned();
-        let list = MeList { raw, names, count, name_ends_at, info_ends_at, infos_at };
+        let names = std::str::from_utf8(&raw[names_at..info_ends_at]).map_err(|_| "ME list has a non-UTF-8 name")?;
         let mut previous = 0;
-        for i in 0..count {
-            let end = list.table(name_ends_at, i);
-            if end < previous || !list.names.is_char_boundary(end) {
+        for end in raw[name_ends_at..names_at].chunks_exact(4) {
+            let end = u32::from_le_bytes(end.try_into().expect("4 bytes")) as usize;
+            if end < previous || !names.is_char_boundary(end) {
                 return Err("ME list has a bad name table".into());
             }
             previous = end;
         }
+        let list = MeList { raw, count, name_ends_at, names_at, info_ends_at, infos_at };
         // A cut blob loses its last infos first: catch it here rather than when one is read.
         if count > 0 && list.table(info_ends_at, count - 1) > list.raw.len() - infos_at {
             return Err("ME list is truncated".into());
