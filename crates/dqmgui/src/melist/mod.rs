@@ -213,11 +213,16 @@ impl MeList {
         let names_at = name_ends_at.checked_add(table_len).ok_or_else(truncated)?;
         let info_ends_at = names_at.checked_add(names_len).ok_or_else(truncated)?;
         let infos_at = info_ends_at.checked_add(table_len).filter(|at| *at <= raw.len()).ok_or_else(truncated)?;
-        let names = std::str::from_utf8(&raw[names_at..info_ends_at]).map_err(|_| "ME list has a non-UTF-8 name")?;
+        let names = &raw[names_at..info_ends_at];
+        // Paths are nearly always ASCII, which is much faster to check than UTF-8.
+        if !names.is_ascii() && std::str::from_utf8(names).is_err() {
+            return Err("ME list has a non-UTF-8 name".into());
+        }
+        let char_boundary = |at: usize| names.get(at).map_or(at == names.len(), |b| (*b as i8) >= -0x40);
         let mut previous = 0;
         for end in raw[name_ends_at..names_at].chunks_exact(4) {
             let end = u32::from_le_bytes(end.try_into().expect("4 bytes")) as usize;
-            if end < previous || !names.is_char_boundary(end) {
+            if end < previous || !char_boundary(end) {
                 return Err("ME list has a bad name table".into());
             }
             previous = end;
