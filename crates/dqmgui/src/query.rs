@@ -1,5 +1,9 @@
 //! The catalog queries: samples, datasets, latest_runs, lumis and the legacy samples list (§6.1, 6.4–6.6, 6.13).
 
+use std::fmt::Write;
+
+use rootfile::json::write_string;
+
 use crate::pyjson::J;
 use crate::schema::SampleId;
 
@@ -47,13 +51,22 @@ pub fn filter<'a>(all: &'a [SampleId], run: &str, dataset: &str, lumi: LumiFilte
     hits
 }
 
-/// `{"data": [{"run", "lumi", "dataset"}]}`.
+/// `{"data": [{"run", "lumi", "dataset"}]}`, written as text directly: the most requested catalog route, and
+/// a value tree of every sample cost more than the filtering.
 pub fn samples(all: &[SampleId], run: &str, dataset: &str, lumi: LumiFilter) -> J {
-    let data = filter(all, run, dataset, lumi)
-        .into_iter()
-        .map(|s| J::Obj(vec![("run", J::Int(s.run as i64)), ("lumi", J::Int(s.lumi as i64)), ("dataset", J::str(&s.dataset))]))
-        .collect();
-    J::Obj(vec![("data", J::Arr(data))])
+    let hits = filter(all, run, dataset, lumi);
+    let mut out = String::with_capacity(16 + hits.len() * 96);
+    out.push_str(r#"{"data": ["#);
+    for (i, s) in hits.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, r#"{{"run": {}, "lumi": {}, "dataset": "#, s.run, s.lumi);
+        write_string(&mut out, &s.dataset);
+        out.push('}');
+    }
+    out.push_str("]}");
+    J::Raw(out)
 }
 
 /// Legacy `/data/json/samples`: one `offline_data` group with string runs (`"R:L"` when lumi ≠ 0).
@@ -139,5 +152,11 @@ mod tests {
         let legacy = legacy_samples(&all, "123456", 2, "").dump();
         assert_eq!(legacy, r#"{"samples": [{"type": "offline_data", "items": [{"run": "123456:2", "dataset": "/ZeroBias/A/DQMIOTREE"}]}]}"#);
         assert_eq!(legacy_samples(&all, "1", 0, "nothing").dump(), r#"{"samples": [{"type": "offline_data", "items": []}]}"#);
+        let tree: Vec<J> = filter(&all, "", "", LumiFilter::PerLumi)
+            .into_iter()
+            .map(|s| J::Obj(vec![("run", J::Int(s.run as i64)), ("lumi", J::Int(s.lumi as i64)), ("dataset", J::str(&s.dataset))]))
+            .collect();
+        assert_eq!(samples(&all, "", "", LumiFilter::PerLumi).dump(), J::Obj(vec![("data", J::Arr(tree))]).dump());
+        assert_eq!(samples(&all, "", "nothing", LumiFilter::PerLumi).dump(), r#"{"data": []}"#);
     }
 }
