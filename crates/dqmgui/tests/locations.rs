@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use dqm_formats::{api_json, DqmFile, Location};
 use dqmgui::{objects, schema};
+use kv_api::KvStore;
 use rootfile::FileSource;
 
 #[test]
@@ -35,4 +36,27 @@ fn stored_locations_decode_like_the_opened_file() {
         }
     }
     assert!(direct > 10 && spans > 10, "{direct} keys and {spans} basket spans checked");
+}
+
+#[test]
+fn lists_with_tree_locations_still_decode() {
+    let store = setup(&all_fixtures());
+    let svc = service(&store);
+    let id = schema::SampleId::new(&format!("/{TREE}"), 123456, 0);
+    let (record, stored) = objects::sample(&store, &id).unwrap().unwrap();
+    let file = DqmFile::open(FileSource::open(svc.data.resolve(&record.file).unwrap()).unwrap(), record.file.clone()).unwrap();
+    let listed = file.list(id.run, id.lumi).unwrap().mes;
+    let paths: Vec<String> = listed.iter().map(|m| m.path_string()).collect();
+    let new: Vec<String> = paths.iter().map(|p| json(&store, &svc, &id, p)).collect();
+    // What registrations wrote before basket spans: the listing's `Tree` locations.
+    store.set(&record.melist, &dqmgui::melist::MeList::from_mes(&listed).encode()).unwrap();
+    let (_, old_list) = objects::sample(&store, &id).unwrap().unwrap();
+    assert_ne!(old_list, stored);
+    let old: Vec<String> = paths.iter().map(|p| json(&store, &svc, &id, p)).collect();
+    assert_eq!(old, new);
+}
+
+fn json(store: &kv_api::MemoryStore, svc: &dqmgui::Service, id: &schema::SampleId, path: &str) -> String {
+    let loaded = objects::load(store, &svc.data, id, path).unwrap().unwrap();
+    api_json(&loaded.decoded, loaded.efficiency)
 }
