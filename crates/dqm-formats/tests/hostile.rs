@@ -85,3 +85,56 @@ fn garbage_is_an_error() {
     let file = DqmFile::open(std::fs::read(common::dqm(common::PB)).unwrap(), "pb").unwrap();
     assert_eq!(file.format(), Format::Protobuf);
 }
+
+/// The MEs of a fixture with their locations as a registration stores them (DQMIO pinned to basket spans).
+fn stored_mes(bytes: &[u8]) -> Vec<dqm_formats::Me> {
+    let file = DqmFile::open(bytes, "fixture").unwrap();
+    let mut mes = file.list_all(1).unwrap().mes;
+    if let DqmFile::Dqmio(dqmio) = &file {
+        dqmio.locate(&mut mes);
+    }
+    mes
+}
+
+#[test]
+fn direct_reads_of_corrupted_files_and_wrong_locations_are_errors() {
+    use dqm_formats::{decode_direct, Location};
+    for name in [common::LEGACY_123456, common::DQMIO] {
+        let bytes = std::fs::read(common::dqm(name)).unwrap();
+        let mes = stored_mes(&bytes);
+        assert!(
+            mes.iter()
+                .any(|m| decode_direct(&bytes, name, m).is_some_and(|d| d.is_ok())),
+            "{name}"
+        );
+        for at in offsets(bytes.len(), 40) {
+            let mut bad = bytes.clone();
+            let end = (at + 4).min(bad.len());
+            bad[at..end].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff][..end - at]);
+            for me in &mes {
+                let _ = decode_direct(&bad, name, me);
+            }
+        }
+        for me in mes.iter().filter(|m| m.value.is_none()) {
+            let mut wrong = me.clone();
+            match &mut wrong.location {
+                Location::Key { nbytes, .. } => *nbytes += 1,
+                Location::Basket { span, .. } => span.len = u32::MAX,
+                _ => continue,
+            }
+            assert!(
+                decode_direct(&bytes, name, &wrong).unwrap().is_err(),
+                "{name}: {:?}",
+                wrong.location
+            );
+            if let Location::Basket { span, .. } = &mut wrong.location {
+                span.len = 4;
+                span.offset = 0;
+                assert!(
+                    decode_direct(&bytes, name, &wrong).unwrap().is_err(),
+                    "inside the key header"
+                );
+            }
+        }
+    }
+}
