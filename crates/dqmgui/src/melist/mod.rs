@@ -2,7 +2,7 @@
 //!
 //! Every archive and json request reads its sample's list, mostly for one folder or one ME, so reading a list
 //! must not decode every ME: the list is kept as its encoding, a name is found by binary search through an end
-//! offset table, and an ME's info ([`info`]) is decoded only when asked for.
+//! offset table, and an ME's [`Info`] is decoded only when asked for.
 //!
 //! A list whose encoding is at most [`RAW_LIMIT`] bytes is stored as is: inflating costs more than the bytes it
 //! saves. Larger lists are zlib streams (which never start with the magic, so a reader tells them apart by their
@@ -10,8 +10,8 @@
 //!
 //! Layout before compression (version 2; the counts and tables are u32 little-endian):
 //! `b"DQML" 2 count names_len` · `count × name end` (offset in the names) · names bytes ·
-//! `count × info end` (offset in the infos) · infos, one [`Info`] record per name ([`info`] has its encoding).
-//! Version 1 lists, stored before, are read too ([`v1`]).
+//! `count × info end` (offset in the infos) · infos, one [`Info`] record per name (`melist/info.rs` has its encoding).
+//! Version 1 lists, stored before, are read too (`melist/v1.rs`).
 
 mod info;
 mod v1;
