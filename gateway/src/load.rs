@@ -48,6 +48,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
     resolver.check_required().map_err(|e| anyhow!("{e}"))?;
     let resolver = Arc::new(resolver);
 
+    let client_tls = Arc::new(host::client_tls::ClientTls::load(&runtime_config.client_tls)?);
     let (stores, local_stores) = open_stores(&runtime_config, state_dir.as_deref(), options.read_only)?;
     let local_stores = Arc::new(local_stores);
     // Without a state dir (as for Spin's remote apps) files and the compile cache go to a temporary dir.
@@ -102,6 +103,7 @@ pub fn load(options: &UpOptions) -> Result<Gateway> {
             environment: component.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             files_dir,
             outbound: Arc::new(outbound),
+            client_tls: client_tls.clone(),
             chaining: chaining.clone(),
         };
         components.insert(component.id.clone(), Prepared { pre, config: Arc::new(config) });

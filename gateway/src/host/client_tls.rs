@@ -6,8 +6,8 @@
 //! Matching follows Spin: the first entry listing the component and the request's host wins; a host entry
 //! without a port matches every port (with `host:port`, only that port). Roots: `ca_roots_file`'s PEM
 //! certificates, plus the webpki roots when `ca_use_webpki_roots` (default: true unless `ca_roots_file` is
-//! given). The certificates and key are read once, on first use; a file that cannot be read or parsed makes
-//! every request that entry matches fail (logged), never falls back to sending without the certificate.
+//! given). The certificates and key are read once, at startup; a file that cannot be read or parsed stops
+//! the gateway, so no request ever goes out without the certificate it should carry.
 //!
 //! The same rustls/tokio-rustls/webpki-roots that wasmtime-wasi-http links, with the ring provider.
 
@@ -15,7 +15,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -34,48 +34,7 @@ type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
 /// The `[[client_tls]]` entries with their built rustls configurations.
 pub struct ClientTls {
-    entries: Vec<(ClientTlsConfig, Result<Arc<rustls::ClientConfig>, String>)>,
-}
-
-static INSTALLED: OnceLock<ClientTls> = OnceLock::new();
-
-/// Sets the entries at startup (from the runtime config `gateway up` loaded). Without this call,
-/// [`global`] reads them from the `--runtime-config-file` of the process's own command line on first use.
-/// Meant for `load.rs` (it also checks the files at startup); unused until that one-line call is added.
-#[allow(dead_code)]
-pub fn install(configs: &[ClientTlsConfig]) -> Result<()> {
-    let tls = ClientTls::load(configs);
-    if let Some((config, Err(e))) = tls.entries.iter().find(|(_, c)| c.is_err()) {
-        return Err(anyhow!("[[client_tls]] for {:?}: {e}", config.hosts));
-    }
-    INSTALLED.set(tls).map_err(|_| anyhow!("client TLS is already configured"))
-}
-
-/// The process's client TLS entries.
-pub fn global() -> &'static ClientTls {
-    INSTALLED.get_or_init(|| {
-        let configs = from_command_line().unwrap_or_else(|e| {
-            eprintln!("Error: client TLS: {e:#}; no [[client_tls]] entry is used");
-            Vec::new()
-        });
-        let tls = ClientTls::load(&configs);
-        for (config, built) in &tls.entries {
-            if let Err(e) = built {
-                eprintln!("Error: [[client_tls]] for {:?}: {e}; requests it matches will fail", config.hosts);
-            }
-        }
-        tls
-    })
-}
-
-/// The `[[client_tls]]` entries of the runtime config named on this process's `gateway up` command line
-/// (or `RUNTIME_CONFIG_FILE`); none without one.
-fn from_command_line() -> Result<Vec<ClientTlsConfig>> {
-    let args: Vec<String> = std::env::args().skip(2).collect();
-    let options = crate::cli::parse_up(&args, |key| std::env::var(key).ok())?;
-    let Some(path) = options.runtime_config_file else { return Ok(Vec::new()) };
-    let config = spin_app::RuntimeConfig::load(&path).map_err(|e| anyhow!("{e}"))?;
-    Ok(config.client_tls)
+    entries: Vec<(ClientTlsConfig, Arc<rustls::ClientConfig>)>,
 }
 
 fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
@@ -119,24 +78,26 @@ fn client_config(config: &ClientTlsConfig) -> Result<rustls::ClientConfig> {
 }
 
 impl ClientTls {
-    pub fn load(configs: &[ClientTlsConfig]) -> ClientTls {
-        let entries = configs
-            .iter()
-            .map(|c| (c.clone(), client_config(c).map(Arc::new).map_err(|e| format!("{e:#}"))))
-            .collect();
-        ClientTls { entries }
+    /// Builds every entry at startup: a certificate or key that cannot be read fails `gateway up`, as it
+    /// fails `spin up`, instead of the first request it matches.
+    pub fn load(configs: &[ClientTlsConfig]) -> Result<ClientTls> {
+        let mut entries = Vec::with_capacity(configs.len());
+        for config in configs {
+            let built = client_config(config).with_context(|| format!("[[client_tls]] for {:?}", config.hosts))?;
+            entries.push((config.clone(), Arc::new(built)));
+        }
+        Ok(ClientTls { entries })
     }
 
-    /// The configuration for `component` sending to `uri`: `None` when no entry matches (or for plain
-    /// HTTP), `Some(Err)` when the matching entry could not be built.
-    pub fn config_for(&self, component: &str, uri: &http::Uri) -> Option<Result<Arc<rustls::ClientConfig>, ()>> {
+    /// The configuration for `component` sending to `uri`: `None` when no entry matches (or for plain HTTP).
+    pub fn config_for(&self, component: &str, uri: &http::Uri) -> Option<Arc<rustls::ClientConfig>> {
         if self.entries.is_empty() || uri.scheme_str().is_some_and(|s| !s.eq_ignore_ascii_case("https")) {
             return None;
         }
         let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
         let port = uri.port_u16().unwrap_or(443);
         let (_, built) = self.entries.iter().find(|(c, _)| c.matches(component, host, port))?;
-        Some(built.clone().map_err(|_| ()))
+        Some(built.clone())
     }
 }
 
@@ -249,28 +210,25 @@ mod tests {
 
     #[test]
     fn only_matching_https_requests_get_a_config() {
-        let tls = ClientTls::load(&[entry("dqmsquare", &["fff.example.org"]), entry("dqmsquare", &["other:9215"])]);
+        let tls = ClientTls::load(&[entry("dqmsquare", &["fff.example.org"]), entry("dqmsquare", &["other:9215"])]).unwrap();
         let uri = |u: &str| u.parse::<http::Uri>().unwrap();
-        assert!(matches!(tls.config_for("dqmsquare", &uri("https://fff.example.org/cr/exe")), Some(Ok(_))));
-        assert!(matches!(tls.config_for("dqmsquare", &uri("https://FFF.example.org:8443/x")), Some(Ok(_))));
+        assert!(matches!(tls.config_for("dqmsquare", &uri("https://fff.example.org/cr/exe")), Some(_)));
+        assert!(matches!(tls.config_for("dqmsquare", &uri("https://FFF.example.org:8443/x")), Some(_)));
         assert!(tls.config_for("dqmsquare", &uri("http://fff.example.org/x")).is_none(), "plain HTTP");
         assert!(tls.config_for("stats2", &uri("https://fff.example.org/x")).is_none(), "another component");
         assert!(tls.config_for("dqmsquare", &uri("https://evil.example.org/x")).is_none());
-        assert!(matches!(tls.config_for("dqmsquare", &uri("https://other:9215/x")), Some(Ok(_))));
+        assert!(matches!(tls.config_for("dqmsquare", &uri("https://other:9215/x")), Some(_)));
         assert!(tls.config_for("dqmsquare", &uri("https://other/x")).is_none(), "port 443 is not 9215");
     }
 
     #[test]
-    fn unreadable_files_fail_closed() {
+    fn unreadable_files_stop_startup() {
         let mut broken = entry("dqmsquare", &["fff.example.org"]);
         broken.client_cert = Some(ClientCertFiles {
             cert_chain: "/nonexistent/robotcert.pem".into(),
             private_key: "/nonexistent/robotkey.pem".into(),
         });
-        let tls = ClientTls::load(&[broken.clone()]);
-        let uri: http::Uri = "https://fff.example.org/".parse().unwrap();
-        assert!(matches!(tls.config_for("dqmsquare", &uri), Some(Err(()))));
-        let Err(e) = client_config(&broken) else { panic!("must fail") };
+        let Err(e) = ClientTls::load(&[broken]) else { panic!("an unreadable certificate must stop startup") };
         assert!(format!("{e:#}").contains("/nonexistent/robotcert.pem"), "{e:#}");
         let mut no_roots = entry("dqmsquare", &["h"]);
         no_roots.ca_roots_file = Some("/nonexistent/ca.pem".into());

@@ -1,5 +1,6 @@
 //! Per-request host state: WASI, wasi-http, the Spin interfaces, and the limits of one instance.
 
+pub mod client_tls;
 pub mod key_value;
 pub mod outbound;
 pub mod redis;
@@ -32,6 +33,8 @@ pub struct ComponentConfig {
     /// The copied `files`, preopened read-only at `/`.
     pub files_dir: Option<PathBuf>,
     pub outbound: Arc<spin_app::outbound::AllowedHosts>,
+    /// The runtime config's `[[client_tls]]` entries (shared by all components; matched per request).
+    pub client_tls: Arc<client_tls::ClientTls>,
     pub chaining: Arc<crate::chaining::Chaining>,
 }
 

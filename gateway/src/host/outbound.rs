@@ -1,11 +1,7 @@
 //! Outgoing wasi-http: only to the component's `allowed_outbound_hosts`, denied with `HTTP-request-denied`;
 //! `*.spin.internal` and `self.alt` go to [`crate::chaining`]; HTTPS to a host of a matching
-//! `[[client_tls]]` entry goes through [`client_tls`] (its roots and client certificate), everything else
+//! `[[client_tls]]` entry goes through [`super::client_tls`] (its roots and client certificate), everything else
 //! through wasmtime-wasi-http's default sender.
-
-// Declared here rather than in `host/mod.rs`: the outbound path is its only user.
-#[path = "client_tls.rs"]
-pub mod client_tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -64,17 +60,8 @@ impl WasiHttpHooks for OutboundHooks {
             return Box::new(async { Err(Error::DestinationUnavailable) });
         }
         if !to_self {
-            match client_tls::global().config_for(&self.component.id, request.uri()) {
-                Some(Ok(config)) => return Box::new(client_tls::send(request, options, config)),
-                Some(Err(())) => {
-                    eprintln!(
-                        "component {}: the [[client_tls]] entry for '{}' could not be loaded; request refused",
-                        self.component.id,
-                        request.uri().authority().map_or("", |a| a.as_str())
-                    );
-                    return Box::new(async { Err(Error::TlsCertificateError) });
-                }
-                None => {}
+            if let Some(config) = self.component.client_tls.config_for(&self.component.id, request.uri()) {
+                return Box::new(super::client_tls::send(request, options, config));
             }
         }
         Box::new(async move {
