@@ -4,6 +4,7 @@
 mod text;
 
 use std::fmt::Write;
+use std::ops::Range;
 
 use crate::buffer::TObject;
 use crate::models::{Axis, BinArray, Histogram, List, Named, Object};
@@ -26,7 +27,13 @@ struct JsonWriter {
     has_element: Vec<bool>,
     /// A key was just written: its value takes no separator.
     after_key: bool,
+    /// The last few non-whole floats written, as `((bits, digits), where in out)`: a histogram repeats its axes'
+    /// attributes (label offset and size, tick length, title size) three times, and rounding is the slow path.
+    recent: Vec<((u64, usize), Range<usize>)>,
 }
+
+/// How many rounded floats [`JsonWriter`] remembers.
+const RECENT_FLOATS: usize = 8;
 
 impl JsonWriter {
     fn separator(&mut self) {
@@ -84,7 +91,22 @@ impl JsonWriter {
     /// A rounded float; whole ones (most bin contents) are written without the format-and-parse.
     fn rounded(&mut self, v: f64, digits_after_point: usize, int_limit: f64) {
         self.separator();
+        if !v.is_finite() || (v.fract() == 0.0 && v.abs() < int_limit) {
+            write_rounded(&mut self.out, v, digits_after_point, int_limit);
+            return;
+        }
+        let key = (v.to_bits(), digits_after_point);
+        if let Some((_, earlier)) = self.recent.iter().find(|(k, _)| *k == key) {
+            let earlier = earlier.clone();
+            self.out.extend_from_within(earlier);
+            return;
+        }
+        let start = self.out.len();
         write_rounded(&mut self.out, v, digits_after_point, int_limit);
+        if self.recent.len() == RECENT_FLOATS {
+            self.recent.remove(0);
+        }
+        self.recent.push((key, start..self.out.len()));
     }
 
     fn f32(&mut self, key: &str, v: f32) {
