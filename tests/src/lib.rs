@@ -5,6 +5,7 @@ pub mod apps;
 pub mod dqmgui;
 pub mod dqmsquare;
 pub mod http;
+pub mod pki;
 pub mod stats2;
 
 use std::io::Read;

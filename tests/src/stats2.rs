@@ -1,10 +1,10 @@
-//! Stats2 end to end: a fake cmsweb served over HTTP or HTTPS (client certificate required, CA and
-//! certificates generated at test time with rcgen) that answers through `stats2::fake::FakeCmsweb`,
+//! Stats2 end to end: a fake cmsweb served over HTTP or HTTPS (client certificate required, from
+//! [`crate::pki`]) that answers through `stats2::fake::FakeCmsweb`,
 //! the `scraper-host stats2` runner, and the Stats2 test app for the gateway.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -12,6 +12,7 @@ use std::time::Duration;
 use stats2::fake::{kind_of, CallKind, FakeCmsweb};
 use stats2::upstream::{Call, Upstream, UpstreamError};
 
+use crate::pki::TestPki;
 use crate::TestApp;
 
 pub const ADMIN_TOKEN: &str = "stats2-test-token";
@@ -26,28 +27,11 @@ struct Gate {
     held: usize,
 }
 
-/// TLS material written to a temp dir: the CA, and a client certificate it signed.
-pub struct TlsFiles {
-    pub dir: tempfile::TempDir,
-}
-
-impl TlsFiles {
-    pub fn ca(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
-    }
-    pub fn client_cert(&self) -> PathBuf {
-        self.dir.path().join("client.pem")
-    }
-    pub fn client_key(&self) -> PathBuf {
-        self.dir.path().join("client.key")
-    }
-}
-
 /// A fake cmsweb on a local port; it runs until the test process ends.
 pub struct FakeServer {
     pub fake: Arc<FakeCmsweb>,
     pub addr: SocketAddr,
-    pub tls: Option<TlsFiles>,
+    pub tls: Option<TestPki>,
     gate: Arc<(Mutex<Gate>, Condvar)>,
     /// Requests that `Call::parse` did not recognise.
     pub unknown: Arc<Mutex<Vec<String>>>,
@@ -60,18 +44,14 @@ impl FakeServer {
 
     /// HTTPS for `localhost`, requiring a client certificate signed by the generated CA.
     pub fn https(fake: FakeCmsweb) -> FakeServer {
-        let (files, config) = tls_setup();
-        Self::start(fake, Some((files, Arc::new(config))))
+        Self::start(fake, Some(TestPki::new("pdmvserv")))
     }
 
-    fn start(fake: FakeCmsweb, tls: Option<(TlsFiles, Arc<rustls::ServerConfig>)>) -> FakeServer {
+    fn start(fake: FakeCmsweb, tls: Option<TestPki>) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake cmsweb");
         let addr = listener.local_addr().expect("addr");
-        let (files, config) = match tls {
-            Some((files, config)) => (Some(files), Some(config)),
-            None => (None, None),
-        };
-        let server = FakeServer { fake: Arc::new(fake), addr, tls: files, gate: Arc::default(), unknown: Arc::default() };
+        let config = tls.as_ref().map(|pki| pki.server_config.clone());
+        let server = FakeServer { fake: Arc::new(fake), addr, tls, gate: Arc::default(), unknown: Arc::default() };
         let (fake, gate, unknown) = (server.fake.clone(), server.gate.clone(), server.unknown.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -228,41 +208,6 @@ fn write_response(stream: &mut impl Write, status: u16, body: &[u8]) -> std::io:
     message.extend_from_slice(body);
     stream.write_all(&message)?;
     stream.flush()
-}
-
-/// A CA, a `localhost` server certificate and a client certificate, all written as PEM files.
-fn tls_setup() -> (TlsFiles, rustls::ServerConfig) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
-
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "dqm-spin test CA");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
-    let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    client_params.distinguished_name.push(DnType::CommonName, "pdmvserv");
-    let client_key = KeyPair::generate().unwrap();
-    let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
-
-    let files = TlsFiles { dir: tempfile::tempdir().unwrap() };
-    std::fs::write(files.ca(), ca.pem()).unwrap();
-    std::fs::write(files.client_cert(), client.pem()).unwrap();
-    std::fs::write(files.client_key(), client_key.serialize_pem()).unwrap();
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![CertificateDer::from(server.der().to_vec())], PrivatePkcs8KeyDer::from(server_key.serialize_der()).into())
-        .unwrap();
-    (files, config)
 }
 
 pub use crate::scraper_host_bin;
