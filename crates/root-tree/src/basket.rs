@@ -48,9 +48,10 @@ impl SpanEntry {
         }
         let key_len = record.key.key_len as usize;
         let offset = span.offset as usize;
+        // Checked: on 32-bit targets (wasm) `start + len` can wrap.
         let range = offset
             .checked_sub(key_len)
-            .map(|start| start..start + span.len as usize)
+            .and_then(|start| Some(start..start.checked_add(span.len as usize)?))
             .filter(|r| r.end <= record.payload.len())
             .ok_or_else(|| {
                 Error::new(format!(

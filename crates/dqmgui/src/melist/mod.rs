@@ -108,7 +108,9 @@ impl MeList {
     /// The info of ME `i`, decoded now (an error if the stored list is corrupt there).
     pub fn info(&self, i: usize) -> Result<Info, String> {
         let span = self.span(self.info_ends_at, i);
-        let bytes = (span.start <= span.end).then(|| self.raw.get(self.infos_at + span.start..self.infos_at + span.end)).flatten();
+        // Checked: only the last info end was checked at parse, and on 32-bit targets (wasm) the sums can wrap.
+        let (start, end) = (self.infos_at.checked_add(span.start), self.infos_at.checked_add(span.end));
+        let bytes = start.zip(end).filter(|(start, end)| start <= end).and_then(|(start, end)| self.raw.get(start..end));
         let mut cur = Cursor { bytes: bytes.ok_or("ME list has an info outside its table")?, at: 0 };
         let info = Info::decode(&mut cur)?;
         if cur.at != cur.bytes.len() {
