@@ -3,7 +3,8 @@
 #  - the gateway itself: a trivial component, and one KV get on SQLite (tests/apps/gateway);
 #  - the DQM GUI (tests/apps/dqmgui over the repo's data/ and layouts/, the five fixtures registered):
 #    host, samples, archive of a 5-ME folder, json of a TH1F, each at 1 and 16 connections;
-#  - register timings: register + first archive of the 21-ME legacy fixture, and register of root_10k.root.
+#  - register timings: register + first archive of the 21-ME legacy fixture, and register of root_10k.root;
+#  - archive and json over a registered 10,000-ME sample (root_10k.root).
 # Needs: cargo build --release -p gateway
 #        cargo build --release --target wasm32-wasip2 -p test-echo -p test-kv -p dqmgui-register -p dqmgui-samples \
 #          -p dqmgui-archive -p dqmgui-layouts -p dqmgui-json -p dqmgui-legacy -p dqmgui-render
@@ -96,6 +97,11 @@ for i in $(seq 1 5); do
   [[ "$code" == 201 ]] || { echo "register of root_10k.root answered $code" >&2; exit 1; }
   big+=("$(awk -v a="$t" 'BEGIN { print a * 1000 }')")
 done
+
+# The same routes over one of the 10,000-ME samples just registered.
+bench "archive top level, 10k-ME sample" "$base/api/v1/archive/1/Bench/Big1/DQMIO/"
+bench "archive one folder, 10k-ME sample" "$base/api/v1/archive/1/Bench/Big1/DQMIO/Subsys0/Folder0"
+bench "json TH1F, 10k-ME sample" "$base/api/v1/json/1/Bench/Big1/DQMIO/Subsys0/Folder0/h0"
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), ${seconds}s per wrk run"
 printf '%-34s %10s %8s %10s %8s %8s\n' "route" "c1 req/s" "c1 p50" "c16 req/s" "c16 p50" "c16 p99"
