@@ -3,16 +3,16 @@
 //! Errors keep the original's texts and are `text/plain` (§6 Decision); JSON answers are
 //! `application/json` with the original's `json.dumps` bytes.
 
-use dqmsquare_sanitize::{censor_host, html_escape, short_client, Sanitizer};
+use dqmsquare_sanitize::{censor_host, html_escape, Sanitizer};
 use kv_api::{KvError, KvStore};
 use serde_json::{json, Value};
 use web_kit::{kv_failure, Reply, Request};
 
-use crate::model::RunRow;
 use crate::pages;
-use crate::pyjson::{self, write_list, Dump, ObjectWriter};
+use crate::pyjson::{self, write_escaped, write_list, write_str, Dump, ObjectWriter};
+use crate::rowindex::RowRef;
 use crate::store::Tables;
-use crate::time::{us_to_seconds, zurich_iso};
+use crate::time::{us_to_seconds, write_zurich_iso};
 use crate::Db;
 
 /// `SERVER_URL_PREFIX`.
@@ -67,6 +67,57 @@ fn parse_int(text: Option<&str>) -> Option<i64> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
 }
 
+/// [`dqmsquare_sanitize::short_client`] as a slice of the tag, without a copy.
+fn short_client_of(tag: &str) -> &str {
+    const SUFFIX: &str = "_dqm_sourceclient-live";
+    if tag.is_ascii() && tag.ends_with(SUFFIX) {
+        return tag.get(..tag.len() - SUFFIX.len()).unwrap_or(tag);
+    }
+    if !tag.contains(SUFFIX) {
+        return tag;
+    }
+    let keep = if tag.is_ascii() {
+        tag.len() - SUFFIX.len()
+    } else {
+        let chars = tag.chars().count().saturating_sub(SUFFIX.len());
+        tag.char_indices()
+            .nth(chars)
+            .map_or(tag.len(), |(at, _)| at)
+    };
+    tag.get(..keep).unwrap_or(tag)
+}
+
+/// [`censor_host`] of a host field, written as a JSON string (or `null`) without building the censored name.
+fn write_host(host: Option<&str>, out: &mut String) {
+    let Some(name) = host else {
+        out.push_str("null");
+        return;
+    };
+    let name = name.strip_suffix(".cms").unwrap_or(name);
+    out.push('"');
+    if name.is_empty() {
+    } else if name.starts_with("dqm") {
+        let mut parts = name.split('-');
+        write_escaped(parts.next().unwrap_or_default(), out);
+        out.push('-');
+        if let Some(second) = parts.next() {
+            write_escaped(second, out);
+            out.push('-');
+        }
+        out.push_str("..");
+    } else {
+        match (name.split_once('-'), name.rsplit_once('-')) {
+            (Some((first, _)), Some((_, last))) => {
+                write_escaped(first, out);
+                out.push_str("..");
+                write_escaped(last, out);
+            }
+            _ => out.push_str(".."),
+        }
+    }
+    out.push('"');
+}
+
 impl Mirror<'_> {
     pub fn handle(&self, request: &Request) -> Reply {
         let route = route(&request.path);
@@ -80,9 +131,10 @@ impl Mirror<'_> {
             Route::Static(name) => {
                 pages::static_file(name).unwrap_or_else(|| text_error(404, "not found"))
             }
-            Route::ControlRoom => {
-                Reply::error(404, "the control room is disabled: no cr_secret is configured")
-            }
+            Route::ControlRoom => Reply::error(
+                404,
+                "the control room is disabled: no cr_secret is configured",
+            ),
             Route::Api => self.api(request),
             Route::NotFound => text_error(404, "not found"),
         }
@@ -162,7 +214,8 @@ impl Mirror<'_> {
 
     /// `[[prev, next], [global, clients]]`, written row by row (the mirror's hottest route).
     pub fn get_run(&self, db: Db, run: i64) -> Result<Reply, KvError> {
-        let ((prev, next), rows) = Tables::new(self.kv, db).run_with_neighbours(run)?;
+        let ((prev, next), index) = Tables::new(self.kv, db).run_with_neighbours(run)?;
+        let rows = index.rows()?;
         let mut out = String::with_capacity(64 + rows.len() * 200);
         out.push_str("[[");
         prev.dump(&mut out);
@@ -185,23 +238,29 @@ impl Mirror<'_> {
     }
 
     /// `[timestamp_ms, seconds_since_update, host, exit_code, client, cmssw_lumi, vmrss, events_total, id, events_rate]`.
-    fn write_client_entry(&self, row: &RunRow, out: &mut String) {
+    fn write_client_entry(&self, row: &RowRef, out: &mut String) {
         let seconds = row.timestamp_us.map(us_to_seconds);
-        write_list(
-            &[
-                &seconds.map(|s| s * 1000.0),
-                &seconds.map(|s| self.now_s - s),
-                &row.hostname.as_deref().map(censor_host),
-                &row.exit_code,
-                &row.client.as_deref().map(short_client),
-                &row.cmssw_lumi,
-                &row.vmrss,
-                &row.events_total,
-                &row.served_id,
-                &row.events_rate,
-            ],
-            out,
-        );
+        out.push('[');
+        seconds.map(|s| s * 1000.0).dump(out);
+        out.push_str(", ");
+        seconds.map(|s| self.now_s - s).dump(out);
+        out.push_str(", ");
+        write_host(row.hostname, out);
+        out.push_str(", ");
+        row.exit_code.dump(out);
+        out.push_str(", ");
+        row.client.map(short_client_of).dump(out);
+        out.push_str(", ");
+        row.cmssw_lumi.dump(out);
+        out.push_str(", ");
+        row.vmrss.dump(out);
+        out.push_str(", ");
+        row.events_total.dump(out);
+        out.push_str(", ");
+        row.served_id.dump(out);
+        out.push_str(", ");
+        row.events_rate.dump(out);
+        out.push(']');
     }
 
     fn get_graph(&self, db: Db, run: i64) -> Result<Reply, KvError> {
@@ -222,6 +281,7 @@ impl Mirror<'_> {
 
     /// `{"<run>": {"run_data": [cmssw_run, runkey, cmssw_version], "clients": {"<client>": [[…], …]}}}`,
     /// runs ascending, clients in row order (`client, id`), `run_data` from each run's last row.
+    /// Rows are read in place from the stored indexes and written straight into the answer.
     fn get_runs(
         &self,
         db: Db,
@@ -230,16 +290,21 @@ impl Mirror<'_> {
         bad_only: bool,
         ls_only: bool,
     ) -> Result<Reply, KvError> {
-        let mut out = String::new();
+        let indexes = Tables::new(self.kv, db).runs_in_range(from, to)?;
+        let mut out = String::with_capacity(1024);
         let mut runs = ObjectWriter::new(&mut out);
-        for (run, rows) in Tables::new(self.kv, db).runs_in_range(from, to)? {
-            let rows: Vec<RunRow> = rows
-                .into_iter()
-                .filter(|r| !bad_only || r.exit_code != Some(0))
-                .filter(|r| !ls_only || r.cmssw_lumi.is_some_and(|ls| ls > 0))
-                .collect();
+        let mut rows = Vec::new();
+        for (run, index) in &indexes {
+            rows.clear();
+            rows.extend(
+                index
+                    .rows()?
+                    .into_iter()
+                    .filter(|r| !bad_only || r.exit_code != Some(0))
+                    .filter(|r| !ls_only || r.cmssw_lumi.is_some_and(|ls| ls > 0)),
+            );
             let Some(last) = rows.last() else { continue };
-            runs.key(&run.to_string());
+            runs.int_key(*run);
             let mut entry = ObjectWriter::new(runs.out());
             entry.key("run_data");
             write_list(
@@ -249,28 +314,33 @@ impl Mirror<'_> {
             entry.key("clients");
             let mut clients = ObjectWriter::new(entry.out());
             for same in rows.chunk_by(|a, b| a.client == b.client) {
-                let name = same[0]
-                    .client
-                    .as_deref()
-                    .map_or_else(|| "null".to_owned(), short_client);
-                clients.key(&name);
+                clients.key(same[0].client.map_or("null", short_client_of));
                 let out = clients.out();
                 out.push('[');
                 for (i, r) in same.iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_list(
-                        &[
-                            &r.hostname.as_deref().map(censor_host),
-                            &r.events_total,
-                            &r.cmssw_lumi,
-                            &r.fi_state,
-                            &r.exit_code,
-                            &r.timestamp_us.map(zurich_iso),
-                        ],
-                        out,
-                    );
+                    out.push('[');
+                    write_host(r.hostname, out);
+                    out.push_str(", ");
+                    r.events_total.dump(out);
+                    out.push_str(", ");
+                    r.cmssw_lumi.dump(out);
+                    out.push_str(", ");
+                    r.fi_state.dump(out);
+                    out.push_str(", ");
+                    r.exit_code.dump(out);
+                    out.push_str(", ");
+                    match r.timestamp_us {
+                        Some(us) => {
+                            out.push('"');
+                            write_zurich_iso(us, out);
+                            out.push('"');
+                        }
+                        None => out.push_str("null"),
+                    }
+                    out.push(']');
                 }
                 out.push(']');
             }
@@ -282,22 +352,28 @@ impl Mirror<'_> {
     }
 
     fn get_clients(&self, db: Db, from: i64, to: i64) -> Result<Reply, KvError> {
+        let indexes = Tables::new(self.kv, db).runs_in_range(from, to)?;
         let mut names = std::collections::BTreeSet::new();
-        for (_, rows) in Tables::new(self.kv, db).runs_in_range(from, to)? {
-            for row in rows {
+        for (_, index) in &indexes {
+            for row in index.rows()? {
                 if let Some(name) = row
                     .client
-                    .as_deref()
-                    .map(short_client)
-                    .filter(|n| !n.is_empty() && n != "__init__")
+                    .map(short_client_of)
+                    .filter(|n| !n.is_empty() && *n != "__init__")
                 {
                     names.insert(name);
                 }
             }
         }
-        Ok(json_reply(pyjson::dumps(&json!(names
-            .into_iter()
-            .collect::<Vec<_>>()))))
+        let mut out = String::from("[");
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_str(name, &mut out);
+        }
+        out.push(']');
+        Ok(json_reply(out))
     }
 
     fn get_logs(&self, db: Db, served_id: &str) -> Result<Reply, KvError> {
@@ -342,5 +418,62 @@ impl Mirror<'_> {
             Some(png) => Reply::png(png),
             None => text_error(404, format!("No canvas {n} for run {run}")),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dqmsquare_sanitize::short_client;
+
+    #[test]
+    fn written_hosts_and_clients_match_the_sanitiser() {
+        let hosts = [
+            "",
+            ".cms",
+            "dqm",
+            "dqm.cms",
+            "dqm-",
+            "dqm--",
+            "dqmfu-c2b01-45-01",
+            "dqmrubu-c2a06-03-01.cms",
+            "dqmx",
+            "fu-c2f11-11-01",
+            "fu-c2f11-11-01.cms",
+            "fu",
+            "fu-",
+            "-",
+            "--",
+            "a-b-c-d",
+            "abc",
+            "bu-\"q\\-é😀",
+            "dqm\u{1}-ü-x",
+            "x.cms.cms",
+            "dqm-a.cms-b",
+        ];
+        for host in hosts {
+            let mut written = String::new();
+            write_host(Some(host), &mut written);
+            let mut expected = String::new();
+            write_str(&censor_host(host), &mut expected);
+            assert_eq!(written, expected, "{host:?}");
+        }
+        let mut null = String::new();
+        write_host(None, &mut null);
+        assert_eq!(null, "null");
+        let tags = [
+            "",
+            "ecalgpu_dqm_sourceclient-live",
+            "_dqm_sourceclient-live",
+            "hlt_dqm_clientPB-live",
+            "x_dqm_sourceclient-live-more",
+            "é_dqm_sourceclient-liveé",
+            "ünï_dqm_sourceclient-live",
+            "😀_dqm_sourceclient-live",
+            "a_dqm_sourceclient-live_dqm_sourceclient-live",
+        ];
+        for tag in tags {
+            assert_eq!(short_client_of(tag), short_client(tag), "{tag:?}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! DQM² Mirror: the store layout, the fff_dqmtools grabber logic, the mirror API and its pages, over kv-api.
 //!
 //! The grabber (in scraper-host), the robber and the mirror component are thin adapters over this crate:
-//! - [`store`]: the logical `runs`, `graphs`, `meta`, `hostnames`, `hoststatuses` tables as key layouts;
+//! - [`store`]: the logical `runs`, `graphs`, `meta`, `hostnames`, `hoststatuses` tables as key layouts
+//!   ([`rowindex`]: the per-run index the hot routes read in place);
 //! - [`mapping`]: fff_dqmtools documents (and what the robber scrapes) onto those tables;
 //! - [`protocol`] and [`grabber`]: the sync protocol and the info and status loops over a [`grabber::SyncTransport`];
 //! - [`api`]: the mirror's routes (`/dqm/dqm-square/…`) as `Request → Reply`; [`pages`]: the runs and timeline pages;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod pages;
 pub mod protocol;
 pub mod pyjson;
+pub mod rowindex;
 pub mod seed;
 pub mod store;
 pub mod time;

@@ -42,7 +42,7 @@ pub fn write_value(value: &Value, out: &mut String) {
 /// exponents -4..16 (always with a fraction), else `1e+16` / `1e-05`.
 fn write_number(n: &serde_json::Number, out: &mut String) {
     match (n.as_i64(), n.as_u64(), n.as_f64()) {
-        (Some(i), _, _) if !n.is_f64() => out.push_str(&i.to_string()),
+        (Some(i), _, _) if !n.is_f64() => write_int(i, out),
         (_, Some(u), _) if !n.is_f64() => out.push_str(&u.to_string()),
         (_, _, Some(f)) => write_float(f, out),
         _ => out.push_str(&n.to_string()),
@@ -57,9 +57,28 @@ pub trait Dump {
 
 impl Dump for i64 {
     fn dump(&self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = write!(out, "{self}");
+        write_int(*self, out);
     }
+}
+
+/// An integer in decimal, through a stack buffer (no formatter machinery; the hot routes write many).
+pub fn write_int(value: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 impl Dump for f64 {
@@ -122,7 +141,11 @@ pub fn write_list(items: &[&dyn Dump], out: &mut String) {
 fn write_float(f: f64, out: &mut String) {
     use std::fmt::Write;
     let magnitude = f.abs();
-    if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
+    if magnitude < 1e15 && f == f.trunc() && f != 0.0 {
+        // A whole number (-1.0 is the rows' default): its digits are the integer's, no shortest search.
+        write_int(f as i64, out);
+        out.push_str(".0");
+    } else if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
         let start = out.len();
         let _ = write!(out, "{f}");
         if !out[start..].contains('.') {
@@ -173,25 +196,52 @@ fn python_float_repr(f: f64) -> String {
 /// A JSON string with every non-ASCII character as `\uXXXX` (Python's `ensure_ascii`).
 pub fn write_str(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+    write_escaped(s, out);
+    out.push('"');
+}
+
+/// The inside of a JSON string: runs of printable ASCII are copied whole, everything else is escaped.
+pub fn write_escaped(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
+    let (mut run, mut at) = (0, 0);
+    while at < bytes.len() {
+        let b = bytes[at];
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            at += 1;
+            continue;
+        }
+        // `at` is a character boundary: everything before it in the run is ASCII.
+        out.push_str(s.get(run..at).unwrap_or_default());
+        let Some(c) = s.get(at..).and_then(|rest| rest.chars().next()) else {
+            return;
+        };
+        escape_char(c, out);
+        at += c.len_utf8();
+        run = at;
+    }
+    out.push_str(s.get(run..).unwrap_or_default());
+}
+
+fn escape_char(c: char, out: &mut String) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{08}' => out.push_str("\\b"),
+        '\u{0c}' => out.push_str("\\f"),
+        c => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                out.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[usize::from((*unit >> shift) & 0xf)] as char);
                 }
             }
-            c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 /// Writes an object member by member, keeping insertion order.
@@ -214,6 +264,17 @@ impl<'a> ObjectWriter<'a> {
         self.first = false;
         write_str(key, self.out);
         self.out.push_str(": ");
+    }
+
+    /// An integer key (`"358791": `), written without an intermediate string.
+    pub fn int_key(&mut self, key: i64) {
+        if !self.first {
+            self.out.push_str(", ");
+        }
+        self.first = false;
+        self.out.push('"');
+        write_int(key, self.out);
+        self.out.push_str("\": ");
     }
 
     pub fn out(&mut self) -> &mut String {
@@ -239,6 +300,75 @@ mod tests {
         );
     }
 
+    /// `write_str` as it was, one character at a time.
+    fn write_str_by_char(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn strings_and_integers_match_the_plain_forms() {
+        let mut every_char: String = (0u32..0x800).filter_map(char::from_u32).collect();
+        every_char.push_str("😀\u{10ffff}\u{ffff}end");
+        for s in [
+            "",
+            "plain",
+            "\"",
+            "a\\b",
+            "é",
+            "x\u{7f}y\u{1}",
+            &every_char,
+            "dqm-source-state-run1-hostfu..01-pid000001",
+        ] {
+            let mut out = String::new();
+            write_str(s, &mut out);
+            assert_eq!(out, write_str_by_char(s), "{s:?}");
+        }
+        for n in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            358791,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut out = String::new();
+            n.dump(&mut out);
+            assert_eq!(out, n.to_string());
+            let mut key = String::new();
+            let mut obj = ObjectWriter::new(&mut key);
+            obj.int_key(n);
+            obj.out().push('1');
+            obj.int_key(n);
+            obj.out().push('2');
+            obj.finish();
+            assert_eq!(key, format!("{{\"{n}\": 1, \"{n}\": 2}}"));
+        }
+    }
+
     #[test]
     fn floats_at_the_edges_of_the_positional_range_match_python() {
         // Python: repr(x) for each x.
@@ -252,6 +382,10 @@ mod tests {
             (123456789.0, "123456789.0"),
             (0.1 + 0.2, "0.30000000000000004"),
             (-1663242342.45, "-1663242342.45"),
+            (-1.0, "-1.0"),
+            (999999999999999.0, "999999999999999.0"),
+            (1e15, "1000000000000000.0"),
+            (-4503599627370497.0, "-4503599627370497.0"),
             (1.5e300, "1.5e+300"),
         ];
         for (value, python) in cases {
@@ -259,6 +393,28 @@ mod tests {
             value.dump(&mut out);
             assert_eq!(out, python, "{value:e}");
             assert_eq!(dumps(&json!(value)), python, "{value:e}");
+        }
+        // Whole numbers take a shortcut; Display (what every float took before) must agree.
+        let mut whole = 1.0f64;
+        while whole < 1e17 {
+            for f in [
+                whole,
+                -whole,
+                whole + 1.0,
+                whole - 1.0,
+                (whole * 1.37).trunc(),
+            ] {
+                let mut out = String::new();
+                f.dump(&mut out);
+                let mut display = format!("{f}");
+                if !display.contains('.') && !display.contains('e') {
+                    display.push_str(".0");
+                }
+                if f.abs() < 1e16 {
+                    assert_eq!(out, display, "{f}");
+                }
+            }
+            whole *= 1.9;
         }
         let mut out = String::new();
         write_list(&[&f64::NAN, &Some(1i64), &None::<i64>, &"a"], &mut out);

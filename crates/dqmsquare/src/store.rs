@@ -5,7 +5,7 @@
 //! | Key | Value |
 //! |---|---|
 //! | `runs/row/<raw id>` | the full [`RunRow`], logs included (read by `get_logs`) |
-//! | `runs/by-run/<run>` | every row of that run without logs, in `client, id` order (read by `get_run`, `get_runs`) |
+//! | `runs/by-run/<run>` | every row of that run without logs, in `client, id` order (read by `get_run`, `get_runs`), in the [`crate::rowindex`] layout 2; layout 1 (a JSON list of rows, older builds) is still read |
 //! | `runs/run-list` | the sorted distinct run numbers (runs around a run, ranges, `get_info` fallback) |
 //! | `runs/served/<served id>` | the raw id behind a censored id |
 //! | `rev/<host>` | the highest `rev` stored for that host, `runs` and `graphs` together (`get_latest_revision`) |
@@ -30,6 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::model::{GraphRow, HostName, HostStatus, OldRunVisit, RunRow};
+use crate::rowindex::{self, RunIndex};
 use crate::Db;
 
 const CAS_ATTEMPTS: usize = 64;
@@ -159,11 +160,26 @@ impl<'a> Tables<'a> {
         for (run, (removed, upserted)) in &mut index_changes {
             upserted.sort_by(row_order);
             let upserted_ids: HashSet<&str> = upserted.iter().map(|u| u.id.as_str()).collect();
-            self.update(&self.run_index_key(*run), |index: &mut Vec<RunRow>| {
-                index.retain(|r| !removed.contains(&r.id) && !upserted_ids.contains(r.id.as_str()));
-                *index = merge_sorted(std::mem::take(index), upserted.clone());
-                true
+            let key = self.run_index_key(*run);
+            let mut failure = None;
+            update_with_retry(self.kv, &key, CAS_ATTEMPTS, |current| {
+                let index = match current {
+                    None => Ok(Vec::new()),
+                    Some(bytes) => {
+                        RunIndex::decode(&key, bytes.to_vec()).and_then(RunIndex::into_rows)
+                    }
+                };
+                let written = index.and_then(|mut index| {
+                    index.retain(|r| {
+                        !removed.contains(&r.id) && !upserted_ids.contains(r.id.as_str())
+                    });
+                    rowindex::encode(&merge_sorted(index, upserted.clone()))
+                });
+                written.map_err(|err| failure = Some(err)).ok()
             })?;
+            if let Some(err) = failure {
+                return Err(err);
+            }
         }
         self.add_run_numbers(
             index_changes
@@ -240,7 +256,16 @@ impl<'a> Tables<'a> {
 
     /// Every row of a run, without logs, in `client, id` order.
     pub fn run_rows(&self, run: i64) -> KvResult<Vec<RunRow>> {
-        Ok(self.read(&self.run_index_key(run))?.unwrap_or_default())
+        self.run_index(run)?.into_rows()
+    }
+
+    /// A run's index (empty when the run has none), to read its rows in place with [`RunIndex::rows`].
+    pub fn run_index(&self, run: i64) -> KvResult<RunIndex> {
+        let key = self.run_index_key(run);
+        match self.kv.get(&key)? {
+            Some(bytes) => RunIndex::decode(&key, bytes),
+            None => Ok(RunIndex::default()),
+        }
     }
 
     /// The sorted distinct run numbers of the `runs` table.
@@ -253,8 +278,8 @@ impl<'a> Tables<'a> {
         Ok(neighbours(&self.run_numbers()?, run))
     }
 
-    /// What `get_run` needs, in one round trip: `([prev, next], the run's rows without logs)`.
-    pub fn run_with_neighbours(&self, run: i64) -> KvResult<(RunsAround, Vec<RunRow>)> {
+    /// What `get_run` needs, in one round trip: `([prev, next], the run's index)`.
+    pub fn run_with_neighbours(&self, run: i64) -> KvResult<(RunsAround, RunIndex)> {
         let (list_key, index_key) = (self.key("runs/run-list"), self.run_index_key(run));
         let [list, rows]: [Option<Vec<u8>>; 2] = self
             .kv
@@ -262,14 +287,14 @@ impl<'a> Tables<'a> {
             .try_into()
             .map_err(|_| KvError::Other("get_many answered the wrong number of values".into()))?;
         let runs: Vec<i64> = list.map_or(Ok(Vec::new()), |b| decode(&list_key, Some(&b)))?;
-        let rows = rows.map_or(Ok(Vec::new()), |b| decode(&index_key, Some(&b)))?;
-        Ok((neighbours(&runs, run), rows))
+        let index = rows.map_or(Ok(RunIndex::default()), |b| RunIndex::decode(&index_key, b))?;
+        Ok((neighbours(&runs, run), index))
     }
 
-    /// Every run in `from..=to` with its rows (without logs), ascending: the run list, then one batch read.
+    /// Every run in `from..=to` with its index, ascending: the run list, then one batch read.
     /// A short range (fewer than [`RANGE_BATCH`] run numbers) skips the run list: its indexes are asked for
     /// directly, in one round trip, and the runs without one are left out.
-    pub fn runs_in_range(&self, from: i64, to: i64) -> KvResult<Vec<(i64, Vec<RunRow>)>> {
+    pub fn runs_in_range(&self, from: i64, to: i64) -> KvResult<Vec<(i64, RunIndex)>> {
         let short = to
             .checked_sub(from)
             .is_some_and(|span| (0..RANGE_BATCH as i64).contains(&span));
@@ -288,9 +313,9 @@ impl<'a> Tables<'a> {
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             for ((run, key), value) in runs.iter().zip(&refs).zip(self.kv.get_many(&refs)?) {
                 match value {
-                    Some(bytes) => out.push((*run, decode(key, Some(&bytes))?)),
+                    Some(bytes) => out.push((*run, RunIndex::decode(key, bytes)?)),
                     None if short => {}
-                    None => out.push((*run, Vec::new())),
+                    None => out.push((*run, RunIndex::default())),
                 }
             }
         }

@@ -21,25 +21,78 @@ pub fn us_to_seconds(us: i64) -> f64 {
 
 /// `2022-09-15T13:50:18.284412+02:00` (no fraction when it is zero, like Python's `isoformat`).
 pub fn zurich_iso(us: i64) -> String {
+    let mut out = String::with_capacity(32);
+    write_zurich_iso(us, &mut out);
+    out
+}
+
+/// Instants whose year (in any zone) is 0..=9999; the others take the general formatter.
+const FOUR_DIGIT_YEARS_US: std::ops::Range<i64> =
+    -62_167_219_200_000_000 + 86_400_000_000..253_402_300_800_000_000 - 86_400_000_000;
+
+/// [`zurich_iso`] appended to `out`, digit by digit and with one calendar conversion (`get_runs` writes
+/// one per row).
+pub fn write_zurich_iso(us: i64, out: &mut String) {
+    if !FOUR_DIGIT_YEARS_US.contains(&us) {
+        return write_zurich_iso_general(us, out);
+    }
+    let utc_s = us.div_euclid(1_000_000);
+    let (utc_days, _) = split_unix(utc_s);
+    let (utc_y, utc_m, utc_d) = civil_from_days(utc_days);
+    let offset_s = zurich_offset_in(utc_s, utc_y, utc_m);
+    let (days, sod) = split_unix(utc_s + offset_s);
+    let (y, m, d) = if days == utc_days {
+        (utc_y, utc_m, utc_d)
+    } else {
+        civil_from_days(days)
+    };
+    let micros = us.rem_euclid(1_000_000);
+    let mut text = *b"0000-00-00T00:00:00";
+    put_digits(&mut text[0..4], y);
+    put_digits(&mut text[5..7], i64::from(m));
+    put_digits(&mut text[8..10], i64::from(d));
+    put_digits(&mut text[11..13], sod / 3600);
+    put_digits(&mut text[14..16], sod / 60 % 60);
+    put_digits(&mut text[17..19], sod % 60);
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+    if micros != 0 {
+        let mut fraction = *b".000000";
+        put_digits(&mut fraction[1..], micros);
+        out.push_str(std::str::from_utf8(&fraction).unwrap_or_default());
+    }
+    out.push_str(if offset_s == 7200 { "+02:00" } else { "+01:00" });
+}
+
+/// The same text through the formatter, for any instant (years beyond four digits or negative).
+fn write_zurich_iso_general(us: i64, out: &mut String) {
+    use std::fmt::Write;
     let offset_s = zurich_offset_seconds(us.div_euclid(1_000_000));
-    let local_us = us + offset_s * 1_000_000;
+    let local_us = us.wrapping_add(offset_s * 1_000_000);
     let (secs, micros) = (
         local_us.div_euclid(1_000_000),
         local_us.rem_euclid(1_000_000),
     );
     let (days, sod) = split_unix(secs);
     let (y, m, d) = civil_from_days(days);
-    let mut out = format!(
+    let _ = write!(
+        out,
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
         sod / 60 % 60,
         sod % 60
     );
     if micros != 0 {
-        out.push_str(&format!(".{micros:06}"));
+        let _ = write!(out, ".{micros:06}");
     }
-    out.push_str(&format!("+{:02}:00", offset_s / 3600));
-    out
+    let _ = write!(out, "+{:02}:00", offset_s / 3600);
+}
+
+/// `value` (non-negative, fewer digits than `slot` is long) as zero-padded ASCII digits into `slot`.
+fn put_digits(slot: &mut [u8], mut value: i64) {
+    for digit in slot.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.ffffff](+|-)HH:MM` (or `Z`) into microseconds.
@@ -93,6 +146,28 @@ pub fn parse_iso(text: &str) -> Option<i64> {
 }
 
 fn zurich_offset_seconds(unix_s: i64) -> i64 {
+    let (year, month, _) = civil_from_days(split_unix(unix_s).0);
+    zurich_offset_in(unix_s, year, month)
+}
+
+/// The offset at `unix_s`, whose UTC date is in `year`, `month`: only March and October need the switch days.
+fn zurich_offset_in(unix_s: i64, year: i64, month: u32) -> i64 {
+    let summer = match month {
+        4..=9 => true,
+        3 => unix_s >= last_sunday_utc_1am(year, 3),
+        10 => unix_s < last_sunday_utc_1am(year, 10),
+        _ => false,
+    };
+    if summer {
+        7200
+    } else {
+        3600
+    }
+}
+
+/// The rule as first written: the whole year's switch instants, then a range check.
+#[cfg(test)]
+fn zurich_offset_by_range(unix_s: i64) -> i64 {
     let (year, _, _) = civil_from_days(split_unix(unix_s).0);
     let start = last_sunday_utc_1am(year, 3);
     let end = last_sunday_utc_1am(year, 10);
@@ -109,7 +184,6 @@ fn last_sunday_utc_1am(year: i64, month: u32) -> i64 {
     let weekday = (last_day + 4).rem_euclid(7);
     (last_day - weekday) * 86_400 + 3600
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -138,6 +212,82 @@ mod tests {
         assert!(zurich_iso(1_648_342_800_000_000).ends_with("+02:00"));
         assert!(zurich_iso(1_667_091_599_000_000).ends_with("+02:00"));
         assert!(zurich_iso(1_667_091_600_000_000).ends_with("+01:00"));
+    }
+
+    /// The `format!` form `zurich_iso` had before it wrote digit by digit.
+    fn zurich_iso_by_format(us: i64) -> String {
+        let offset_s = zurich_offset_by_range(us.div_euclid(1_000_000));
+        let local_us = us.wrapping_add(offset_s * 1_000_000);
+        let (secs, micros) = (
+            local_us.div_euclid(1_000_000),
+            local_us.rem_euclid(1_000_000),
+        );
+        let (days, sod) = split_unix(secs);
+        let (y, m, d) = civil_from_days(days);
+        let mut out = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            sod / 3600,
+            sod / 60 % 60,
+            sod % 60
+        );
+        if micros != 0 {
+            out.push_str(&format!(".{micros:06}"));
+        }
+        out.push_str(&format!("+{:02}:00", offset_s / 3600));
+        out
+    }
+
+    #[test]
+    fn digit_by_digit_iso_matches_the_formatter() {
+        let mut us: i64 = -70_000_000_000_000_000;
+        let mut checked = 0;
+        while us < 70_000_000_000_000_000 {
+            for value in [us, us + 1, us - 1, us / 1_000_000 * 1_000_000, us + 999_999] {
+                assert_eq!(zurich_iso(value), zurich_iso_by_format(value), "{value}");
+            }
+            checked += 1;
+            // A step that is not a round number of seconds, so times of day and fractions vary.
+            us += 1_234_567_890_123_457;
+        }
+        assert!(checked > 100);
+        // Every hour, and every second around each switch, over 1995..2040 (both rules' edges).
+        let mut hour = 788_918_400_000_000;
+        while hour < 2_208_988_800_000_000 {
+            assert_eq!(
+                zurich_iso(hour + 123),
+                zurich_iso_by_format(hour + 123),
+                "{hour}"
+            );
+            hour += 3_600_000_000;
+        }
+        for year in 1995..2040 {
+            for month in [3, 10] {
+                let switch = last_sunday_utc_1am(year, month) * 1_000_000;
+                for delta in (-7_200..7_200).map(|s| s * 1_000_000) {
+                    let at = switch + delta;
+                    assert_eq!(zurich_iso(at), zurich_iso_by_format(at), "{at}");
+                }
+            }
+        }
+        for edge in [FOUR_DIGIT_YEARS_US.start, FOUR_DIGIT_YEARS_US.end] {
+            for delta in [-86_400_000_001, -1, 0, 1, 86_400_000_001] {
+                let at = edge + delta;
+                assert_eq!(zurich_iso(at), zurich_iso_by_format(at), "{at}");
+            }
+        }
+        for value in [
+            0,
+            -1,
+            1,
+            DEFAULT_TIMESTAMP_US,
+            1_663_242_618_284_412,
+            253_402_300_799_999_999,
+            -62_135_596_800_000_000,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(zurich_iso(value), zurich_iso_by_format(value), "{value}");
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Store-layout properties the API relies on: censored-id collisions and concurrent writers.
+//! Store-layout properties the API relies on: censored-id collisions, concurrent writers, and per-run indexes
+//! written by an older build (layout 1, JSON) read and rewritten.
 
 mod common;
 
-use common::sanitizer;
+use common::{sanitizer, seeded_store, NOW_S};
+use dqmsquare::api::Mirror;
 use dqmsquare::mapping::fill_run;
 use dqmsquare::store::Tables;
 use dqmsquare::Db;
-use kv_api::MemoryStore;
+use kv_api::{KvStore, MemoryStore};
 use serde_json::json;
 
 fn header(host: &str, run: i64, pid: u32) -> serde_json::Value {
@@ -117,4 +119,87 @@ fn an_old_run_is_read_again_after_two_hours_or_while_a_job_runs() {
         None,
         "per cluster"
     );
+}
+
+fn answers(kv: &MemoryStore) -> Vec<String> {
+    let s = sanitizer();
+    let mirror = Mirror {
+        kv,
+        sanitizer: &s,
+        now_s: NOW_S,
+    };
+    let mut queries: Vec<String> = [358787, 358788, 358791, 358792, 358793]
+        .iter()
+        .map(|run| format!("what=get_run&run={run}&db=production"))
+        .collect();
+    for flags in ["", "&bad_only=1", "&ls=1", "&bad_only=1&ls=1"] {
+        queries.push(format!(
+            "what=get_runs&from=358788&to=358792&db=production{flags}"
+        ));
+        queries.push(format!(
+            "what=get_runs&from=0&to=999999999&db=production{flags}"
+        ));
+    }
+    queries.push("what=get_clients&from=358788&to=358792&db=production".into());
+    queries
+        .iter()
+        .map(|q| {
+            let reply = mirror.handle(&web_kit::Request::get(&format!("/dqm/dqm-square/api?{q}")));
+            assert_eq!(reply.status, 200, "{q}");
+            String::from_utf8(reply.body).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn indexes_written_by_an_older_build_are_read_and_rewritten() {
+    let kv = seeded_store();
+    let tables = Tables::new(&kv, Db::Production);
+    let current = answers(&kv);
+    let runs = tables.run_numbers().unwrap();
+    let index_key = |run: i64| format!("dqmsquare/production/runs/by-run/{run}");
+    for run in &runs {
+        // Layout 1: the JSON list of rows without logs, as the previous build wrote it.
+        let rows = tables.run_rows(*run).unwrap();
+        assert!(!kv.get(&index_key(*run)).unwrap().unwrap().starts_with(b"["));
+        kv.set(&index_key(*run), &serde_json::to_vec(&rows).unwrap())
+            .unwrap();
+    }
+    assert_eq!(answers(&kv), current, "layout 1 answers like layout 2");
+    // A write to a run with a layout-1 index keeps its rows and leaves it in layout 2.
+    let before = tables.run_rows(358788).unwrap();
+    fill_run(
+        &tables,
+        &sanitizer(),
+        &header("fu-c2f11-11-01", 358788, 9),
+        &json!({"exit_code": 0}),
+    )
+    .unwrap();
+    let after = tables.run_rows(358788).unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    assert!(before.iter().all(|row| after.contains(row)));
+    assert!(kv
+        .get(&index_key(358788))
+        .unwrap()
+        .unwrap()
+        .starts_with(b"DQ2I"));
+    // A damaged index is a 500 for the routes that read it, never a panic.
+    kv.set(&index_key(358791), b"DQ2I\x02\xff\xff\xff\x7f")
+        .unwrap();
+    let s = sanitizer();
+    let mirror = Mirror {
+        kv: &kv,
+        sanitizer: &s,
+        now_s: NOW_S,
+    };
+    for q in [
+        "what=get_run&run=358791",
+        "what=get_runs&from=358788&to=358792",
+        "what=get_clients&from=358788&to=358792",
+    ] {
+        let reply = mirror.handle(&web_kit::Request::get(&format!(
+            "/dqm/dqm-square/api?{q}&db=production"
+        )));
+        assert_eq!(reply.status, 500, "{q}");
+    }
 }

@@ -19,13 +19,7 @@ pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$app"' EXIT
 sed "s|__UI_WASM__|$ui_wasm|; s|__WASM__|$wasm|" tests/apps/dqmsquare/spin.toml >"$app/spin.toml"
 # The seeded fixture store as a kv dump, restored into the app's default store before the gateway starts.
-"$target/release/dqmsquare-bench" --dump | python3 -c '
-import base64, json, sys
-print(json.dumps({"format": "dqm-spin-kv-dump", "version": 1}))
-for line in sys.stdin:
-    e = json.loads(line)
-    print(json.dumps({"store": "default", "key": e["key"], "value_b64": base64.b64encode(e["value"].encode()).decode()}))
-' >"$app/fixture.dump"
+"$target/release/dqmsquare-bench" --dump >"$app/fixture.dump"
 "$target/release/scraper-host" --from "$app/spin.toml" kv restore "$app/fixture.dump"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$target/release/gateway" up --from "$app/spin.toml" --listen "127.0.0.1:$port" >"$app/gateway.log" 2>&1 &

@@ -1,7 +1,10 @@
 //! Bench binary: `get_run`/`get_runs` over the 3-run fixture in-process, and a grabber cold start of
-//! 100,000 headers from the fake fff_dqmtools. `cargo run --release -p dqmsquare --bin dqmsquare-bench [iterations]`.
-//! `dqmsquare-bench --dump` instead prints the seeded fixture store as JSON lines `{"key", "value"}`, to load
-//! into a gateway's store for benchmarks through HTTP.
+//! 100,000 headers from the fake fff_dqmtools. `cargo run --release -p dqmsquare --bin dqmsquare-bench [iterations] [name…]`:
+//! names (`get_run`, `get_runs`, `get_graph`, `cold`) run only those, so a profile of one route is not
+//! dominated by the cold start (`perf record -g target/release/dqmsquare-bench 200000 get_runs`).
+//! `dqmsquare-bench --dump` instead prints the seeded fixture store as a kv dump (`scraper-host kv restore`
+//! reads it; values are base64, the per-run indexes being binary), to load into a gateway's store for
+//! benchmarks through HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -104,6 +107,26 @@ fn cold_start(headers: usize) {
     );
 }
 
+/// Standard base64 with padding (what the kv dump's `value_b64` holds).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// This thread's time on CPU (Linux `schedstat`), to tell work from waiting on a shared machine.
 fn cpu_time() -> Option<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -122,38 +145,44 @@ fn main() {
     seed::load_runs(&tables, &sanitizer, &fixture("runs_rows.json")).expect("runs fixture loads");
     seed::load_graphs(&tables, &fixture("graphs_rows.json")).expect("graphs fixture loads");
     if arg.as_deref() == Some("--dump") {
+        println!("{}", json!({"format": "dqm-spin-kv-dump", "version": 1}));
         for key in kv.get_keys().expect("keys") {
             let value = kv.get(&key).expect("get").unwrap_or_default();
             println!(
                 "{}",
-                json!({"key": key, "value": String::from_utf8_lossy(&value)})
+                json!({"store": "default", "key": key, "value_b64": base64(&value)})
             );
         }
         return;
     }
     let iterations: usize = arg.and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let mirror = Mirror {
         kv: &kv,
         sanitizer: &sanitizer,
         now_s: 1.7e9,
     };
-    bench_api(
-        &mirror,
-        "get_run",
-        "/dqm/dqm-square/api?what=get_run&run=358791&db=production",
-        iterations,
-    );
-    bench_api(
-        &mirror,
-        "get_runs",
-        "/dqm/dqm-square/api?what=get_runs&from=358788&to=358792&db=production",
-        iterations,
-    );
-    bench_api(
-        &mirror,
-        "get_graph",
-        "/dqm/dqm-square/api?what=get_graph&run=358792&db=production",
-        iterations,
-    );
-    cold_start(100_000);
+    let routes = [
+        (
+            "get_run",
+            "/dqm/dqm-square/api?what=get_run&run=358791&db=production",
+        ),
+        (
+            "get_runs",
+            "/dqm/dqm-square/api?what=get_runs&from=358788&to=358792&db=production",
+        ),
+        (
+            "get_graph",
+            "/dqm/dqm-square/api?what=get_graph&run=358792&db=production",
+        ),
+    ];
+    for (name, path) in routes {
+        if wanted(name) {
+            bench_api(&mirror, name, path, iterations);
+        }
+    }
+    if wanted("cold") {
+        cold_start(100_000);
+    }
 }
