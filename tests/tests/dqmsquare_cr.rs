@@ -2,7 +2,9 @@
 //! forwarded by the component's outbound HTTP to a stand-in fff_dqmtools served over TLS that **requires a
 //! client certificate** — the gateway presents the one of the runtime config's `[[client_tls]]`. A CA, the
 //! stand-in's `localhost` certificate and the client certificate are generated here with rcgen.
-//! Needs the gateway and the built `dqmsquare-component` and `ui-component`.
+//! Needs the gateway and the built `dqmsquare-component` and `ui-component`; the browser check also Debian
+//! `chromium` and `npm ci` in `tests/browser`. `DQMSQUARE_CR_SCREENSHOT=<path>` keeps its screenshot (committed
+//! as docs/dqmsquare-cr.png).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -365,4 +367,64 @@ fn the_control_room_is_404_without_a_secret_and_the_mirror_still_serves() {
         assert!(message(&response).contains("disabled"), "{}", response.text());
     }
     assert_eq!(gw.get("/dqm/dqm-square/").status, 200);
+}
+
+#[test]
+fn the_control_room_page_logs_in_reads_and_changes_in_chromium() {
+    let stand_in = StandIn::start();
+    let app = dqmsquare_app();
+    let gw = gateway(&stand_in, &app, true);
+    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(browser_dir.join("node_modules/playwright-core").is_dir(), "run `npm ci` in {}", browser_dir.display());
+    let screenshot = match std::env::var("DQMSQUARE_CR_SCREENSHOT") {
+        // Relative to the repository root, where `cargo test` is usually started.
+        Ok(path) if Path::new(&path).is_relative() => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path),
+        Ok(path) => PathBuf::from(path),
+        Err(_) => app.path().join("dqmsquare-cr.png"),
+    };
+    let output = std::process::Command::new("node")
+        .current_dir(&browser_dir)
+        .args(["dqmsquare-cr.mjs", &format!("http://{}", gw.addr), "shifter", PASSWORD])
+        .arg(&screenshot)
+        .output()
+        .expect("node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}\n{}", String::from_utf8_lossy(&output.stderr), gw.log());
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+
+    assert_eq!(summary["problems"], json!([]), "page errors, CSP violations or console errors: {summary}");
+    assert_eq!(summary["outside"], json!([]), "requests outside the site: {summary}");
+    assert!(summary["loginUrl"].as_str().unwrap().ends_with("/dqm/dqm-square/cr/login/"), "{summary}");
+    assert_eq!(summary["wrongStatus"], json!(401));
+    assert_eq!(summary["wrongMessage"], json!("wrong user name or password"));
+    assert_eq!(summary["formAgain"], json!(true));
+    assert!(summary["roomUrl"].as_str().unwrap().ends_with("/dqm/dqm-square/cr/"), "{summary}");
+    assert_eq!(summary["shownUser"], json!("shifter"));
+    for section in ["DQM GUI", "Run Registry", "DQM² Mirror"] {
+        assert!(summary["header"].as_str().unwrap().contains(section), "site header: {summary}");
+    }
+
+    // The read: the answer on the page is the sanitised JSON.
+    assert_eq!(summary["read"]["status"], json!("get_dqm_machines: OK"), "{summary}");
+    let shown: Value = serde_json::from_str(summary["read"]["answer"].as_str().unwrap()).expect("the answer is JSON");
+    assert_eq!(shown["playback"], json!(["dqmfu-c2b01-..", "dqmfu-c2b01-.."]), "{shown}");
+    // The change: confirmed, POSTed with the page's CSRF token, which is never forwarded.
+    assert_eq!(summary["dialogs"], json!(["restart_hltd on playback?"]));
+    assert_eq!(summary["change"]["status"], json!("restart_hltd: OK"), "{summary}");
+    let changed: Value = serde_json::from_str(summary["change"]["answer"].as_str().unwrap()).expect("JSON");
+    assert_eq!(changed["restarted"], json!("hltd"), "{changed}");
+    let calls = summary["exeCalls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "{summary}");
+    assert_eq!((calls[0]["method"].as_str(), calls[1]["method"].as_str()), (Some("GET"), Some("POST")));
+    assert_eq!(calls[1]["csrf"].as_str().map(str::len), Some(64), "{summary}");
+    let seen = stand_in.seen();
+    assert_eq!(
+        seen.iter().map(|s| s.target.as_str()).collect::<Vec<_>>(),
+        [
+            "/dqm/dqm-square-origin/cr/exe?what=get_dqm_machines&cluster=playback",
+            "/dqm/dqm-square-origin/cr/exe?what=restart_hltd&cluster=playback"
+        ]
+    );
+    assert!(seen.iter().all(|s| s.robot_cert && s.cookie == format!("selenium-secret-secret={FFF_SECRET}")));
+    assert!(std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000), "screenshot at {}", screenshot.display());
 }

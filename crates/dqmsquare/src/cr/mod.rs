@@ -111,6 +111,16 @@ fn html_page(body: String) -> Reply {
         .with_header("x-frame-options", "DENY")
 }
 
+/// The login form, with `message` (plain text) above it when not empty.
+fn login_page(message: &str) -> String {
+    let error = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"cr-error\" role=\"alert\">{}</p>", html_escape(message))
+    };
+    LOGIN_HTML.replace("{{PREFIX}}", PREFIX).replace("{{ERROR}}", &error)
+}
+
 fn session_cookie(token: &str, max_age: u64) -> String {
     format!("{COOKIE_NAME}={token}; Max-Age={max_age}; Path={PREFIX}; HttpOnly; Secure; SameSite=Strict")
 }
@@ -213,7 +223,7 @@ impl ControlRoom<'_> {
 
     fn login(&self, request: &Request) -> Reply {
         match request.method.as_str() {
-            "GET" | "HEAD" => html_page(LOGIN_HTML.replace("{{PREFIX}}", PREFIX)),
+            "GET" | "HEAD" => html_page(login_page("")),
             "POST" => {
                 if request.body.len() > MAX_FORM_BYTES {
                     return error(413, "login form too large");
@@ -222,7 +232,15 @@ impl ControlRoom<'_> {
                 let user = form.get("username").or_else(|| form.get("user")).unwrap_or("");
                 let password = form.get("password").unwrap_or("");
                 if !self.sessions().check_password(&self.config.users, user, password) {
-                    return error(401, "wrong user name or password");
+                    const WRONG: &str = "wrong user name or password";
+                    // A browser's form post gets the form again with the message; other clients the JSON error.
+                    let browser = request.header("accept").is_some_and(|a| a.contains("text/html"));
+                    if browser {
+                        let mut page = html_page(login_page(WRONG));
+                        page.status = 401;
+                        return page;
+                    }
+                    return error(401, WRONG);
                 }
                 let token = self.sessions().issue(user, self.now_s, self.nonce);
                 redirect(&format!("{PREFIX}/cr/")).with_header("set-cookie", session_cookie(&token, SESSION_LIFETIME_S))
@@ -500,6 +518,17 @@ mod tests {
         }
         let reply = run(&config, &upstream(200, "{}"), &post("/dqm/dqm-square/cr/login/", "user=expert&password=s3cret"));
         assert_eq!(reply.status, 302);
+        // A browser's form post gets the form back with the message (and no session either).
+        let mut from_browser = post("/dqm/dqm-square/cr/login/", "username=shifter&password=nope");
+        from_browser.headers.push(("accept".into(), "text/html,application/xhtml+xml;q=0.9".into()));
+        let reply = run(&config, &upstream(200, "{}"), &from_browser);
+        assert_eq!((reply.status, reply.header("set-cookie")), (401, None));
+        let page = String::from_utf8(reply.body.clone()).unwrap();
+        assert!(page.contains(r#"<p class="cr-error" role="alert">wrong user name or password</p>"#), "{page}");
+        assert!(page.contains(r#"name="password""#) && reply.header("content-security-policy").is_some());
+        let form = run(&config, &upstream(200, "{}"), &Request::get("/dqm/dqm-square/cr/login/"));
+        let form = String::from_utf8(form.body).unwrap();
+        assert!(!form.contains("cr-error") && !form.contains("{{"), "{form}");
         let huge = "password=".to_owned() + &"x".repeat(MAX_FORM_BYTES);
         assert_eq!(run(&config, &upstream(200, "{}"), &post("/dqm/dqm-square/cr/login/", &huge)).status, 413);
     }
