@@ -9,7 +9,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dqmsquare::api::{route, Mirror, Route};
+use dqmsquare::api::{route, Mirror, Route, SanitizerRef};
 use dqmsquare::cr::{self, ControlRoom, CrConfig, Upstream, UpstreamError, UpstreamReply};
 use dqmsquare::{machine_list, DEFAULT_PLAYBACK_MACHINES, DEFAULT_PRODUCTION_MACHINES};
 use dqmsquare_sanitize::Sanitizer;
@@ -42,8 +42,7 @@ fn handle(request: Request) -> Response {
         }
     }
     web_kit::spin::serve_with_store(request, |req, store| {
-        let sanitizer = sanitizer();
-        Mirror { kv: store, sanitizer: &sanitizer, now_s: now().as_secs_f64() }.handle(req)
+        Mirror { kv: store, sanitizer: SanitizerRef::lazy(sanitizer), now_s: now().as_secs_f64() }.handle(req)
     })
 }
 

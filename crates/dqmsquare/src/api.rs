@@ -3,6 +3,8 @@
 //! Errors keep the original's texts and are `text/plain` (§6 Decision); JSON answers are
 //! `application/json` with the original's `json.dumps` bytes.
 
+use std::cell::OnceCell;
+
 use dqmsquare_sanitize::{censor_host, html_escape, Sanitizer};
 use kv_api::{KvError, KvStore};
 use serde_json::{json, Value};
@@ -44,10 +46,38 @@ pub fn route(path: &str) -> Route<'_> {
     }
 }
 
+/// The sanitiser of a request: given, or built on first use. The component's needs two variable look-ups
+/// (the machine lists), which the hot routes never pay: they censor host fields with plain functions.
+// One per request, on the stack: the lazy variant's size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum SanitizerRef<'a> {
+    Given(&'a Sanitizer),
+    Lazy(OnceCell<Sanitizer>, Box<dyn Fn() -> Sanitizer + 'a>),
+}
+
+impl<'a> SanitizerRef<'a> {
+    pub fn lazy(make: impl Fn() -> Sanitizer + 'a) -> Self {
+        SanitizerRef::Lazy(OnceCell::new(), Box::new(make))
+    }
+
+    pub fn get(&self) -> &Sanitizer {
+        match self {
+            SanitizerRef::Given(sanitizer) => sanitizer,
+            SanitizerRef::Lazy(cell, make) => cell.get_or_init(make),
+        }
+    }
+}
+
+impl<'a> From<&'a Sanitizer> for SanitizerRef<'a> {
+    fn from(sanitizer: &'a Sanitizer) -> Self {
+        SanitizerRef::Given(sanitizer)
+    }
+}
+
 /// What a request needs: the store, the sanitiser (for served host names) and the clock.
 pub struct Mirror<'a> {
     pub kv: &'a dyn KvStore,
-    pub sanitizer: &'a Sanitizer,
+    pub sanitizer: SanitizerRef<'a>,
     /// UNIX seconds, for `seconds_since_update`.
     pub now_s: f64,
 }
@@ -198,7 +228,7 @@ impl Mirror<'_> {
             }),
             other => Err(text_error(
                 404,
-                format!("{} is not supported", self.sanitizer.clean_text(other)),
+                format!("{} is not supported", self.sanitizer.get().clean_text(other)),
             )),
         };
         match result {
@@ -269,7 +299,7 @@ impl Mirror<'_> {
             Some(g) => json!([
                 g.run,
                 g.rev,
-                self.sanitizer.censor_id(&g.id),
+                self.sanitizer.get().censor_id(&g.id),
                 us_to_seconds(g.timestamp_us),
                 us_to_seconds(g.global_start_us),
                 g.stream_data,
@@ -383,7 +413,8 @@ impl Mirror<'_> {
                 format!(
                     "No logs for {}",
                     self.sanitizer
-                        .clean_text(&self.sanitizer.censor_id(served_id))
+                        .get()
+                        .clean_text(&self.sanitizer.get().censor_id(served_id))
                 ),
             ));
         };
@@ -425,6 +456,35 @@ impl Mirror<'_> {
 mod tests {
     use super::*;
     use dqmsquare_sanitize::short_client;
+
+    #[test]
+    fn the_lazy_sanitiser_is_built_only_by_routes_that_censor_text() {
+        let kv = kv_api::MemoryStore::new();
+        let built = std::cell::Cell::new(0);
+        let mirror = Mirror {
+            kv: &kv,
+            sanitizer: SanitizerRef::lazy(|| {
+                built.set(built.get() + 1);
+                Sanitizer::new(["fu-c2f11-11-01"])
+            }),
+            now_s: 0.0,
+        };
+        let api = |query: &str| mirror.handle(&Request::get(&format!("{PREFIX}/api?{query}"))).status;
+        for query in [
+            "what=get_info&db=production",
+            "what=get_run&run=1&db=production",
+            "what=get_runs&from=1&to=2&db=production",
+            "what=get_clients&from=1&to=2&db=production",
+            "what=get_cluster_status",
+            "what=get_canvas&run=1&n=1&db=production",
+        ] {
+            api(query);
+            assert_eq!(built.get(), 0, "{query}");
+        }
+        assert_eq!(api("what=get_logs&id=x&db=production"), 404);
+        assert_eq!(api("what=fu-c2f11-11-01&db=production"), 404);
+        assert_eq!(built.get(), 1, "built once, then reused");
+    }
 
     #[test]
     fn written_hosts_and_clients_match_the_sanitiser() {

@@ -15,7 +15,7 @@ fn api(kv: &dyn kv_api::KvStore, query: &str) -> (u16, String) {
     let sanitizer = sanitizer();
     let mirror = Mirror {
         kv,
-        sanitizer: &sanitizer,
+        sanitizer: (&sanitizer).into(),
         now_s: NOW_S,
     };
     let reply = mirror.handle(&Request::get(&format!("/dqm/dqm-square/api?{query}")));

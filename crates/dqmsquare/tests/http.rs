@@ -11,12 +11,12 @@ use web_kit::{Reply, Request};
 
 fn get(kv: &dyn kv_api::KvStore, path: &str) -> Reply {
     let sanitizer = sanitizer();
-    Mirror {
+    let mirror = Mirror {
         kv,
-        sanitizer: &sanitizer,
+        sanitizer: (&sanitizer).into(),
         now_s: NOW_S,
-    }
-    .handle(&Request::get(path))
+    };
+    mirror.handle(&Request::get(path))
 }
 
 fn body(reply: &Reply) -> String {
@@ -323,7 +323,7 @@ fn writes_are_refused() {
     assert_eq!(
         Mirror {
             kv: &kv,
-            sanitizer: &sanitizer,
+            sanitizer: (&sanitizer).into(),
             now_s: NOW_S
         }
         .handle(&request)

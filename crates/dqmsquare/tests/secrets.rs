@@ -83,7 +83,7 @@ fn nothing_served_contains_a_planted_secret() {
 
     let mirror = Mirror {
         kv: &kv,
-        sanitizer: &sanitizer,
+        sanitizer: (&sanitizer).into(),
         now_s: 10.0,
     };
     let get = |path: &str| String::from_utf8(mirror.handle(&Request::get(path)).body).unwrap();

@@ -125,7 +125,7 @@ fn answers(kv: &MemoryStore) -> Vec<String> {
     let s = sanitizer();
     let mirror = Mirror {
         kv,
-        sanitizer: &s,
+        sanitizer: (&s).into(),
         now_s: NOW_S,
     };
     let mut queries: Vec<String> = [358787, 358788, 358791, 358792, 358793]
@@ -189,7 +189,7 @@ fn indexes_written_by_an_older_build_are_read_and_rewritten() {
     let s = sanitizer();
     let mirror = Mirror {
         kv: &kv,
-        sanitizer: &s,
+        sanitizer: (&s).into(),
         now_s: NOW_S,
     };
     for q in [

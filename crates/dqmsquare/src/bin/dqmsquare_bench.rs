@@ -160,7 +160,7 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let mirror = Mirror {
         kv: &kv,
-        sanitizer: &sanitizer,
+        sanitizer: (&sanitizer).into(),
         now_s: 1.7e9,
     };
     let routes = [
