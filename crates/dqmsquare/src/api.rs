@@ -228,7 +228,10 @@ impl Mirror<'_> {
             }),
             other => Err(text_error(
                 404,
-                format!("{} is not supported", self.sanitizer.get().clean_text(other)),
+                format!(
+                    "{} is not supported",
+                    self.sanitizer.get().clean_text(other)
+                ),
             )),
         };
         match result {
@@ -323,17 +326,15 @@ impl Mirror<'_> {
         let indexes = Tables::new(self.kv, db).runs_in_range(from, to)?;
         let mut out = String::with_capacity(1024);
         let mut runs = ObjectWriter::new(&mut out);
-        let mut rows = Vec::new();
         for (run, index) in &indexes {
-            rows.clear();
-            rows.extend(
-                index
-                    .rows()?
-                    .into_iter()
-                    .filter(|r| !bad_only || r.exit_code != Some(0))
-                    .filter(|r| !ls_only || r.cmssw_lumi.is_some_and(|ls| ls > 0)),
-            );
+            let mut rows = index.rows()?;
+            rows.retain(|r| {
+                (!bad_only || r.exit_code != Some(0))
+                    && (!ls_only || r.cmssw_lumi.is_some_and(|ls| ls > 0))
+            });
             let Some(last) = rows.last() else { continue };
+            // About what a row takes in the answer, so the text grows once per run at most.
+            runs.out().reserve(64 + rows.len() * 96);
             runs.int_key(*run);
             let mut entry = ObjectWriter::new(runs.out());
             entry.key("run_data");
@@ -469,7 +470,11 @@ mod tests {
             }),
             now_s: 0.0,
         };
-        let api = |query: &str| mirror.handle(&Request::get(&format!("{PREFIX}/api?{query}"))).status;
+        let api = |query: &str| {
+            mirror
+                .handle(&Request::get(&format!("{PREFIX}/api?{query}")))
+                .status
+        };
         for query in [
             "what=get_info&db=production",
             "what=get_run&run=1&db=production",
