@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use dqm_spin_tests::dqmsquare::dqmsquare_app;
+use dqm_spin_tests::pki::TestPki;
 use dqm_spin_tests::{Gateway, HttpResponse};
 use serde_json::{json, Value};
 
@@ -33,14 +34,13 @@ struct Seen {
 struct StandIn {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
-    dir: tempfile::TempDir,
+    pki: TestPki,
 }
 
 impl StandIn {
     fn start() -> StandIn {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (config, robot_der) = tls_setup(dir.path());
-        let (config, robot_der) = (Arc::new(config), Arc::new(robot_der));
+        let pki = TestPki::new("dqm-robot");
+        let (config, robot_der) = (pki.server_config.clone(), Arc::new(pki.client_der.clone()));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind stand-in");
         let addr = listener.local_addr().expect("addr");
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -67,7 +67,7 @@ impl StandIn {
                 });
             }
         });
-        StandIn { addr, seen, dir }
+        StandIn { addr, seen, pki }
     }
 
     fn origin(&self) -> String {
@@ -80,11 +80,11 @@ impl StandIn {
 
     /// The runtime config with the `[[client_tls]]` entry for the component and `localhost`.
     fn runtime_config(&self) -> PathBuf {
-        let path = self.dir.path().join("runtime-config.toml");
+        let path = self.pki.dir.path().join("runtime-config.toml");
         std::fs::write(
             &path,
             "[[client_tls]]\ncomponent_ids = [\"dqmsquare\"]\nhosts = [\"localhost\"]\nca_roots_file = \"ca.pem\"\n\
-             client_cert_file = \"robot.pem\"\nclient_private_key_file = \"robot.key\"\n",
+             client_cert_file = \"client.pem\"\nclient_private_key_file = \"client.key\"\n",
         )
         .expect("write runtime config");
         path
@@ -134,41 +134,6 @@ fn read_request(stream: &mut impl Read) -> Option<(String, String)> {
         }
     }
     Some((target, cookie))
-}
-
-/// A CA (`ca.pem`), the stand-in's `localhost` certificate, and the robot client certificate
-/// (`robot.pem`, `robot.key`) in `dir`; the server configuration requiring a client certificate from the CA,
-/// and the robot certificate's DER.
-fn tls_setup(dir: &Path) -> (rustls::ServerConfig, Vec<u8>) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
-    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
-
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "dqm-spin control-room test CA");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
-    let mut robot_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    robot_params.distinguished_name.push(DnType::CommonName, "dqm-robot");
-    let robot_key = KeyPair::generate().unwrap();
-    let robot = robot_params.signed_by(&robot_key, &ca, &ca_key).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("robot.pem"), robot.pem()).unwrap();
-    std::fs::write(dir.join("robot.key"), robot_key.serialize_pem()).unwrap();
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![CertificateDer::from(server.der().to_vec())], PrivatePkcs8KeyDer::from(server_key.serialize_der()).into())
-        .unwrap();
-    (config, robot.der().to_vec())
 }
 
 fn gateway(stand_in: &StandIn, app: &dqm_spin_tests::TestApp, with_client_tls: bool) -> Gateway {
