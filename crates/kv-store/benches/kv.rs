@@ -1,4 +1,4 @@
-//! Throughput of the native backends: SQLite (WAL file, pooled) gets from 1/2/4 threads, writes, increment
+//! Throughput of the native backends: SQLite (WAL file, pooled) gets from 1/2/4 threads, a 2-key get_many against two gets, writes, increment
 //! and CAS; Redis gets when `redis-server` is installed. Run: `cargo bench -p kv-store --bench kv`.
 
 use std::hint::black_box;
@@ -49,6 +49,14 @@ fn suite(label: &str, store: SharedStore, thread_counts: &[usize]) {
             black_box(s.get(&format!("key/{}", n % 1000)).unwrap());
         });
     }
+    measure(&format!("{label} get_many (2 keys)"), 1, &store, |s, n| {
+        let (a, b) = (format!("key/{}", n % 1000), format!("key/{}", (n + 1) % 1000));
+        black_box(s.get_many(&[&a, &b]).unwrap());
+    });
+    measure(&format!("{label} 2 × get"), 1, &store, |s, n| {
+        black_box(s.get(&format!("key/{}", n % 1000)).unwrap());
+        black_box(s.get(&format!("key/{}", (n + 1) % 1000)).unwrap());
+    });
     measure(&format!("{label} set"), 1, &store, |s, n| s.set(&format!("w/{}", n % 1000), b"value").unwrap());
     measure(&format!("{label} increment"), 1, &store, |s, _| {
         black_box(s.increment("counter", 1).unwrap());
