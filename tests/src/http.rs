@@ -87,3 +87,51 @@ fn read_response(mut reader: BufReader<TcpStream>) -> std::io::Result<HttpRespon
     }
     Ok(HttpResponse { status, headers, body })
 }
+
+/// One request as a fake server read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub target: String,
+    /// Lower-cased names.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one request head and its `content-length` body, as the tests' stand-in servers see it.
+pub fn read_request(reader: &mut impl BufRead) -> Option<HttpRequest> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
+    let mut words = line.split_whitespace();
+    let (method, target) = (words.next()?.to_owned(), words.next()?.to_owned());
+    let mut length = 0usize;
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok().filter(|n| *n > 0)?;
+        if header == "\r\n" || header == "\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            if name == "content-length" {
+                length = value.parse().ok()?;
+            }
+            headers.push((name, value));
+        }
+    }
+    let body = if length > 0 {
+        let mut body = vec![0; length.min(16 << 20)];
+        reader.read_exact(&mut body).ok()?;
+        Some(body)
+    } else {
+        None
+    };
+    Some(HttpRequest { method, target, headers, body })
+}

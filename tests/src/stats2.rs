@@ -2,7 +2,7 @@
 //! [`crate::pki`]) that answers through `stats2::fake::FakeCmsweb`,
 //! the `scraper-host stats2` runner, and the Stats2 test app for the gateway.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -12,6 +12,7 @@ use std::time::Duration;
 use stats2::fake::{kind_of, CallKind, FakeCmsweb};
 use stats2::upstream::{Call, Upstream, UpstreamError};
 
+pub use crate::http::{read_request, HttpRequest};
 use crate::pki::TestPki;
 use crate::TestApp;
 
@@ -155,52 +156,6 @@ fn wait_at_gate(gate: &(Mutex<Gate>, Condvar), kind: CallKind) {
     state.held -= 1;
 }
 
-/// One request as a fake server read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    pub method: String,
-    pub target: String,
-    /// Lower-cased names.
-    pub headers: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
-}
-
-impl HttpRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
-
-fn read_request(reader: &mut impl BufRead) -> Option<HttpRequest> {
-    let mut line = String::new();
-    reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
-    let mut words = line.split_whitespace();
-    let (method, target) = (words.next()?.to_owned(), words.next()?.to_owned());
-    let mut length = 0usize;
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        reader.read_line(&mut header).ok().filter(|n| *n > 0)?;
-        if header == "\r\n" || header == "\n" {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
-            if name == "content-length" {
-                length = value.parse().ok()?;
-            }
-            headers.push((name, value));
-        }
-    }
-    let body = if length > 0 {
-        let mut body = vec![0; length.min(16 << 20)];
-        reader.read_exact(&mut body).ok()?;
-        Some(body)
-    } else {
-        None
-    };
-    Some(HttpRequest { method, target, headers, body })
-}
 
 fn write_response(stream: &mut impl Write, status: u16, body: &[u8]) -> std::io::Result<()> {
     let head = format!("HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());

@@ -6,13 +6,14 @@
 //! `chromium` and `npm ci` in `tests/browser`. `DQMSQUARE_CR_SCREENSHOT=<path>` keeps its screenshot (committed
 //! as docs/dqmsquare-cr.png).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use dqm_spin_tests::dqmsquare::dqmsquare_app;
 use dqm_spin_tests::pki::TestPki;
+use dqm_spin_tests::http::read_request;
 use dqm_spin_tests::{Gateway, HttpResponse};
 use serde_json::{json, Value};
 
@@ -53,7 +54,8 @@ impl StandIn {
                     let Ok(connection) = rustls::ServerConnection::new(config) else { return };
                     let mut tls = rustls::StreamOwned::new(connection, stream);
                     // Without an accepted client certificate the handshake fails here and nothing is answered.
-                    let Some((target, cookie)) = read_request(&mut tls) else { return };
+                    let Some(request) = read_request(&mut BufReader::new(&mut tls)) else { return };
+                    let (target, cookie) = (request.target.clone(), request.header("cookie").unwrap_or_default().to_owned());
                     let robot_cert = tls.conn.peer_certificates().and_then(|certs| certs.first()).is_some_and(|c| c.as_ref() == robot_der.as_slice());
                     log.lock().unwrap().push(Seen { target: target.clone(), cookie: cookie.clone(), robot_cert });
                     let (status, content_type, body, extra) = answer(&target, &cookie, addr);
@@ -116,25 +118,6 @@ fn answer(target: &str, cookie: &str, addr: SocketAddr) -> (u16, &'static str, S
     }
 }
 
-fn read_request(stream: &mut impl Read) -> Option<(String, String)> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok().filter(|n| *n > 0)?;
-    let target = line.split_whitespace().nth(1)?.to_owned();
-    let mut cookie = String::new();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("cookie") {
-                cookie = value.trim().to_owned();
-            }
-        }
-    }
-    Some((target, cookie))
-}
 
 fn gateway(stand_in: &StandIn, app: &dqm_spin_tests::TestApp, with_client_tls: bool) -> Gateway {
     let origin = stand_in.origin();
