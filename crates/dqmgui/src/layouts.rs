@@ -151,20 +151,25 @@ pub fn load(store: &dyn KvStore) -> KvResult<Vec<Layout>> {
     Ok(parse_stored(store.get(LAYOUTS_KEY)?.as_deref()))
 }
 
-/// Whether any stored layout's destination lies under `prefix`: a cheap first pass (borrowed strings, every
-/// other field skipped), since most listed directories hold no layout and need no full parse.
+/// Whether any stored layout's destination lies under `prefix`: a byte search instead of a parse, since most
+/// listed directories hold no layout. [`encode`] writes compact JSON with `destination` as a key and escapes
+/// only `"`, `\` and control characters; a quote inside a string is always escaped, so `"destination":"<prefix>`
+/// can only be the start of a destination. A prefix that would need escaping, or a value [`encode`] did not
+/// write, goes to the full parse.
 pub fn any_under(bytes: Option<&[u8]>, prefix: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Destination<'a> {
-        #[serde(borrow)]
-        destination: std::borrow::Cow<'a, str>,
+    let Some(bytes) = bytes else { return false };
+    let plain = !prefix.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    let encoded = bytes == b"[]" || bytes.starts_with(b"[{\"name\":\"");
+    if !(plain && encoded) {
+        return true;
     }
-    match bytes.map(serde_json::from_slice::<Vec<Destination>>) {
-        Some(Ok(heads)) => heads.iter().any(|h| h.destination.starts_with(prefix)),
-        // Unreadable: let the full parse decide (it yields none).
-        Some(Err(_)) => true,
-        None => false,
-    }
+    let needle = [&b"\"destination\":\""[..], prefix.as_bytes()].concat();
+    contains(bytes, &needle)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    haystack.iter().enumerate().any(|(i, &b)| b == first && haystack[i + 1..].starts_with(rest))
 }
 
 /// The layouts from the value of [`LAYOUTS_KEY`] (none when absent or unreadable).
@@ -210,13 +215,17 @@ destination = "Info/Layouts/reportSummaryMap"
 
     #[test]
     fn any_under_finds_destinations_below_a_prefix() {
-        let stored = encode(&parse_file("l.json", r#"[{"name": "n", "source": "A/x", "destination": "Info/Layouts/x \"q\""}]"#).unwrap());
+        let stored = encode(&parse_file("l.json", r#"[{"name": "n", "source": "A/x", "destination": "Info/Layouts/x \"q\"", "description": "\"destination\":\"Tracking/"}]"#).unwrap());
         assert!(any_under(Some(&stored), "Info/"));
         assert!(any_under(Some(&stored), "Info/Layouts/"));
         assert!(any_under(Some(&stored), ""));
         assert!(!any_under(Some(&stored), "Tracking/"));
         assert!(!any_under(None, ""));
         assert!(any_under(Some(b"not json"), "Tracking/"), "an unreadable value goes to the full parse");
+        assert!(!any_under(Some(b"[]"), ""));
+        let pretty = serde_json::to_vec_pretty(&parse_stored(Some(&stored))).unwrap();
+        assert!(any_under(Some(&pretty), "Tracking/"), "a value encode did not write goes to the full parse");
+        assert!(any_under(Some(&stored), "Info/\"quoted"), "a prefix that needs escaping goes to the full parse");
     }
 
     #[test]
