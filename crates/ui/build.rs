@@ -38,7 +38,8 @@ fn gzip(name: &str, bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    // Read at run time, not compile time: a target dir reused from another checkout keeps the compiled script.
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")).join("assets");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     println!("cargo:rerun-if-changed={}", root.display());
     let mut paths = Vec::new();
