@@ -13,7 +13,7 @@ use dqmsquare::api::{route, Mirror, Route, SanitizerRef};
 use dqmsquare::cr::{self, ControlRoom, CrConfig, Upstream, UpstreamError, UpstreamReply};
 use dqmsquare::{machine_list, DEFAULT_PLAYBACK_MACHINES, DEFAULT_PRODUCTION_MACHINES};
 use dqmsquare_sanitize::Sanitizer;
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// The most of an upstream answer read (a log answer is the largest).
@@ -34,15 +34,14 @@ fn now() -> Duration {
 }
 
 #[http_component]
-fn handle(request: Request) -> Response {
-    let path = request.path().to_owned();
-    if route(&path) == Route::ControlRoom {
-        if let Some(secret) = web_kit::spin::variable("cr_secret") {
-            return web_kit::spin::serve(request, |req| control_room(req, secret));
+fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    web_kit::spin::serve(request, out, |req| {
+        if route(&req.path) == Route::ControlRoom {
+            if let Some(secret) = web_kit::spin::variable("cr_secret") {
+                return control_room(req, secret);
+            }
         }
-    }
-    web_kit::spin::serve_with_store(request, |req, store| {
-        Mirror { kv: store, sanitizer: SanitizerRef::lazy(sanitizer), now_s: now().as_secs_f64() }.handle(req)
+        web_kit::spin::with_store(|store| Mirror { kv: store, sanitizer: SanitizerRef::lazy(sanitizer), now_s: now().as_secs_f64() }.handle(req))
     })
 }
 

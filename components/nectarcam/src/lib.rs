@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use nectarcam::health::snapshot_replication;
 use nectarcam::{Health, RedisInfo, Replication, Viewer};
-use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 use web_kit::spin::variable;
@@ -27,8 +27,8 @@ fn redis_replication(url: &str) -> Replication {
 }
 
 #[http_component]
-fn handle(request: SpinRequest) -> SpinResponse {
-    web_kit::spin::serve_with_store(request, |req, store| {
+fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    web_kit::spin::serve_with_store(request, out, |req, store| {
         let health = || {
             let replication = match variable("redis_replica_url") {
                 Some(url) => redis_replication(&url),

@@ -7,7 +7,7 @@ use runregistry::api::{Api, Request};
 use runregistry::auth::AuthConfig;
 use runregistry::Registry;
 use web_kit::spin::variable;
-use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use web_kit::Reply;
 
@@ -15,8 +15,8 @@ use web_kit::Reply;
 const MOUNT: &str = "/rr/api";
 
 #[http_component]
-fn handle(request: SpinRequest) -> SpinResponse {
-    web_kit::spin::serve_with_store(request, |req, store| {
+fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    web_kit::spin::serve_with_store(request, out, |req, store| {
         let permissions = variable("rr_permissions");
         let auth = match AuthConfig::new(variable("rr_proxy_secret").as_deref(), variable("admin_token").as_deref(), permissions.as_deref()) {
             Ok(auth) => auth,

@@ -8,7 +8,7 @@
 
 pub mod plot;
 
-use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use stats2::views::{self, AuthConfig, BASE_PATH};
 use web_kit::Reply;
@@ -31,8 +31,8 @@ fn auth_config() -> AuthConfig {
 }
 
 #[http_component]
-fn handle(request: SpinRequest) -> SpinResponse {
-    web_kit::spin::serve_with_store(request, |req, store| {
+fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    web_kit::spin::serve_with_store(request, out, |req, store| {
         let path = req.header("spin-path-info").map(str::to_owned).unwrap_or_else(|| req.path.strip_prefix(BASE_PATH).unwrap_or(&req.path).to_owned());
         if let Some(workflow) = stats2::page::plot_target(&path) {
             return plot::reply(store, &workflow, plot::size(&stats2::upstream::parse_query(&req.query)));

@@ -1,9 +1,9 @@
 //! Web UI component: every page and static file of the site (`/`, `/dqm/…`, `/rr/…`) from `ui::handle`.
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[http_component]
-fn handle(request: Request) -> Response {
-    web_kit::spin::serve(request, ui::handle)
+fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    web_kit::spin::serve(request, out, ui::handle)
 }

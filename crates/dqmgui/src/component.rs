@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use spin_sdk::http::{Request as SpinRequest, Response as SpinResponse};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use web_kit::{Reply, Request};
 
 use crate::register::DataRoot;
@@ -20,8 +20,8 @@ fn variable(name: &str) -> Option<String> {
 }
 
 /// Runs `group` for one request.
-pub fn serve(request: SpinRequest, group: Group) -> SpinResponse {
-    web_kit::spin::serve_with_store(request, |req, store| {
+pub fn serve(request: IncomingRequest, out: ResponseOutparam, group: Group) {
+    web_kit::spin::serve_with_store(request, out, |req, store| {
         let service = Service {
             store,
             data: DataRoot::mounted("/data"),
