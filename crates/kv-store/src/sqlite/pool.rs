@@ -34,12 +34,14 @@ struct PoolState {
     idle: Vec<Connection>,
     open: usize,
     writers: usize,
+    /// Checkouts blocked in `wait`: a return wakes them only when there are any (a notify is a syscall).
+    waiting: usize,
 }
 
 impl Pool {
     /// A pool of at most `max` connections to `path` (in-memory when `None`), starting with `first`.
     pub(super) fn new(path: Option<PathBuf>, max: usize, first: Connection) -> Self {
-        let state = PoolState { idle: vec![first], open: 1, writers: 0 };
+        let state = PoolState { idle: vec![first], open: 1, writers: 0, waiting: 0 };
         Pool { path, max, state: Mutex::new(state), returned: Condvar::new() }
     }
 
@@ -68,13 +70,22 @@ impl Pool {
                             let mut state = self.lock()?;
                             state.open -= 1;
                             state.writers -= write as usize;
-                            self.returned.notify_all();
+                            self.wake_waiters(&state);
                             Err(e)
                         }
                     };
                 }
             }
+            state.waiting += 1;
             state = self.returned.wait(state).map_err(|_| poisoned())?;
+            state.waiting -= 1;
+        }
+    }
+
+    /// Waiting readers and writers wait for different things: wake them all to re-check.
+    fn wake_waiters(&self, state: &PoolState) {
+        if state.waiting > 0 {
+            self.returned.notify_all();
         }
     }
 
@@ -112,12 +123,10 @@ impl Drop for Pooled<'_> {
         if let (Some(conn), Ok(mut state)) = (self.conn.take(), self.pool.state.lock()) {
             state.idle.push(conn);
             state.writers -= self.write as usize;
-            // Waiting readers and writers wait for different things: wake them all to re-check.
-            self.pool.returned.notify_all();
+            self.pool.wake_waiters(&state);
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
