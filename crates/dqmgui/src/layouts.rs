@@ -10,7 +10,7 @@ use kv_api::{KvResult, KvStore};
 use serde::{Deserialize, Serialize};
 
 use crate::pyjson::J;
-use crate::schema::LAYOUTS_KEY;
+use crate::schema::{LAYOUTS_KEY, LAYOUT_DIRS_KEY};
 
 /// The draw keys that are kept, in the order they are served.
 pub const DRAW_KEYS: [&str; 10] = ["xmin", "xmax", "ymin", "ymax", "zmin", "zmax", "xtype", "ytype", "ztype", "drawopts"];
@@ -142,8 +142,35 @@ pub fn encode(layouts: &[Layout]) -> Vec<u8> {
     serde_json::to_vec(layouts).unwrap_or_default()
 }
 
+/// The folder index of a set of layouts: every folder (with its trailing `/`) that holds a destination at any
+/// depth, one per line, sorted; the first line is empty (the top) when there is any layout at all.
+pub fn encode_dirs(layouts: &[Layout]) -> Vec<u8> {
+    let mut dirs = std::collections::BTreeSet::new();
+    for layout in layouts {
+        dirs.insert("");
+        let path = &layout.destination;
+        dirs.extend(path.match_indices('/').map(|(i, _)| &path[..=i]));
+    }
+    dirs.into_iter().flat_map(|d| [d, "\n"]).collect::<String>().into_bytes()
+}
+
+/// Stores the layouts, then their folder index: a listing that reads the index mid-reload sees the old folders.
 pub fn save(store: &dyn KvStore, layouts: &[Layout]) -> KvResult<()> {
-    store.set(LAYOUTS_KEY, &encode(layouts))
+    store.set(LAYOUTS_KEY, &encode(layouts))?;
+    store.set(LAYOUT_DIRS_KEY, &encode_dirs(layouts))
+}
+
+/// The layouts a listing of folder `prefix` (`dir/`, or empty for the top) may show, given the stored folder
+/// index `dirs`: none, without reading the layouts, when no layout lies under the folder. A store whose layouts
+/// predate the index reads them all.
+pub fn for_listing(store: &dyn KvStore, dirs: Option<&[u8]>, prefix: &str) -> KvResult<Vec<Layout>> {
+    if let Some(Ok(dirs)) = dirs.map(std::str::from_utf8) {
+        if !dirs.lines().any(|dir| dir == prefix) {
+            return Ok(Vec::new());
+        }
+    }
+    let stored = store.get(LAYOUTS_KEY)?;
+    Ok(if any_under(stored.as_deref(), prefix) { parse_stored(stored.as_deref()) } else { Vec::new() })
 }
 
 /// The stored layouts; none when nothing was loaded (or the value is unreadable).
@@ -210,6 +237,30 @@ name = "1 - HV"
 source = "Info/EventInfo/reportSummaryMap"
 destination = "Info/Layouts/reportSummaryMap"
 "#;
+
+    #[test]
+    fn the_folder_index_lists_every_folder_above_a_destination() {
+        let layouts = parse_file("l.json", r#"[{"name": "a", "source": "X/y", "destination": "Info/Layouts/x"}, {"name": "b", "source": "X/z", "destination": "Top"}]"#).unwrap();
+        assert_eq!(String::from_utf8(encode_dirs(&layouts)).unwrap(), "\nInfo/\nInfo/Layouts/\n");
+        assert_eq!(encode_dirs(&[]), b"");
+    }
+
+    #[test]
+    fn listings_read_the_layouts_only_under_an_indexed_folder() {
+        let store = kv_api::MemoryStore::new();
+        let layouts = parse_file("l.json", r#"[{"name": "a", "source": "X/y", "destination": "Info/Layouts/x"}]"#).unwrap();
+        save(&store, &layouts).unwrap();
+        let dirs = store.get(LAYOUT_DIRS_KEY).unwrap();
+        for (prefix, expected) in [("", 1), ("Info/", 1), ("Info/Layouts/", 1), ("Tracking/", 0), ("Info/Lay", 0)] {
+            assert_eq!(for_listing(&store, dirs.as_deref(), prefix).unwrap().len(), expected, "{prefix:?}");
+        }
+        // Layouts stored before the index existed: read and filtered as before.
+        store.delete(LAYOUT_DIRS_KEY).unwrap();
+        assert_eq!(for_listing(&store, None, "Info/").unwrap().len(), 1);
+        assert_eq!(for_listing(&store, None, "Tracking/").unwrap().len(), 0);
+        // The index says "under here", so the layouts are read: an empty index means none at all.
+        assert!(for_listing(&store, Some(b""), "").unwrap().is_empty());
+    }
 
     #[test]
     fn any_under_finds_destinations_below_a_prefix() {

@@ -10,6 +10,7 @@
 //! | `dqmgui/log/<n>` | [`SampleId`] as JSON: the sample registered into slot `n` |
 //! | `dqmgui/catalog` | [`Catalog`] as JSON: every sample of slots `1..=upto`, sorted |
 //! | `dqmgui/layouts` | the layouts as JSON ([`crate::layouts`]) |
+//! | `dqmgui/layout-dirs` | the folders holding a layout at any depth, one `dir/` per line (derived from `dqmgui/layouts`, written after it) |
 //! | `dqmgui/import-slot/<i>`, `dqmgui/import-slot-claim/<i>` | import slot leases and first-use claims ([`crate::slots`]) |
 //!
 //! **Concurrency** (Spin KV has no transactions). A new sample takes a slot from `increment` (atomic on every
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_KEY: &str = "dqmgui/schema";
 pub const SCHEMA_VERSION: &str = "1";
 pub const LAYOUTS_KEY: &str = "dqmgui/layouts";
+pub const LAYOUT_DIRS_KEY: &str = "dqmgui/layout-dirs";
 const CATALOG_KEY: &str = "dqmgui/catalog";
 const LOG_SEQ_KEY: &str = "dqmgui/log-seq";
 const MELIST_SEQ_KEY: &str = "dqmgui/melist-seq";
