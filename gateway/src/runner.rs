@@ -53,8 +53,11 @@ impl Runner {
             return Err(Failure::new("no such component", format!("no such component {id:?}")));
         };
         let slot = self.slots.clone().acquire_owned().await.map_err(|e| Failure::new("gateway is shutting down", e))?;
-        let state = HostState::new(prepared.config.clone(), self.stores.clone(), limits.max_instance_memory)
-            .map_err(|e| Failure::new("could not set up the component", format!("{e:#}")))?;
+        let state = HostState::new(prepared.config.clone(), self.stores.clone(), limits.max_instance_memory).map_err(|e| {
+            // The client gets only the message, so the cause (say, a files mount that vanished) is logged here.
+            eprintln!("Error processing request for component {id}: setting up the instance: {e:#}");
+            Failure::new("could not set up the component", format!("{e:#}"))
+        })?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
         let deadline = Instant::now() + limits.request_timeout;
