@@ -14,7 +14,8 @@ cd "$(dirname "$0")/../.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 seconds="${1:-5}"
 wasm="$target/wasm32-wasip2/release"
-groups=(register samples archive layouts json legacy render)
+work="$(mktemp -d)"
+source gateway/benches/common.sh
 needed=("$target/release/gateway" "$wasm/test_echo.wasm" "$wasm/test_kv.wasm")
 for g in "${groups[@]}"; do needed+=("$wasm/dqmgui_$g.wasm"); done
 for f in "${needed[@]}"; do
@@ -22,21 +23,6 @@ for f in "${needed[@]}"; do
 done
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 
-work="$(mktemp -d)"
-# `start` runs in a command substitution (a subshell), so the gateways' pids are collected in a file.
-trap 'while read -r p; do kill "$p" 2>/dev/null || true; done <"$work/pids"; rm -rf "$work"' EXIT
-: >"$work/pids"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# start <app dir>: runs the gateway on a free port, prints the base URL once healthy.
-start() {
-  local port
-  port="$(free_port)"
-  SPIN_VARIABLE_REGION=bench SPIN_VARIABLE_ADMIN_TOKEN=bench "$target/release/gateway" up --from "$1/spin.toml" \
-    --listen "127.0.0.1:$port" >"$1/gateway.log" 2>&1 &
-  echo $! >>"$work/pids"
-  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/.well-known/spin/health" >/dev/null && break; sleep 0.1; done
-  echo "http://127.0.0.1:$port"
-}
 # ms <wrk latency like 812.00us / 1.23ms / 1.02s>
 ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.2f", n }'; }
 rows=()
@@ -56,22 +42,14 @@ bench() {
 mkdir "$work/gw"
 cp -r tests/apps/gateway/. "$work/gw/"
 sed -i "s|__TEST_ECHO_WASM__|$wasm/test_echo.wasm|; s|__TEST_KV_WASM__|$wasm/test_kv.wasm|" "$work/gw/spin.toml"
-gw="$(start "$work/gw")"
+gw="$(start "$work/gw" "$target/release/gateway")"
 curl -sf -X PUT --data-binary 'a small value' "$gw/a/default/bench" >/dev/null
 bench "trivial component (/echo)" "$gw/echo/bench"
 bench "one KV get on SQLite" "$gw/a/default/bench"
 
 # The DQM GUI with the fixtures registered (as scripts/up serves it).
-app="$work/dqmgui"
-mkdir -p "$app"
-cp tests/apps/dqmgui/spin.toml "$app/"
-for g in "${groups[@]}"; do sed -i "s|__DQMGUI_${g^^}_WASM__|$wasm/dqmgui_$g.wasm|" "$app/spin.toml"; done
-cp -r data layouts "$app/"
-cp tests/fixtures/root-conformance/perf/root_10k.root "$app/data/"
-base="$(start "$app")"
-auth=(-H "Authorization: Bearer bench")
-curl -sf -X POST "${auth[@]}" --data-binary @data/register.json "$base/api/v1/register" >/dev/null
-curl -sf -X POST "${auth[@]}" "$base/api/v1/layouts" >/dev/null
+dqmgui_app "$work/dqmgui" "$wasm"
+base="$(serve_dqmgui "$work/dqmgui" "$target/release/gateway")"
 zb="123456/ZeroBias/Run2024A-PromptReco-v1/DQMIO"
 bench "dqmgui /api/v1/host" "$base/api/v1/host"
 bench "dqmgui samples" "$base/api/v1/samples"
