@@ -7,11 +7,12 @@ use std::cell::OnceCell;
 
 use dqmsquare_sanitize::{censor_host, html_escape, Sanitizer};
 use kv_api::{KvError, KvStore};
+use py_json::{write_escaped, write_string};
 use serde_json::{json, Value};
 use web_kit::{kv_failure, Reply, Request};
 
 use crate::pages;
-use crate::pyjson::{self, write_escaped, write_list, write_str, Dump, ObjectWriter};
+use crate::pyjson::{self, write_list, Dump, ObjectWriter};
 use crate::rowindex::RowRef;
 use crate::store::Tables;
 use crate::time::{us_to_seconds, write_zurich_iso};
@@ -128,19 +129,19 @@ fn write_host(host: Option<&str>, out: &mut String) {
     if name.is_empty() {
     } else if name.starts_with("dqm") {
         let mut parts = name.split('-');
-        write_escaped(parts.next().unwrap_or_default(), out);
+        write_escaped(out, parts.next().unwrap_or_default());
         out.push('-');
         if let Some(second) = parts.next() {
-            write_escaped(second, out);
+            write_escaped(out, second);
             out.push('-');
         }
         out.push_str("..");
     } else {
         match (name.split_once('-'), name.rsplit_once('-')) {
             (Some((first, _)), Some((_, last))) => {
-                write_escaped(first, out);
+                write_escaped(out, first);
                 out.push_str("..");
-                write_escaped(last, out);
+                write_escaped(out, last);
             }
             _ => out.push_str(".."),
         }
@@ -401,7 +402,7 @@ impl Mirror<'_> {
             if i > 0 {
                 out.push_str(", ");
             }
-            write_str(name, &mut out);
+            write_string(&mut out, name);
         }
         out.push(']');
         Ok(json_reply(out))
@@ -520,7 +521,7 @@ mod tests {
             let mut written = String::new();
             write_host(Some(host), &mut written);
             let mut expected = String::new();
-            write_str(&censor_host(host), &mut expected);
+            write_string(&mut expected, &censor_host(host));
             assert_eq!(written, expected, "{host:?}");
         }
         let mut null = String::new();

@@ -3,6 +3,7 @@
 //!
 //! Objects whose key order matters (`get_runs`) are written with [`ObjectWriter`]; serde_json's map sorts keys.
 
+use py_json::{write_int, write_repr, write_string};
 use serde_json::Value;
 
 pub fn dumps(value: &Value) -> String {
@@ -16,7 +17,7 @@ pub fn write_value(value: &Value, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => write_number(n, out),
-        Value::String(s) => write_str(s, out),
+        Value::String(s) => write_string(out, s),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -42,9 +43,9 @@ pub fn write_value(value: &Value, out: &mut String) {
 /// exponents -4..16 (always with a fraction), else `1e+16` / `1e-05`.
 fn write_number(n: &serde_json::Number, out: &mut String) {
     match (n.as_i64(), n.as_u64(), n.as_f64()) {
-        (Some(i), _, _) if !n.is_f64() => write_int(i, out),
+        (Some(i), _, _) if !n.is_f64() => write_int(out, i),
         (_, Some(u), _) if !n.is_f64() => out.push_str(&u.to_string()),
-        (_, _, Some(f)) => write_float(f, out),
+        (_, _, Some(f)) => write_repr(out, f),
         _ => out.push_str(&n.to_string()),
     }
 }
@@ -57,34 +58,14 @@ pub trait Dump {
 
 impl Dump for i64 {
     fn dump(&self, out: &mut String) {
-        write_int(*self, out);
+        write_int(out, *self);
     }
-}
-
-/// An integer in decimal, through a stack buffer (no formatter machinery; the hot routes write many).
-pub fn write_int(value: i64, out: &mut String) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut rest = value.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        out.push('-');
-    }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 impl Dump for f64 {
     fn dump(&self, out: &mut String) {
         match serde_json::Number::from_f64(*self) {
-            Some(_) => write_float(*self, out),
+            Some(_) => write_repr(out, *self),
             // serde_json's `Value` turns a non-finite float into null, and so do we.
             None => out.push_str("null"),
         }
@@ -93,13 +74,13 @@ impl Dump for f64 {
 
 impl Dump for str {
     fn dump(&self, out: &mut String) {
-        write_str(self, out);
+        write_string(out, self);
     }
 }
 
 impl Dump for String {
     fn dump(&self, out: &mut String) {
-        write_str(self, out);
+        write_string(out, self);
     }
 }
 
@@ -136,114 +117,6 @@ pub fn write_list(items: &[&dyn Dump], out: &mut String) {
     out.push(']');
 }
 
-/// A finite float as Python's `repr`. Inside Python's positional range Rust's `Display` already gives the
-/// shortest round-trip digits, so only the exponent forms take the slow path.
-fn write_float(f: f64, out: &mut String) {
-    use std::fmt::Write;
-    let magnitude = f.abs();
-    if magnitude < 1e15 && f == f.trunc() && f != 0.0 {
-        // A whole number (-1.0 is the rows' default): its digits are the integer's, no shortest search.
-        write_int(f as i64, out);
-        out.push_str(".0");
-    } else if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
-        let start = out.len();
-        let _ = write!(out, "{f}");
-        if !out[start..].contains('.') {
-            out.push_str(".0");
-        }
-    } else {
-        out.push_str(&python_float_repr(f));
-    }
-}
-
-fn python_float_repr(f: f64) -> String {
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = mantissa
-        .strip_prefix('-')
-        .map_or(("", mantissa), |m| ("-", m));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if (-4..16).contains(&exp) {
-        let point = exp + 1;
-        let text = if point <= 0 {
-            format!("0.{}{digits}", "0".repeat((-point) as usize))
-        } else if point as usize >= digits.len() {
-            format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
-        } else {
-            format!(
-                "{}.{}",
-                &digits[..point as usize],
-                &digits[point as usize..]
-            )
-        };
-        format!("{sign}{text}")
-    } else {
-        let (head, tail) = digits.split_at(1);
-        let fraction = if tail.is_empty() {
-            String::new()
-        } else {
-            format!(".{tail}")
-        };
-        format!(
-            "{sign}{head}{fraction}e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        )
-    }
-}
-
-/// A JSON string with every non-ASCII character as `\uXXXX` (Python's `ensure_ascii`).
-pub fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    write_escaped(s, out);
-    out.push('"');
-}
-
-/// The inside of a JSON string: runs of printable ASCII are copied whole, everything else is escaped.
-pub fn write_escaped(s: &str, out: &mut String) {
-    let bytes = s.as_bytes();
-    let (mut run, mut at) = (0, 0);
-    while at < bytes.len() {
-        let b = bytes[at];
-        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
-            at += 1;
-            continue;
-        }
-        // `at` is a character boundary: everything before it in the run is ASCII.
-        out.push_str(s.get(run..at).unwrap_or_default());
-        let Some(c) = s.get(at..).and_then(|rest| rest.chars().next()) else {
-            return;
-        };
-        escape_char(c, out);
-        at += c.len_utf8();
-        run = at;
-    }
-    out.push_str(s.get(run..).unwrap_or_default());
-}
-
-fn escape_char(c: char, out: &mut String) {
-    match c {
-        '"' => out.push_str("\\\""),
-        '\\' => out.push_str("\\\\"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{08}' => out.push_str("\\b"),
-        '\u{0c}' => out.push_str("\\f"),
-        c => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            let mut buf = [0u16; 2];
-            for unit in c.encode_utf16(&mut buf) {
-                out.push_str("\\u");
-                for shift in [12, 8, 4, 0] {
-                    out.push(HEX[usize::from((*unit >> shift) & 0xf)] as char);
-                }
-            }
-        }
-    }
-}
-
 /// Writes an object member by member, keeping insertion order.
 pub struct ObjectWriter<'a> {
     out: &'a mut String,
@@ -262,7 +135,7 @@ impl<'a> ObjectWriter<'a> {
             self.out.push_str(", ");
         }
         self.first = false;
-        write_str(key, self.out);
+        write_string(self.out, key);
         self.out.push_str(": ");
     }
 
@@ -273,7 +146,7 @@ impl<'a> ObjectWriter<'a> {
         }
         self.first = false;
         self.out.push('"');
-        write_int(key, self.out);
+        write_int(self.out, key);
         self.out.push_str("\": ");
     }
 
@@ -300,49 +173,9 @@ mod tests {
         );
     }
 
-    /// `write_str` as it was, one character at a time.
-    fn write_str_by_char(s: &str) -> String {
-        let mut out = String::from('"');
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{08}' => out.push_str("\\b"),
-                '\u{0c}' => out.push_str("\\f"),
-                c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                    let mut buf = [0u16; 2];
-                    for unit in c.encode_utf16(&mut buf) {
-                        out.push_str(&format!("\\u{unit:04x}"));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
-    }
-
     #[test]
-    fn strings_and_integers_match_the_plain_forms() {
-        let mut every_char: String = (0u32..0x800).filter_map(char::from_u32).collect();
-        every_char.push_str("😀\u{10ffff}\u{ffff}end");
-        for s in [
-            "",
-            "plain",
-            "\"",
-            "a\\b",
-            "é",
-            "x\u{7f}y\u{1}",
-            &every_char,
-            "dqm-source-state-run1-hostfu..01-pid000001",
-        ] {
-            let mut out = String::new();
-            write_str(s, &mut out);
-            assert_eq!(out, write_str_by_char(s), "{s:?}");
-        }
+    fn integers_and_integer_keys_match_the_plain_forms() {
+        // Strings are checked in py-json, which writes them.
         for n in [
             0,
             1,

@@ -8,7 +8,8 @@ use std::ops::Range;
 
 use crate::buffer::TObject;
 use crate::models::{Axis, BinArray, Histogram, List, Named, Object};
-pub use text::{format_f32, format_f64, python_repr, write_string};
+pub use py_json::{repr as python_repr, write_string};
+pub use text::{format_f32, format_f64};
 use text::{write_rounded, F32_DIGITS, F32_INT_LIMIT, F64_DIGITS, F64_INT_LIMIT};
 
 /// Serialises `object` as TBufferJSON would (after Python's re-dump). `trailing` members are

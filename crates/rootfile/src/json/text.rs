@@ -1,7 +1,9 @@
-//! Numbers and strings as TBufferJSON and Python's `json.dumps` write them, appended to the output in place
-//! (a histogram has hundreds of numbers: none gets a string of its own).
+//! Numbers as TBufferJSON rounds them and Python's `json.dumps` then writes them (`py_json`), appended to the
+//! output in place (a histogram has hundreds of numbers: none gets a string of its own).
 
 use std::fmt::Write;
+
+use py_json::{write_int, write_repr};
 
 /// Float_t: 7 significant digits; whole numbers below the limit are written as integers.
 pub(super) const F32_DIGITS: usize = 6;
@@ -35,7 +37,7 @@ pub(super) fn write_rounded(out: &mut String, v: f64, digits_after_point: usize,
     // Whole numbers under the limit have at most `digits_after_point + 1` digits, so rounding keeps them as they
     // are: skip the format-and-parse (most bin contents and errors of a histogram are whole).
     if v.fract() == 0.0 && v.abs() < int_limit {
-        let _ = write!(out, "{}", v as i64);
+        write_int(out, v as i64);
         return;
     }
     let mut text = StackText::default();
@@ -44,48 +46,10 @@ pub(super) fn write_rounded(out: &mut String, v: f64, digits_after_point: usize,
         Err(_) => format!("{v:.digits_after_point$e}").parse().unwrap_or(v),
     };
     if rounded.fract() == 0.0 && rounded.abs() < int_limit {
-        let _ = write!(out, "{}", rounded as i64);
+        write_int(out, rounded as i64);
         return;
     }
-    write_python_repr(out, rounded);
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents in [-4, 16)
-/// (always with a fraction), scientific otherwise (`1.25e-07`, `1e+16`).
-pub fn python_repr(v: f64) -> String {
-    let mut out = String::new();
-    write_python_repr(&mut out, v);
-    out
-}
-
-fn write_python_repr(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("nan");
-        return;
-    }
-    if v.is_infinite() {
-        out.push_str(if v > 0.0 { "inf" } else { "-inf" });
-        return;
-    }
-    // A value in [1e-4, 1e16) has its shortest digits' exponent in [-4, 16) (rounding is monotonic), and Display
-    // writes those same shortest digits in fixed notation: only Python's `.0` of whole numbers is missing.
-    let abs = v.abs();
-    if abs == 0.0 || (1e-4..1e16).contains(&abs) {
-        let start = out.len();
-        let _ = write!(out, "{v}");
-        if !out[start..].contains('.') {
-            out.push_str(".0");
-        }
-        return;
-    }
-    let sci = format!("{:e}", abs); // e.g. "1.25e-7"
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp has an exponent");
-    let exp: i32 = exp.parse().expect("integer exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let sign = if v.is_sign_negative() { "-" } else { "" };
-    let mantissa = if digits.len() > 1 { format!("{}.{}", &digits[..1], &digits[1..]) } else { digits };
-    let esign = if exp < 0 { '-' } else { '+' };
-    let _ = write!(out, "{sign}{mantissa}e{esign}{:02}", exp.abs());
+    write_repr(out, rounded);
 }
 
 /// A short formatted number on the stack (a float in `{:e}` form is at most ~25 bytes); longer text is an error.
@@ -111,72 +75,10 @@ impl Write for StackText {
     }
 }
 
-/// Appends `s` as a JSON string the way Python's `json.dumps` (ensure_ascii) does. Runs of printable ASCII, most
-/// of every key and name, are copied in one piece.
-pub fn write_string(out: &mut String, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    let bytes = s.as_bytes();
-    let (mut plain_from, mut at) = (0, 0);
-    while at < bytes.len() {
-        let b = bytes[at];
-        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
-            at += 1;
-            continue;
-        }
-        out.push_str(&s[plain_from..at]);
-        // `at` is on a char boundary: it only ever moves past whole ASCII bytes or whole chars.
-        let Some(c) = s[at..].chars().next() else { break };
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
-        at += c.len_utf8();
-        plain_from = at;
-    }
-    out.push_str(&s[plain_from..]);
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The char-by-char form `write_string` had before it copied plain runs whole.
-    fn char_by_char(s: &str) -> String {
-        let mut out = String::from('"');
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                c if !(' '..='~').contains(&c) => {
-                    let mut units = [0u16; 2];
-                    for unit in c.encode_utf16(&mut units) {
-                        out.push_str(&format!("\\u{unit:04x}"));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
-    }
+    use py_json::repr as python_repr;
 
     // The allocating forms the writers had before they wrote into the output.
     fn old_format_rounded(v: f64, digits_after_point: usize, int_limit: f64) -> String {
@@ -247,17 +149,5 @@ mod tests {
             assert_eq!(format_f64(v), old_format_rounded(v, 14, 1e15), "{v:e}");
             assert_eq!(format_f32(v as f32), old_format_rounded(v as f32 as f64, 6, 1e7), "{v:e}");
         }
-    }
-
-    #[test]
-    fn strings_escape_like_python() {
-        for s in ["", "plain", "a\"b\\c", "é", "x\u{1F600}y", "\u{0}\u{1f}\u{7f}~ ", "\n\r\t\u{8}\u{c}", "µs\"", "end\\"] {
-            let mut out = String::new();
-            write_string(&mut out, s);
-            assert_eq!(out, char_by_char(s), "{s:?}");
-        }
-        let mut out = String::new();
-        write_string(&mut out, "é\u{1F600}");
-        assert_eq!(out, r#""\u00e9\ud83d\ude00""#);
     }
 }
