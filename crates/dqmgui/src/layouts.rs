@@ -164,13 +164,14 @@ pub fn save(store: &dyn KvStore, layouts: &[Layout]) -> KvResult<()> {
 /// index `dirs`: none, without reading the layouts, when no layout lies under the folder. A store whose layouts
 /// predate the index reads them all.
 pub fn for_listing(store: &dyn KvStore, dirs: Option<&[u8]>, prefix: &str) -> KvResult<Vec<Layout>> {
-    if let Some(Ok(dirs)) = dirs.map(std::str::from_utf8) {
-        if !dirs.lines().any(|dir| dir == prefix) {
-            return Ok(Vec::new());
-        }
+    let indexed = dirs.map(std::str::from_utf8).and_then(Result::ok).map(|dirs| dirs.lines().any(|dir| dir == prefix));
+    if indexed == Some(false) {
+        return Ok(Vec::new());
     }
     let stored = store.get(LAYOUTS_KEY)?;
-    Ok(if any_under(stored.as_deref(), prefix) { parse_stored(stored.as_deref()) } else { Vec::new() })
+    // The index already said there is a layout under `prefix`; without one, the byte search decides.
+    let under = indexed.unwrap_or_else(|| any_under(stored.as_deref(), prefix));
+    Ok(if under { parse_stored(stored.as_deref()) } else { Vec::new() })
 }
 
 /// The stored layouts; none when nothing was loaded (or the value is unreadable).
