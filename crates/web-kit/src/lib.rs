@@ -1,7 +1,7 @@
 //! HTTP plumbing every component shares: plain request/reply types, query decoding, JSON errors, bearer auth.
 //!
 //! Library crates take a [`Request`] and return a [`Reply`], so they are tested natively without spin-sdk;
-//! a component only converts (feature `spin`, module [`spin`]).
+//! a component only reads the request and writes the reply through wasi:http (feature `spin`, module [`spin`]).
 
 mod auth;
 mod query;
