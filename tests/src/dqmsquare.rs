@@ -2,7 +2,7 @@
 //! `/cr/exe`) answered by a scriptable `FakeFff`, and a static DQM² page (§3.1 DOM, log buttons, canvases)
 //! rendered by JavaScript from the same documents, for the robber.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -93,37 +93,23 @@ struct Request {
     body: String,
 }
 
+/// The request as the stand-in needs it, read with the tests' one request reader ([`crate::http::read_request`]).
 fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut length = 0usize;
-    let mut cookie = String::new();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().ok()?;
-            } else if name.eq_ignore_ascii_case("cookie") {
-                cookie = value.trim().to_owned();
-            }
-        }
-    }
-    let mut body = vec![0; length.min(64 << 20)];
-    reader.read_exact(&mut body).ok()?;
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let raw = crate::http::read_request(&mut reader)?;
+    let (path, query) = raw.target.split_once('?').unwrap_or((&raw.target, ""));
     let query = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    Some(Request { method, path: path.to_owned(), query, cookie, body: String::from_utf8_lossy(&body).into_owned() })
+    Some(Request {
+        path: path.to_owned(),
+        query,
+        cookie: raw.header("cookie").unwrap_or_default().to_owned(),
+        body: String::from_utf8_lossy(raw.body.as_deref().unwrap_or_default()).into_owned(),
+        method: raw.method,
+    })
 }
 
 fn serve(
